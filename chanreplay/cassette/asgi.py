@@ -1,0 +1,127 @@
+"""ASGI scopes and messages in their cassette form, and back.
+
+Headers become ``"name: value"`` strings (latin-1, so any byte survives),
+websocket text frames holding JSON become structure, binary frames and
+bodies are tagged bytes. Only the stable part of a scope is kept: no
+client address, no server port, no ASGI internals.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from chanreplay.cassette.codec import decode_value, encode_bytes, encode_text, encode_value
+from chanreplay.cassette.redaction import Redactor
+
+__all__ = [
+    "decode_headers",
+    "decode_message",
+    "decode_scope",
+    "encode_headers",
+    "encode_message",
+    "encode_scope",
+]
+
+_SCOPE_KEYS = ("method", "scheme", "http_version", "subprotocols")
+# Headers that carry the server's port, which changes from run to run.
+_PORT_HEADERS = frozenset({"host", "origin", "referer"})
+_PORT = re.compile(r"(^|//)(\[[^\]]*\]|[^/:\[\]]+):\d+")
+
+
+def _strip_port(value: str) -> str:
+    return _PORT.sub(r"\1\2", value, count=1)
+
+
+def encode_headers(
+    headers: Iterable[tuple[bytes, bytes] | list[bytes]], redactor: Redactor
+) -> list[str]:
+    """Header pairs as redacted, port-free ``"name: value"`` lines.
+
+    One string per header keeps a cassette diff to one line per changed
+    header; a header name never holds a colon, so the split is unambiguous.
+    """
+    encoded = []
+    for raw_name, raw_value in headers:
+        name = bytes(raw_name).decode("latin-1").lower()
+        value = bytes(raw_value).decode("latin-1")
+        if name in _PORT_HEADERS:
+            value = _strip_port(value)
+        encoded.append(f"{name}: {redactor.header(name, value)}")
+    return encoded
+
+
+def decode_headers(headers: Iterable[str]) -> list[tuple[bytes, bytes]]:
+    """Cassette ``"name: value"`` lines as the ``(bytes, bytes)`` pairs ASGI expects."""
+    pairs = []
+    for line in headers:
+        name, _, value = line.partition(":")
+        pairs.append((name.encode("latin-1"), value.removeprefix(" ").encode("latin-1")))
+    return pairs
+
+
+def encode_scope(scope: Mapping[str, Any], redactor: Redactor) -> dict[str, Any]:
+    """The stable, redacted part of an ASGI connection scope."""
+    encoded: dict[str, Any] = {
+        "path": scope.get("path", ""),
+        "query_string": redactor.query_string(
+            bytes(scope.get("query_string", b"")).decode("latin-1")
+        ),
+        "headers": encode_headers(scope.get("headers", ()), redactor),
+    }
+    for key in _SCOPE_KEYS:
+        if key in scope:
+            encoded[key] = list(scope[key]) if key == "subprotocols" else scope[key]
+    if scope.get("root_path"):
+        encoded["root_path"] = scope["root_path"]
+    return encoded
+
+
+def decode_scope(kind: str, scope: Mapping[str, Any]) -> dict[str, Any]:
+    """A fresh ASGI scope rebuilt from its cassette form (for replay)."""
+    decoded: dict[str, Any] = {
+        "type": kind,
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "path": scope["path"],
+        "raw_path": scope["path"].encode("utf-8"),
+        "query_string": scope.get("query_string", "").encode("latin-1"),
+        "headers": decode_headers(scope.get("headers", [])),
+        "root_path": scope.get("root_path", ""),
+    }
+    for key in _SCOPE_KEYS:
+        if key in scope:
+            decoded[key] = scope[key]
+    return decoded
+
+
+def encode_message(
+    message: Mapping[str, Any], redactor: Redactor, *, path: str = "message"
+) -> dict[str, Any]:
+    """An ASGI message in cassette form, headers redacted (the rest is not yet).
+
+    ``text`` holding a JSON object or array is stored as structure; ``bytes``
+    (websocket frames) as base64; ``body`` (HTTP) as text where it is UTF-8.
+    """
+    encoded: dict[str, Any] = {}
+    for key, value in message.items():
+        if key == "headers" and value is not None:
+            encoded[key] = encode_headers(value, redactor)
+        elif key == "text" and isinstance(value, str):
+            encoded[key] = encode_text(value)
+        elif key == "body" and isinstance(value, (bytes, bytearray)):
+            encoded[key] = encode_bytes(bytes(value), prefer_text=True)
+        else:
+            encoded[key] = encode_value(value, f"{path}.{key}")
+    return encoded
+
+
+def decode_message(message: Mapping[str, Any]) -> dict[str, Any]:
+    """The ASGI message a cassette event stands for (inverse of :func:`encode_message`)."""
+    decoded = {}
+    for key, value in message.items():
+        if key == "headers" and value is not None:
+            decoded[key] = decode_headers(value)
+        else:
+            decoded[key] = decode_value(value)
+    return decoded

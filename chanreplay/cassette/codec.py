@@ -1,0 +1,217 @@
+"""Turns recorded Python values into cassette JSON and back, losslessly.
+
+JSON holds str, int, float, bool, None, lists and objects with string keys.
+Everything else a channel message can carry is *tagged*: an object with one
+key that starts with ``$``::
+
+    {"$bytes": "AAEC"}            bytes, base64
+    {"$bytes_text": "a=1&b=2"}    bytes that are valid UTF-8 text (HTTP bodies)
+    {"$bytes_json": {...}}        bytes that are UTF-8 JSON (an object or array)
+    {"$json": {...}}              a str that holds a JSON object or array
+    {"$int": "1267650600228229401496703205376"}   an int outside 64 bits
+    {"$float": "nan"}             nan, inf, -inf
+    {"$object": {"$set": 1}}      a dict whose own keys start with "$"
+
+Tuples are stored as arrays, as every channel layer except the in-memory one
+delivers them. Values of any other type (datetime, Decimal, set, dict with
+non-str keys) are rejected with :class:`UnserializableValueError`, never
+silently changed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from chanreplay.exceptions import CassetteFormatError, UnserializableValueError
+
+__all__ = [
+    "TAGS",
+    "decode_value",
+    "dumps",
+    "encode_bytes",
+    "encode_text",
+    "encode_value",
+    "json_fragment",
+]
+
+JSONValue = Any
+"""A value made only of JSON types (the encoded form)."""
+
+TAGS = frozenset({"$bytes", "$bytes_text", "$bytes_json", "$json", "$int", "$float", "$object"})
+
+_INT64_MIN = -(2**63)
+_UINT64_MAX = 2**64 - 1
+
+
+def encode_bytes(data: bytes, *, prefer_text: bool = False) -> dict[str, JSONValue]:
+    """Tag ``data``; with ``prefer_text``, UTF-8 text and JSON stay readable."""
+    if prefer_text:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            parsed = _parse_json_container(text)
+            if parsed is not _NOT_JSON:
+                return {"$bytes_json": parsed}
+            return {"$bytes_text": text}
+    return {"$bytes": base64.b64encode(data).decode("ascii")}
+
+
+def encode_text(text: str) -> JSONValue:
+    """Store a text frame: as ``{"$json": ...}`` when it holds a JSON object or array."""
+    parsed = _parse_json_container(text)
+    if parsed is _NOT_JSON:
+        return text
+    return {"$json": parsed}
+
+
+_NOT_JSON: Any = object()
+
+
+def _parse_json_container(text: str) -> JSONValue:
+    """The JSON object or array ``text`` holds, or ``_NOT_JSON``.
+
+    Only containers qualify: a frame "5" or "true" stays a string. Text whose
+    value would not survive the round trip (duplicate keys, NaN, integers
+    beyond 64 bits) also stays a string, because storing it as structure would
+    change it. The standard parser is used because it keeps big integers exact
+    and lets us see duplicate keys; orjson would silently turn both into
+    something else.
+    """
+    stripped = text.lstrip()
+    if not stripped or stripped[0] not in "{[":
+        return _NOT_JSON
+    try:
+        value = json.loads(text, object_pairs_hook=_unique_pairs, parse_constant=_reject_constant)
+        orjson.dumps(value)  # raises on integers beyond 64 bits
+    except (ValueError, TypeError):
+        return _NOT_JSON
+    return value
+
+
+class _NotLossless(ValueError):
+    """Raised while parsing JSON text that structure cannot hold unchanged."""
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _NotLossless("duplicate key")
+    return result
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NotLossless(name)
+
+
+def encode_value(value: Any, path: str = "message") -> JSONValue:
+    """The tagged JSON form of ``value``; raise on a type JSON cannot hold.
+
+    ``path`` names the value in error messages (``message.payload.when``).
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        if _INT64_MIN <= value <= _UINT64_MAX:
+            return int(value)
+        return {"$int": str(int(value))}
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return float(value)
+        return {"$float": "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")}
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return encode_bytes(bytes(value))
+    if isinstance(value, dict):
+        encoded: dict[str, JSONValue] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise UnserializableValueError(path=f"{path}[{key!r}] (a key)", value=key)
+            encoded[key] = encode_value(item, f"{path}.{key}")
+        if any(key.startswith("$") for key in encoded):
+            return {"$object": encoded}
+        return encoded
+    if isinstance(value, (list, tuple)):
+        return [encode_value(item, f"{path}[{index}]") for index, item in enumerate(value)]
+    raise UnserializableValueError(path=path, value=value)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"$bytes": base64.b64encode(value).decode("ascii")}
+    raise TypeError
+
+
+def dumps(value: Any, *, path: str = "message") -> bytes:
+    """Serialise ``value`` to compact tagged JSON, as fast as the value allows.
+
+    The fast path hands the value straight to orjson; a value that needs a tag
+    orjson cannot produce (big ints, non-finite floats, ``$`` keys) or that it
+    rejects falls back to :func:`encode_value`, which tags it or raises.
+    """
+    try:
+        data = orjson.dumps(value, default=_default)
+    except TypeError:
+        return orjson.dumps(encode_value(value, path))
+    # orjson writes nan and inf as null, and cannot know about "$" keys: look
+    # for either only when the cheap byte test says it is possible.
+    if b'"$' in data or (b"null" in data and _has_nonfinite(value)):
+        return orjson.dumps(encode_value(value, path))
+    return data
+
+
+def json_fragment(value: Any, *, path: str = "message") -> orjson.Fragment:
+    """``value`` serialised once, to embed in a larger document without re-encoding."""
+    return orjson.Fragment(dumps(value, path=path))
+
+
+def _has_nonfinite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_has_nonfinite(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nonfinite(item) for item in value)
+    return False
+
+
+def _decode_tag(tag: str, payload: JSONValue, where: Callable[[], str]) -> Any:
+    if tag == "$bytes":
+        return base64.b64decode(payload, validate=True)
+    if tag == "$bytes_text":
+        return str(payload).encode("utf-8")
+    if tag == "$bytes_json":
+        return orjson.dumps(payload)
+    if tag == "$json":
+        return orjson.dumps(payload).decode("utf-8")
+    if tag == "$int":
+        return int(payload)
+    if tag == "$float":
+        return float(payload)
+    if tag == "$object":
+        return {key: decode_value(item, where) for key, item in payload.items()}
+    raise CassetteFormatError(
+        None,
+        f"unknown tag {tag!r} at {where()}",
+        fix="the cassette was written by a newer chanreplay or edited by hand; "
+        f"known tags are {', '.join(sorted(TAGS))}",
+    )
+
+
+def decode_value(value: JSONValue, where: Callable[[], str] = lambda: "?") -> Any:
+    """The Python value a tagged JSON value stands for (inverse of :func:`encode_value`)."""
+    if isinstance(value, dict):
+        if len(value) == 1:
+            ((key, payload),) = value.items()
+            if key.startswith("$"):
+                return _decode_tag(key, payload, where)
+        return {key: decode_value(item, where) for key, item in value.items()}
+    if isinstance(value, list):
+        return [decode_value(item, where) for item in value]
+    return value

@@ -1,0 +1,171 @@
+"""Reads cassettes, and says exactly what is wrong with one that cannot be read.
+
+Every command and every replay loads cassettes through :func:`load`, so a
+bad file gets the same diagnosis everywhere: the file, the place (line and
+column, or connection and event) and the fix.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from chanreplay.cassette.model import FORMAT, VERSION, Cassette
+from chanreplay.exceptions import (
+    CassetteFormatError,
+    CassetteNotFoundError,
+    CassetteVersionError,
+)
+
+__all__ = ["SCHEMA_PATH", "load", "loads", "schema", "validate"]
+
+SCHEMA_PATH = Path(__file__).with_name(f"cassette-v{VERSION}.schema.json")
+
+
+@functools.cache
+def schema() -> dict[str, Any]:
+    """The JSON Schema of the current cassette format."""
+    result: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return result
+
+
+@functools.cache
+def _validator() -> Any:
+    # jsonschema is imported on first use: commands that never validate start faster.
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema())
+
+
+def load(path: Path | str, *, validate_schema: bool = True) -> Cassette:
+    """Load the cassette at ``path``; raise a :class:`CassetteError` that diagnoses a bad file."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CassetteNotFoundError(
+            path,
+            "no such cassette",
+            fix=_missing_fix(path),
+        ) from None
+    except IsADirectoryError:
+        raise CassetteFormatError(path, "is a directory, not a cassette file") from None
+    return loads(data, path=path, validate_schema=validate_schema)
+
+
+def loads(data: bytes | str, *, path: Path | None = None, validate_schema: bool = True) -> Cassette:
+    """Parse cassette text; ``path`` is only used to name the file in errors."""
+    if not data.strip():
+        raise CassetteFormatError(
+            path,
+            "the file is empty",
+            fix="re-record the session, or restore the file from version control",
+        )
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise _json_error(path, data, error) from None
+    if not isinstance(document, dict) or "format" not in document:
+        raise CassetteFormatError(
+            path,
+            'not a chanreplay cassette (no "format" field at the top level)',
+            fix="pass a file written by `runserver --record` or `chanreplay proxy`",
+        )
+    if document["format"] != FORMAT:
+        raise CassetteFormatError(
+            path,
+            f"not a chanreplay cassette (format is {document['format']!r}, expected {FORMAT!r})",
+            fix="pass a file written by `runserver --record` or `chanreplay proxy`",
+        )
+    version = document.get("version")
+    if version != VERSION:
+        if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
+            raise CassetteVersionError(
+                path,
+                f"format version {version} is newer than this chanreplay reads (up to {VERSION})",
+                fix="upgrade chanreplay (pip install -U chanreplay)",
+            )
+        raise CassetteVersionError(
+            path,
+            f"unknown format version {version!r} (this chanreplay reads version {VERSION})",
+            fix=f'set "version": {VERSION} if the file was edited by hand, or re-record it',
+        )
+    if validate_schema:
+        validate(document, path=path)
+    return Cassette.from_json(document, path=path)
+
+
+def validate(document: Any, *, path: Path | None = None) -> None:
+    """Check ``document`` against the schema; raise naming the first bad place."""
+    from jsonschema.exceptions import best_match
+
+    errors = list(_validator().iter_errors(document))
+    if not errors:
+        return
+    # best_match descends into oneOf branches, so the message names the field
+    # that is wrong rather than "not valid under any of the given schemas".
+    error = best_match(errors)
+    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    raise CassetteFormatError(
+        path,
+        f"{_place(document, list(error.absolute_path))}: {error.message}{more}",
+        fix="re-record the session, or fix that field by hand "
+        "(docs/cassette-format.md describes every field)",
+    )
+
+
+def _place(document: Any, location: list[str | int]) -> str:
+    """``connection c3 (/ws/chat/), event 5, message.type`` for a JSON location."""
+    if len(location) >= 2 and location[0] == "connections" and isinstance(location[1], int):
+        connections = document.get("connections", [])
+        connection = connections[location[1]] if location[1] < len(connections) else {}
+        ident = connection.get("id", f"#{location[1]}") if isinstance(connection, dict) else "?"
+        scope = connection.get("scope", {}) if isinstance(connection, dict) else {}
+        path = scope.get("path", "?") if isinstance(scope, dict) else "?"
+        where = f"connection {ident} ({path})"
+        rest = location[2:]
+        if len(rest) >= 2 and rest[0] == "events":
+            where += f", event {rest[1]}"
+            rest = rest[2:]
+        return where + (f", field {_dotted(rest)}" if rest else "")
+    if len(location) >= 2 and location[0] == "external":
+        rest = location[2:]
+        return f"external event {location[1]}" + (f", field {_dotted(rest)}" if rest else "")
+    return f"field {_dotted(location)}" if location else "the top level"
+
+
+def _dotted(location: list[str | int]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in location).lstrip(".")
+
+
+def _json_error(
+    path: Path | None, data: bytes | str, error: orjson.JSONDecodeError
+) -> CassetteFormatError:
+    size = len(data.rstrip())
+    truncated = error.pos >= size - 1
+    if truncated:
+        return CassetteFormatError(
+            path,
+            f"the file ends early at line {error.lineno} column {error.colno}: it is truncated",
+            fix="if a recording was interrupted, run `chanreplay recover` on its cassette "
+            "directory to rebuild it from the journal; otherwise restore it from version "
+            "control",
+        )
+    return CassetteFormatError(
+        path,
+        f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}",
+        fix="restore the file from version control, or fix the JSON by hand at that place",
+    )
+
+
+def _missing_fix(path: Path) -> str:
+    journal = path.with_name(f".{path.stem}.journal")
+    if journal.exists():
+        return f"an interrupted recording left {journal}: run `chanreplay recover {path.parent}`"
+    siblings = sorted(p.name for p in path.parent.glob("*.json")) if path.parent.is_dir() else []
+    hint = f"; cassettes in {path.parent}: {', '.join(siblings[:10])}" if siblings else ""
+    return f"record it with `python manage.py runserver --record {path.stem}`{hint}"

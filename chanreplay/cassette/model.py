@@ -1,0 +1,109 @@
+"""The cassette: connections, their events, and the external events.
+
+A cassette is plain data. Events stay in their encoded JSON form (see
+:mod:`chanreplay.cassette.codec`); replay decodes them where it needs Python
+values, and the differ compares them as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["FORMAT", "VERSION", "Cassette", "Connection", "Event"]
+
+FORMAT = "chanreplay-cassette"
+VERSION = 1
+
+Event = dict[str, Any]
+"""One event in encoded form: ``{"dir": "in"|"out"|"layer", "step": n, ...}``."""
+
+
+@dataclass
+class Connection:
+    """One recorded connection: its scope, who it was, and what crossed it in order."""
+
+    id: str
+    type: str
+    scope: dict[str, Any]
+    step: int
+    user: dict[str, Any] | None = None
+    closed: bool = True
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        """The request path the connection was opened on."""
+        return str(self.scope.get("path", ""))
+
+    def describe(self) -> str:
+        """``c3 (websocket /ws/chat/lobby/)``: how errors and reports name a connection."""
+        return f"{self.id} ({self.type} {self.path})"
+
+    def header(self) -> dict[str, Any]:
+        """Every field but the events, in cassette form."""
+        return {
+            "closed": self.closed,
+            "id": self.id,
+            "scope": self.scope,
+            "step": self.step,
+            "type": self.type,
+            "user": self.user,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """The connection in cassette form."""
+        return {**self.header(), "events": self.events}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Connection:
+        """A connection from its (already validated) cassette form."""
+        return cls(
+            id=data["id"],
+            type=data["type"],
+            scope=data["scope"],
+            step=data["step"],
+            user=data.get("user"),
+            closed=data["closed"],
+            events=data["events"],
+        )
+
+
+@dataclass
+class Cassette:
+    """A recorded session: connections in order of opening, plus external events."""
+
+    connections: list[Connection] = field(default_factory=list)
+    external: list[Event] = field(default_factory=list)
+    path: Path | None = field(default=None, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The whole cassette as a JSON-ready dict."""
+        return {
+            "connections": [c.to_json() for c in self.connections],
+            "external": self.external,
+            "format": FORMAT,
+            "version": VERSION,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], path: Path | None = None) -> Cassette:
+        """A cassette from its (already validated) JSON form."""
+        return cls(
+            connections=[Connection.from_json(c) for c in data["connections"]],
+            external=data["external"],
+            path=path,
+        )
+
+    def connection(self, connection_id: str) -> Connection:
+        """The connection with id ``connection_id``."""
+        for connection in self.connections:
+            if connection.id == connection_id:
+                return connection
+        raise KeyError(connection_id)
+
+    @property
+    def event_count(self) -> int:
+        """Number of events in the cassette, external ones included."""
+        return sum(len(c.events) for c in self.connections) + len(self.external)

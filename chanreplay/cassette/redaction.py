@@ -1,0 +1,221 @@
+"""Removes secrets from recorded data before anything is written.
+
+Redaction works on the encoded (JSON) form of an event, so it sees inside
+JSON text frames and HTTP bodies. Three rules apply:
+
+* header values: cookies keep their names but lose their values,
+  ``Authorization`` keeps its scheme, a fixed list of secret headers is
+  blanked; volatile headers (dates) are replaced for determinism;
+* keys: the value of any object key, form field or query parameter whose
+  name looks secret (``password``, ``token``, ``csrfmiddlewaretoken``, ...);
+* learned values: a secret seen in a header (a session id) is scrubbed from
+  every other string it turns up in, in any connection.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qsl, quote_plus
+
+__all__ = ["REDACTED", "VOLATILE", "Redactor"]
+
+REDACTED = "<redacted>"
+VOLATILE = "<volatile>"
+
+DEFAULT_SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "sec-websocket-key",
+        "sec-websocket-accept",
+        "x-csrftoken",
+        "x-csrf-token",
+        "x-api-key",
+        "x-auth-token",
+    }
+)
+DEFAULT_VOLATILE_HEADERS = frozenset({"date", "expires", "last-modified"})
+
+_SECRET_KEY_PATTERN = (
+    r"(?:.*_)?(?:password\d*|passwd|secret|token|api_?key|csrfmiddlewaretoken|csrf_?token"
+    r"|session_?(?:id|key)|authorization|private_?key|client_?secret)"
+)
+# A key in serialised JSON, used as a cheap pre-check before walking a value.
+_SECRET_KEY_IN_JSON = re.compile(
+    rb'"(?:[A-Za-z0-9_-]*[_-])?(?:password\d*|passwd|secret|token|api_?key|csrfmiddlewaretoken'
+    rb"|csrf_?token|session_?(?:id|key)|authorization|private_?key|client_?secret)"
+    rb'(?:"|=)|[?&](?:[A-Za-z0-9_-]*_)?(?:password|token|secret|csrfmiddlewaretoken)\d*=',
+    re.IGNORECASE,
+)
+# Django's {% csrf_token %}: the hidden input holds a per-request random token.
+_CSRF_INPUT = re.compile(
+    r'(name=["\']csrfmiddlewaretoken["\']\s+value=["\'])[^"\']*'
+    r'|(value=["\'])[^"\']*(["\']\s+name=["\']csrfmiddlewaretoken["\'])'
+)
+# Learned secrets shorter than this are redacted where seen but not scrubbed
+# elsewhere: scrubbing "dark" (a theme cookie) would corrupt ordinary text.
+MIN_SCRUB_LENGTH = 16
+
+
+class Redactor:
+    """Redacts one recording's events; learns secret values as it goes."""
+
+    def __init__(
+        self,
+        *,
+        headers: Iterable[str] = (),
+        keys: Iterable[str] = (),
+        paths: Iterable[str] = (),
+    ) -> None:
+        self.secret_headers = DEFAULT_SECRET_HEADERS | {h.lower() for h in headers}
+        self.volatile_headers = DEFAULT_VOLATILE_HEADERS
+        extra = "|".join(re.escape(k.lower().replace("-", "_")) for k in keys)
+        pattern = _SECRET_KEY_PATTERN + (f"|{extra}" if extra else "")
+        self._secret_key = re.compile(f"^(?:{pattern})$", re.IGNORECASE)
+        self._extra_keys = tuple(k.encode() for k in keys)
+        self.paths = [tuple(p.split(".")) for p in paths]
+        self._secrets: set[str] = set()
+        self._scrub: re.Pattern[str] | None = None
+        self._scrub_bytes: re.Pattern[bytes] | None = None
+
+    # -- learning -------------------------------------------------------
+    def learn(self, value: str) -> None:
+        """Remember ``value`` as secret so it is scrubbed wherever it appears."""
+        value = value.strip()
+        if len(value) < MIN_SCRUB_LENGTH or value in self._secrets or value == REDACTED:
+            return
+        self._secrets.add(value)
+        # Longest first so a secret that contains another is replaced whole.
+        alternatives = sorted(self._secrets, key=len, reverse=True)
+        self._scrub = re.compile("|".join(re.escape(s) for s in alternatives))
+        self._scrub_bytes = re.compile(
+            b"|".join(re.escape(s.encode("utf-8")) for s in alternatives)
+        )
+
+    # -- headers ----------------------------------------------------------
+    def header(self, name: str, value: str) -> str:
+        """The value to record for header ``name`` (lower-case)."""
+        if name in ("cookie",):
+            return self._cookie_header(value)
+        if name == "set-cookie":
+            return self._set_cookie_header(value)
+        if name in ("authorization", "proxy-authorization"):
+            scheme, _, credentials = value.partition(" ")
+            self.learn(credentials or scheme)
+            return f"{scheme} {REDACTED}" if credentials else REDACTED
+        if name in self.secret_headers:
+            self.learn(value)
+            return REDACTED
+        if name in self.volatile_headers:
+            return VOLATILE
+        return self.scrub(value)
+
+    def _cookie_header(self, value: str) -> str:
+        parts = []
+        for item in value.split(";"):
+            cookie_name, sep, cookie_value = item.strip().partition("=")
+            if not sep:
+                continue
+            self.learn(cookie_value)
+            parts.append(f"{cookie_name}={REDACTED}")
+        return "; ".join(parts)
+
+    def _set_cookie_header(self, value: str) -> str:
+        first, *attributes = value.split(";")
+        cookie_name, _, cookie_value = first.strip().partition("=")
+        self.learn(cookie_value.strip('"'))
+        kept = [f"{cookie_name}={REDACTED}"]
+        for attribute in attributes:
+            attribute_name = attribute.strip().partition("=")[0].lower()
+            kept.append(
+                f"{attribute_name}={VOLATILE}" if attribute_name == "expires" else attribute.strip()
+            )
+        return "; ".join(kept)
+
+    # -- values -----------------------------------------------------------
+    def is_secret_key(self, key: str) -> bool:
+        """True when an object key, form field or query parameter named ``key`` is secret."""
+        return bool(self._secret_key.match(key.replace("-", "_")))
+
+    def might_need(self, data: bytes) -> bool:
+        """Cheap pre-check on serialised JSON: False means :meth:`value` would change nothing."""
+        if _SECRET_KEY_IN_JSON.search(data) or b"csrfmiddlewaretoken" in data:
+            return True
+        if self._scrub_bytes is not None and self._scrub_bytes.search(data):
+            return True
+        if self.paths:
+            return True
+        return any(key in data for key in self._extra_keys)
+
+    def value(self, value: Any, path: tuple[str, ...] = ()) -> Any:
+        """``value`` (encoded form) with secret keys, form fields and learned values redacted."""
+        if isinstance(value, dict):
+            result: dict[str, Any] = {}
+            for key, item in value.items():
+                child = (*path, key) if not key.startswith("$") else path
+                if not key.startswith("$") and (
+                    self.is_secret_key(key) or self._path_matches(child)
+                ):
+                    result[key] = REDACTED
+                else:
+                    result[key] = self.value(item, child)
+            return result
+        if isinstance(value, list):
+            return [self.value(item, path) for item in value]
+        if isinstance(value, str):
+            return self.text(value)
+        return value
+
+    def _path_matches(self, path: tuple[str, ...]) -> bool:
+        for pattern in self.paths:
+            if len(pattern) == len(path) and all(
+                p in ("*", part) for p, part in zip(pattern, path, strict=True)
+            ):
+                return True
+        return False
+
+    def text(self, text: str) -> str:
+        """``text`` with learned secrets, CSRF inputs and secret form fields redacted."""
+        if self._scrub is not None:
+            text = self._scrub.sub(REDACTED, text)
+        if "csrfmiddlewaretoken" in text:
+            text = _CSRF_INPUT.sub(_csrf_replacement, text)
+        if "=" in text and _looks_like_form(text):
+            text = self.query_string(text)
+        return text
+
+    def query_string(self, query: str) -> str:
+        """A URL-encoded query or form body with the values of secret fields redacted."""
+        if not query:
+            return query
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if not any(self.is_secret_key(name) for name, _ in pairs):
+            return query
+        return "&".join(
+            f"{quote_plus(name)}={REDACTED if self.is_secret_key(name) else quote_plus(value)}"
+            for name, value in pairs
+        )
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every learned secret value replaced."""
+        if self._scrub is None:
+            return text
+        return self._scrub.sub(REDACTED, text)
+
+
+def _csrf_replacement(match: re.Match[str]) -> str:
+    if match.group(1):
+        return f"{match.group(1)}{REDACTED}"
+    return f"{match.group(2)}{REDACTED}{match.group(3)}"
+
+
+_FORM = re.compile(r"^[\w.%+~-]+=[^&\s]*(?:&[\w.%+~-]+=[^&\s]*)*$")
+
+
+def _looks_like_form(text: str) -> bool:
+    """True for ``a=1&b=2`` style text (a form body or query string), not prose."""
+    return len(text) < 65536 and bool(_FORM.match(text))

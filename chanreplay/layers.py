@@ -1,0 +1,205 @@
+"""``RecordingChannelLayer``: a drop-in wrapper that records a channel layer's traffic.
+
+Use it directly as a backend, with the real one in its config::
+
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "chanreplay.layers.RecordingChannelLayer",
+            "CONFIG": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {"hosts": [("127.0.0.1", 6379)]},
+            },
+        },
+    }
+
+or let ``runserver --record`` wrap every alias. While no recording is
+active, every call goes straight to the inner layer. Every method, attribute
+and extension of the inner layer is forwarded, and whatever it raises
+(``ChannelFull``, name validation errors) reaches the caller unchanged.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from chanreplay.recorder import state
+from chanreplay.recorder.context import current_connection
+from chanreplay.recorder.recording import ORIGIN_KEY, Recording
+
+__all__ = ["RecordingChannelLayer", "unwrap"]
+
+_OWN_ATTRIBUTES = frozenset({"inner", "alias"})
+
+
+class RecordingChannelLayer:
+    """Wraps a channel layer; records each operation into the active recording."""
+
+    def __init__(
+        self,
+        inner: Any = None,
+        *,
+        alias: str | None = None,
+        BACKEND: str | None = None,
+        CONFIG: Mapping[str, Any] | None = None,
+        ALIAS: str | None = None,
+    ) -> None:
+        if inner is None:
+            if BACKEND is None:
+                from chanreplay.exceptions import ConfigurationError
+
+                raise ConfigurationError(
+                    "RecordingChannelLayer needs the layer to wrap: pass it, or put "
+                    "'BACKEND' (and 'CONFIG') of the real layer in its CONFIG"
+                )
+            from django.utils.module_loading import import_string
+
+            inner = import_string(BACKEND)(**dict(CONFIG or {}))
+        object.__setattr__(self, "inner", inner)
+        object.__setattr__(self, "alias", alias or ALIAS or "default")
+
+    # -- forwarding ---------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _OWN_ATTRIBUTES:
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.inner, name, value)
+
+    def __repr__(self) -> str:
+        return f"<RecordingChannelLayer {self.alias!r} around {self.inner!r}>"
+
+    @property
+    def extensions(self) -> list[str]:
+        """The inner layer's extensions (``groups``, ``flush``, ...)."""
+        return list(getattr(self.inner, "extensions", []))
+
+    # -- the channel layer API ------------------------------------------------
+    async def new_channel(self, *args: Any, **kwargs: Any) -> str:
+        """Create a channel on the inner layer; record it under a stable placeholder."""
+        name: str = await self.inner.new_channel(*args, **kwargs)
+        recording = state.recording
+        if recording is not None:
+            connection = current_connection.get()
+            placeholder = recording.channel_created(name, connection)
+            step = connection.step if connection else recording.external_step()
+            recording.layer_event(
+                connection, "new_channel", step, alias=self.alias, channel=placeholder
+            )
+        return name
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        """Send ``message`` on ``channel``, tagged with the step that caused it."""
+        return await self._deliver("send", channel, message)
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        """Send ``message`` to ``group``, tagged with the step that caused it."""
+        return await self._deliver("group_send", group, message)
+
+    async def _deliver(self, op: str, target: str, message: dict[str, Any]) -> None:
+        method = getattr(self.inner, op)
+        recording = state.recording
+        if recording is None:
+            if state.relaying and isinstance(message, dict):
+                # A process that only relays (a management command) tags its
+                # message so the recording server can record it as external.
+                origin = {"ext": uuid.uuid4().hex, "op": op, "target": target}
+                message = {**message, ORIGIN_KEY: origin}
+            await method(target, message)
+            return
+        connection = current_connection.get()
+        step = connection.step if connection is not None else recording.external_step()
+        outgoing = {**message, ORIGIN_KEY: step} if isinstance(message, dict) else message
+        channel, group = (target, None) if op == "send" else (None, target)
+        # Journal the operation before it runs: a receiver's receive() may
+        # complete before this await returns, and must come after it.
+        recording.layer_event(
+            connection, op, step, alias=self.alias, message=message, channel=channel, group=group
+        )
+        try:
+            await method(target, outgoing)
+        except BaseException as error:
+            recording.layer_event(
+                connection, op, step, alias=self.alias, error=error, channel=channel, group=group
+            )
+            raise
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        """Receive from ``channel``; record the message and the step it belongs to."""
+        message: dict[str, Any] = await self.inner.receive(channel)
+        if not isinstance(message, dict) or ORIGIN_KEY not in message:
+            recording = state.recording
+            if recording is not None:
+                connection = current_connection.get()
+                step = connection.step if connection else recording.external_step()
+                recording.layer_event(
+                    connection,
+                    "receive",
+                    step,
+                    alias=self.alias,
+                    channel=channel,
+                    message=message,
+                )
+            return message
+        origin = message.pop(ORIGIN_KEY)
+        recording = state.recording
+        if recording is None:
+            return message
+        connection = current_connection.get()
+        step = origin if isinstance(origin, int) else self._external(recording, origin, message)
+        if connection is not None:
+            # What the consumer does with this message belongs to the step that sent it.
+            connection.step = step
+        recording.layer_event(
+            connection, "receive", step, alias=self.alias, channel=channel, message=message
+        )
+        return message
+
+    def _external(self, recording: Recording, origin: Mapping[str, Any], message: Any) -> int:
+        """Record the operation of a relaying process once; return its step."""
+        step, first = recording.external_origin(origin)
+        if first:
+            op = str(origin.get("op"))
+            target = str(origin.get("target"))
+            channel, group = (target, None) if op == "send" else (None, target)
+            recording.layer_event(
+                None, op, step, alias=self.alias, message=message, channel=channel, group=group
+            )
+        return step
+
+    async def group_add(self, group: str, channel: str) -> None:
+        """Add ``channel`` to ``group`` on the inner layer, and record it."""
+        await self._membership("group_add", group, channel)
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        """Remove ``channel`` from ``group`` on the inner layer, and record it."""
+        await self._membership("group_discard", group, channel)
+
+    async def _membership(self, op: str, group: str, channel: str) -> None:
+        await getattr(self.inner, op)(group, channel)
+        recording = state.recording
+        if recording is not None:
+            connection = current_connection.get()
+            step = connection.step if connection else recording.external_step()
+            recording.layer_event(
+                connection, op, step, alias=self.alias, group=group, channel=channel
+            )
+
+    async def flush(self) -> None:
+        """Flush the inner layer, and record it."""
+        await self.inner.flush()
+        recording = state.recording
+        if recording is not None:
+            connection = current_connection.get()
+            step = connection.step if connection else recording.external_step()
+            recording.layer_event(connection, "flush", step, alias=self.alias)
+
+
+def unwrap(layer: Any) -> Any:
+    """The innermost layer under any number of recording wrappers."""
+    while isinstance(layer, RecordingChannelLayer):
+        layer = layer.inner
+    return layer

@@ -1,0 +1,184 @@
+"""Where recording attaches to a Django project: settings, environment, channel layers.
+
+The environment carries a recording from the ``runserver`` process that was
+asked for it to the server process the autoreloader starts:
+
+``CHANREPLAY_RECORD``        the cassette name (setting it by hand records too)
+``CHANREPLAY_CASSETTE_DIR``  where cassettes go (default: the CASSETTE_DIR setting)
+``CHANREPLAY_RECORD_MODE``   once, new_episodes or all
+``CHANREPLAY_RUN_ID``        ties the processes of one run together
+``CHANREPLAY_SUPERVISED``    set in a server process whose parent finalises the cassette
+``CHANREPLAY_FORCE``         record even when DEBUG is off
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from chanreplay.cassette.redaction import Redactor
+from chanreplay.exceptions import ChanreplayError, ConfigurationError, RecordingRefusedError
+from chanreplay.recorder import state
+from chanreplay.recorder.recording import Recording, load_hook
+
+__all__ = [
+    "activate_from_environment",
+    "build_recording",
+    "check_debug",
+    "options",
+    "start_from_environment",
+    "start_once_from_environment",
+    "wrap_channel_layers",
+]
+
+logger = logging.getLogger("chanreplay")
+
+ENV_RECORD = "CHANREPLAY_RECORD"
+ENV_CASSETTE_DIR = "CHANREPLAY_CASSETTE_DIR"
+ENV_RECORD_MODE = "CHANREPLAY_RECORD_MODE"
+ENV_RUN_ID = "CHANREPLAY_RUN_ID"
+ENV_SUPERVISED = "CHANREPLAY_SUPERVISED"
+ENV_FORCE = "CHANREPLAY_FORCE"
+
+_KNOWN_OPTIONS = frozenset(
+    {
+        "CASSETTE_DIR",
+        "RECORD_MODE",
+        "REDACT_HEADERS",
+        "REDACT_KEYS",
+        "REDACT_PATHS",
+        "BEFORE_RECORD",
+        "IGNORE_PATHS",
+        "IDENTIFY_USERS",
+    }
+)
+
+
+def options() -> dict[str, Any]:
+    """The ``CHANREPLAY`` setting, checked for unknown keys."""
+    configured = getattr(settings, "CHANREPLAY", {}) or {}
+    if not isinstance(configured, dict):
+        raise ConfigurationError("the CHANREPLAY setting must be a dict")
+    unknown = set(configured) - _KNOWN_OPTIONS
+    if unknown:
+        raise ConfigurationError(
+            f"unknown CHANREPLAY setting(s) {', '.join(sorted(unknown))}: "
+            f"known ones are {', '.join(sorted(_KNOWN_OPTIONS))}"
+        )
+    return dict(configured)
+
+
+def cassette_dir(explicit: str | Path | None = None) -> Path:
+    """The cassette directory: the option, the environment, the setting, or ./cassettes."""
+    chosen = explicit or os.environ.get(ENV_CASSETTE_DIR) or options().get("CASSETTE_DIR")
+    return Path(chosen or "cassettes")
+
+
+def check_debug(*, force: bool = False) -> None:
+    """Refuse to record with DEBUG off (a production-like server) unless forced."""
+    if not settings.DEBUG and not force and not os.environ.get(ENV_FORCE):
+        raise RecordingRefusedError(
+            "refusing to record with DEBUG = False: a recording holds every message of "
+            "every user. Record on a development server, or pass --record-force "
+            "(CHANREPLAY_FORCE=1) if you mean it"
+        )
+
+
+def _ignored_paths() -> tuple[str, ...]:
+    patterns = ["/favicon.ico"]
+    for url in (getattr(settings, "STATIC_URL", None), getattr(settings, "MEDIA_URL", None)):
+        if url and not str(url).startswith(("http://", "https://")):
+            patterns.append("/" + str(url).strip("/") + "/*")
+    return tuple(patterns) + tuple(options().get("IGNORE_PATHS", ()))
+
+
+def build_recording(
+    name: str,
+    *,
+    directory: str | Path | None = None,
+    mode: str | None = None,
+    run_id: str | None = None,
+    finalize: bool = True,
+) -> Recording:
+    """A :class:`Recording` configured from the ``CHANREPLAY`` setting."""
+    configured = options()
+    identify = None
+    if configured.get("IDENTIFY_USERS", True):
+        from chanreplay.recorder.identity import identify_user
+
+        identify = identify_user
+    return Recording(
+        name,
+        cassette_dir=cassette_dir(directory),
+        mode=mode or os.environ.get(ENV_RECORD_MODE) or configured.get("RECORD_MODE", "once"),
+        run_id=run_id,
+        redactor=Redactor(
+            headers=configured.get("REDACT_HEADERS", ()),
+            keys=configured.get("REDACT_KEYS", ()),
+            paths=configured.get("REDACT_PATHS", ()),
+        ),
+        before_record=load_hook(configured.get("BEFORE_RECORD")),
+        identify=identify,
+        ignore_paths=_ignored_paths(),
+        finalize=finalize,
+    )
+
+
+def wrap_channel_layers() -> list[str]:
+    """Wrap every configured channel-layer alias in a RecordingChannelLayer."""
+    from channels.layers import channel_layers
+
+    from chanreplay.layers import RecordingChannelLayer
+
+    wrapped = []
+    for alias in getattr(settings, "CHANNEL_LAYERS", {}):
+        layer = channel_layers[alias]
+        if not isinstance(layer, RecordingChannelLayer):
+            channel_layers.set(alias, RecordingChannelLayer(layer, alias=alias))
+        wrapped.append(alias)
+    return wrapped
+
+
+def activate_from_environment() -> None:
+    """At start-up: with ``CHANREPLAY_RECORD`` set, wrap the layers so they record or relay."""
+    if os.environ.get(ENV_RECORD):
+        state.relaying = True
+        wrap_channel_layers()
+
+
+def start_from_environment() -> Recording:
+    """Start the recording the environment describes in this process."""
+    name = os.environ[ENV_RECORD]
+    check_debug()
+    recording = build_recording(
+        name,
+        run_id=os.environ.get(ENV_RUN_ID),
+        finalize=not os.environ.get(ENV_SUPERVISED),
+    )
+    message = state.start(recording)
+    wrap_channel_layers()
+    logger.info("chanreplay: %s", message)
+    return recording
+
+
+_lazy_lock = threading.Lock()
+_lazy_attempted = False
+
+
+def start_once_from_environment() -> Recording | None:
+    """Start the environment's recording on first use; log (once) why it could not."""
+    global _lazy_attempted
+    with _lazy_lock:
+        if state.recording is not None or _lazy_attempted:
+            return state.recording
+        _lazy_attempted = True
+        try:
+            return start_from_environment()
+        except ChanreplayError as error:
+            logger.error("chanreplay: not recording: %s", error)
+            return None

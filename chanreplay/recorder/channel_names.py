@@ -1,0 +1,84 @@
+"""Stable placeholders for the random channel names a layer hands out.
+
+``new_channel()`` returns names such as ``specific..inmemory!AbCdEf`` or
+``specific.3f2a...!9c1b...``: different on every run. The recorder writes
+``<channel:c3>`` instead (the channel connection c3 created; ``<channel:c3.2>``
+for its second one, ``<channel:x1>`` for a random name created outside any
+connection or first seen without its creation), also where the name appears
+inside a payload, so the same session gives the same cassette.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+__all__ = ["ChannelNames", "placeholder_pattern"]
+
+placeholder_pattern = re.compile(r"<channel:([a-z]+[0-9]+(?:\.[0-9]+)?)>")
+"""Matches a placeholder; group 1 is its key (``c3``, ``c3.2``, ``x1``)."""
+
+# A run of characters a channel name can hold, long enough to be a random one.
+_TOKEN = re.compile(rb"[A-Za-z0-9_.!\-]{20,}")
+
+
+class ChannelNames:
+    """Live channel names and their placeholders, for one recording."""
+
+    def __init__(self, *, external_start: int = 0) -> None:
+        self._placeholders: dict[str, str] = {}
+        self._per_owner: dict[str, int] = {}
+        self._external = external_start
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._placeholders)
+
+    def created(self, live: str, owner: str | None) -> str:
+        """Register ``live`` as created by connection ``owner`` (None: outside any)."""
+        with self._lock:
+            if live in self._placeholders:
+                return self._placeholders[live]
+            if owner is None:
+                self._external += 1
+                placeholder = f"<channel:x{self._external}>"
+            else:
+                count = self._per_owner.get(owner, 0) + 1
+                self._per_owner[owner] = count
+                suffix = "" if count == 1 else f".{count}"
+                placeholder = f"<channel:{owner}{suffix}>"
+            self._placeholders[live] = placeholder
+            return placeholder
+
+    def name(self, live: str) -> str:
+        """The name to record for a channel argument.
+
+        A known random name becomes its placeholder; an unknown process-specific
+        name (with ``!``) gets an external placeholder; a plain name such as
+        ``"thumbnails"`` is stable and is kept.
+        """
+        placeholder = self._placeholders.get(live)
+        if placeholder is not None:
+            return placeholder
+        if "!" in live:
+            return self.created(live, None)
+        return live
+
+    def substitute(self, data: bytes) -> bytes:
+        """``data`` (serialised JSON) with every known live name replaced."""
+        if not self._placeholders:
+            return data
+        placeholders = self._placeholders
+        found = False
+        for match in _TOKEN.finditer(data):
+            if match.group().decode("ascii") in placeholders:
+                found = True
+                break
+        if not found:
+            return data
+
+        def replace(match: re.Match[bytes]) -> bytes:
+            token = match.group().decode("ascii")
+            return placeholders.get(token, token).encode("ascii")
+
+        return _TOKEN.sub(replace, data)

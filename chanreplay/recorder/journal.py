@@ -1,0 +1,302 @@
+"""The append-only journal a recording writes as events happen.
+
+A recording never rewrites what it has written: each event is one JSON line
+appended to ``cassettes/.NAME.journal``. A background thread moves lines from
+memory to the file every few milliseconds and, shortly after a connection
+closes, compiles the journal into the cassette (atomically, so the cassette on
+disk always loads). A killed process therefore loses at most the last few
+milliseconds of events, and its journal still compiles: a torn last line is
+skipped.
+
+Journal records (one per line)::
+
+    {"k": "run", "run": "<run id>"}                 a process started writing
+    {"k": "open", "c": "c1", "type": ..., "scope": ..., "user": ..., "step": 1}
+    {"k": "ev", "c": "c1", "e": {...event...}}       "c" is null for external events
+    {"k": "close", "c": "c1"}
+
+This module is pure: it imports neither Django nor Channels, so ``chanreplay
+recover`` starts fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import threading
+import time
+from array import array
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from chanreplay.cassette import writer
+from chanreplay.cassette.model import Cassette, Event
+from chanreplay.exceptions import CassetteFormatError, ChanreplayError
+
+__all__ = [
+    "CompileResult",
+    "JournalState",
+    "JournalWriter",
+    "compile_journal",
+    "journal_lines",
+    "journal_path",
+    "read_state",
+]
+
+FLUSH_INTERVAL = 0.02
+"""Seconds between moves of buffered lines to the journal file."""
+COMPILE_DELAY = 0.2
+"""Seconds after a connection closes before the cassette is rebuilt."""
+
+
+def journal_path(cassette: Path) -> Path:
+    """Where the journal of the cassette at ``cassette`` lives."""
+    return cassette.with_name(f".{cassette.stem}.journal")
+
+
+@dataclass
+class JournalState:
+    """What a resumed recording must continue from."""
+
+    run: str | None = None
+    connections: int = 0
+    step: int = 0
+    external_channels: int = 0
+    records: int = 0
+
+
+_EXTERNAL_CHANNEL = re.compile(rb"<channel:x(\d+)>")
+
+
+def read_state(path: Path) -> JournalState:
+    """The counters a recording resuming the journal at ``path`` continues from."""
+    state = JournalState()
+    for record in _records(path):
+        state.records += 1
+        kind = record.get("k")
+        if kind == "run":
+            state.run = record.get("run")
+        elif kind == "open":
+            state.connections = max(state.connections, int(record["c"][1:]))
+            state.step = max(state.step, int(record.get("step", 0)))
+        elif kind == "ev":
+            state.step = max(state.step, int(record["e"].get("step", 0)))
+    with contextlib.suppress(FileNotFoundError):
+        for match in _EXTERNAL_CHANNEL.finditer(path.read_bytes()):
+            state.external_channels = max(state.external_channels, int(match.group(1)))
+    return state
+
+
+def _records(path: Path) -> Iterator[dict[str, Any]]:
+    for _, record in _positioned_records(path):
+        yield record
+
+
+def _positioned_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Every whole record in the journal with its byte offset; torn lines are skipped."""
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        return
+    with handle:
+        offset = 0
+        for line in handle:
+            start = offset
+            offset += len(line)
+            if not line.endswith(b"\n"):
+                break  # the process died mid-write: this line was never journaled whole
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(record, dict):
+                yield start, record
+
+
+def journal_lines(cassette: Cassette, run: str) -> Iterator[bytes]:
+    """The journal records of an existing cassette (to append new episodes to it)."""
+    yield orjson.dumps({"k": "run", "run": run}) + b"\n"
+    for connection in cassette.connections:
+        header = connection.header()
+        yield orjson.dumps({"k": "open", "c": connection.id, **_open_fields(header)}) + b"\n"
+        for event in connection.events:
+            yield orjson.dumps({"k": "ev", "c": connection.id, "e": event}) + b"\n"
+        if connection.closed:
+            yield orjson.dumps({"k": "close", "c": connection.id}) + b"\n"
+    for event in cassette.external:
+        yield orjson.dumps({"k": "ev", "c": None, "e": event}) + b"\n"
+
+
+def _open_fields(header: dict[str, Any]) -> dict[str, Any]:
+    return {key: header[key] for key in ("type", "scope", "user", "step")}
+
+
+@dataclass
+class CompileResult:
+    """What compiling a journal found."""
+
+    connections: int = 0
+    events: int = 0
+    unclosed: list[str] = field(default_factory=list)
+
+
+def compile_journal(journal: Path, cassette: Path, *, durable: bool = False) -> CompileResult:
+    """Write the cassette that ``journal`` describes to ``cassette``, atomically.
+
+    Memory stays small whatever the journal's size: only byte offsets are held,
+    and events are read back one at a time as the cassette is written.
+    """
+    if not journal.exists():
+        raise CassetteFormatError(journal, "no such journal", fix="nothing to recover")
+    opened: dict[str, dict[str, Any]] = {}
+    offsets: dict[str, array[int]] = {}
+    closed: set[str] = set()
+    external = array("q")
+    result = CompileResult()
+    for offset, record in _positioned_records(journal):
+        kind = record.get("k")
+        if kind == "open":
+            opened[record["c"]] = _open_fields(record)
+            offsets.setdefault(record["c"], array("q"))
+        elif kind == "ev":
+            owner = record.get("c")
+            if owner is None:
+                external.append(offset)
+            elif owner in offsets:
+                offsets[owner].append(offset)
+            result.events += 1
+        elif kind == "close":
+            closed.add(record["c"])
+    result.connections = len(opened)
+    result.unclosed = [cid for cid in opened if cid not in closed]
+
+    with journal.open("rb") as handle:
+
+        def events(positions: array[int]) -> Iterator[Event]:
+            for position in positions:
+                handle.seek(position)
+                event: Event = orjson.loads(handle.readline())["e"]
+                yield event
+
+        connections = (
+            ({**opened[cid], "id": cid, "closed": cid in closed}, events(offsets[cid]))
+            for cid in opened
+        )
+        writer.write_stream(cassette, connections, events(external), durable=durable)
+    return result
+
+
+class JournalLocked(ChanreplayError, RuntimeError):
+    """Raised when another process is already recording into the same journal."""
+
+
+class JournalWriter:
+    """Appends journal lines from any thread; a background thread writes and compiles.
+
+    :meth:`append` is the hot path: it only appends bytes to a list. The
+    thread moves them to the file every :data:`FLUSH_INTERVAL` seconds and
+    rebuilds the cassette :data:`COMPILE_DELAY` seconds after
+    :meth:`request_compile`, never more often than compiling takes.
+    """
+
+    def __init__(
+        self,
+        journal: Path,
+        cassette: Path,
+        *,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self.journal = journal
+        self.cassette = cassette
+        self._on_error = on_error
+        journal.parent.mkdir(parents=True, exist_ok=True)
+        self._file: IO[bytes] = journal.open("ab")
+        try:
+            # One writer per journal: a second process would interleave its
+            # counters with ours and corrupt the recording.
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.close()
+            raise JournalLocked(
+                f"{journal}: another process is already recording into this journal; "
+                "stop it first, or record under another name"
+            ) from None
+        self._pending: list[bytes] = []
+        self._lock = threading.Lock()
+        self._compile_at: float | None = None
+        self._last_compile_cost = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"chanreplay-journal-{cassette.stem}", daemon=True
+        )
+        self._thread.start()
+
+    def append(self, line: bytes) -> None:
+        """Queue one record (a complete line ending in ``\\n``)."""
+        self._pending.append(line)
+
+    def request_compile(self) -> None:
+        """Ask for the cassette to be rebuilt shortly (debounced)."""
+        if self._compile_at is None:
+            self._compile_at = time.monotonic() + max(COMPILE_DELAY, self._last_compile_cost)
+
+    def flush(self) -> None:
+        """Move every queued line to the journal file now."""
+        with self._lock:
+            # Swapping the list is atomic under the GIL: appends from other
+            # threads land either in the batch we write or in the next one.
+            batch, self._pending = self._pending, []
+            if batch:
+                self._file.write(b"".join(batch))
+                self._file.flush()
+
+    def compile(self, *, durable: bool = False) -> CompileResult:
+        """Flush, then rebuild the cassette from the journal."""
+        self.flush()
+        started = time.monotonic()
+        result = compile_journal(self.journal, self.cassette, durable=durable)
+        self._last_compile_cost = time.monotonic() - started
+        return result
+
+    def close(self, *, compile: bool = True) -> CompileResult | None:
+        """Stop the thread, write everything, and (by default) compile a final cassette."""
+        self._stop.set()
+        self._thread.join(timeout=10)
+        result = self.compile(durable=True) if compile else None
+        self.flush()
+        self._file.close()
+        return result
+
+    def _run(self) -> None:
+        while not self._stop.wait(FLUSH_INTERVAL):
+            try:
+                self.flush()
+                if self._compile_at is not None and time.monotonic() >= self._compile_at:
+                    self._compile_at = None
+                    self.compile()
+            except Exception as error:  # the server must keep running
+                if self._on_error is not None:
+                    self._on_error(error)
+
+    def remove(self) -> None:
+        """Delete the journal file (after a final compile)."""
+        self.journal.unlink(missing_ok=True)
+
+
+def recover(journal: Path) -> tuple[Path, CompileResult]:
+    """Compile the journal at ``journal`` into its cassette and delete the journal."""
+    name = journal.name
+    if not (name.startswith(".") and name.endswith(".journal")):
+        raise CassetteFormatError(
+            journal, "not a journal file", fix="journals are named .NAME.journal"
+        )
+    cassette = journal.with_name(name[1 : -len(".journal")] + ".json")
+    result = compile_journal(journal, cassette, durable=True)
+    os.unlink(journal)
+    return cassette, result

@@ -1,0 +1,364 @@
+"""One recording: the journal it writes and the counters that keep it deterministic.
+
+Every event carries a *step*: inputs (a connection opening, an inbound ASGI
+message, an external layer operation) each take the next step number, and
+everything an input causes carries that input's step, also across
+connections: a layer message carries its step in a hidden key from
+``group_send`` to the receiving consumer, so the frame that consumer sends to
+its own client is attributed to the input on the other connection that caused
+it. Replay feeds step n only once everything of the steps before it has
+happened, which is exactly causality, and never depends on the order in which
+a ``group_send`` fanned out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import itertools
+import logging
+import threading
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from chanreplay.cassette import codec
+from chanreplay.cassette.asgi import encode_message, encode_scope
+from chanreplay.cassette.loader import load
+from chanreplay.cassette.redaction import Redactor
+from chanreplay.exceptions import CassetteExistsError, ConfigurationError, UnserializableValueError
+from chanreplay.recorder.channel_names import ChannelNames
+from chanreplay.recorder.journal import (
+    CompileResult,
+    JournalWriter,
+    compile_journal,
+    journal_lines,
+    journal_path,
+    read_state,
+)
+
+__all__ = [
+    "ORIGIN_KEY",
+    "RECORD_MODES",
+    "ConnectionRecorder",
+    "Recording",
+]
+
+logger = logging.getLogger("chanreplay")
+
+ORIGIN_KEY = "__chanreplay__"
+"""Key the layer wrapper adds to messages in flight: the step that sent them."""
+
+RECORD_MODES = ("once", "new_episodes", "all")
+
+BeforeRecord = Callable[[dict[str, Any], "ConnectionRecorder | None"], "dict[str, Any] | None"]
+Identify = Callable[[Mapping[str, Any]], Awaitable["dict[str, Any] | None"]]
+
+
+class ConnectionRecorder:
+    """Per-connection recording state; the ASGI recorder creates one per connection."""
+
+    __slots__ = ("closed", "id", "kind", "recording", "step")
+
+    def __init__(self, recording: Recording, connection_id: str, kind: str, step: int) -> None:
+        self.recording = recording
+        self.id = connection_id
+        self.kind = kind
+        self.step = step
+        self.closed = False
+
+    def inbound(self, message: Mapping[str, Any]) -> None:
+        """Record a message the server delivered to the application; it is a new input."""
+        self.step = self.recording.next_step()
+        self.recording.asgi_event(self, "in", message)
+
+    def outbound(self, message: Mapping[str, Any]) -> None:
+        """Record a message the application sent to the client."""
+        self.recording.asgi_event(self, "out", message)
+
+    def close(self) -> None:
+        """Record that the application finished with this connection."""
+        if not self.closed:
+            self.closed = True
+            self.recording.close_connection(self)
+
+
+class Recording:
+    """Records one session into ``CASSETTE_DIR/NAME.json`` through a journal.
+
+    ``run_id`` ties together the processes of one ``runserver`` run: a process
+    that finds a journal of the same run resumes it (the autoreloader
+    restarted the server), one that finds a journal of another run recovers it
+    first (the server was killed).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        cassette_dir: Path | str = "cassettes",
+        mode: str = "once",
+        run_id: str | None = None,
+        redactor: Redactor | None = None,
+        before_record: BeforeRecord | None = None,
+        identify: Identify | None = None,
+        ignore_paths: tuple[str, ...] = (),
+        finalize: bool = True,
+    ) -> None:
+        if not name or "/" in name or name.startswith("."):
+            raise ConfigurationError(
+                f"invalid recording name {name!r}: use a plain file name such as 'chat'"
+            )
+        if mode not in RECORD_MODES:
+            raise ConfigurationError(
+                f"unknown record mode {mode!r}: choose one of {', '.join(RECORD_MODES)}"
+            )
+        self.name = name.removesuffix(".json")
+        self.cassette_path = Path(cassette_dir) / f"{self.name}.json"
+        self.journal_path = journal_path(self.cassette_path)
+        self.mode = mode
+        self.run_id = run_id or uuid.uuid4().hex
+        self.redactor = redactor or Redactor()
+        self.before_record = before_record
+        self.identify = identify
+        self.ignore_paths = ignore_paths
+        self.finalize = finalize
+        self.channel_names = ChannelNames()
+        self._connections = itertools.count(1)
+        self._steps = itertools.count(1)
+        self._external_origins: dict[str, int] = {}
+        self._writer: JournalWriter | None = None
+        self._lock = threading.Lock()
+
+    # -- life cycle -------------------------------------------------------
+    def prepare(self) -> str:
+        """Check the record mode and recover a dead run's journal; say what will happen.
+
+        Safe to call in a supervising process that never records itself (the
+        autoreloader's parent): it writes the journal only to seed appended
+        episodes.
+        """
+        notes = []
+        if self.journal_path.exists():
+            state = read_state(self.journal_path)
+            if state.run == self.run_id:
+                return f"resuming the recording in {self.journal_path}"
+            result = compile_journal(self.journal_path, self.cassette_path, durable=True)
+            self.journal_path.unlink()
+            notes.append(
+                f"recovered an interrupted recording ({result.connections} connections, "
+                f"{result.events} events) into {self.cassette_path}"
+            )
+        if self.cassette_path.exists():
+            if self.mode == "once":
+                raise CassetteExistsError(
+                    self.cassette_path,
+                    "the cassette exists and record mode 'once' does not overwrite it"
+                    + (f" ({notes[0]})" if notes else ""),
+                    fix="pass --record-mode all to record it again from scratch, or "
+                    "--record-mode new_episodes to append the new connections",
+                )
+            if self.mode == "new_episodes":
+                existing = load(self.cassette_path)
+                with self.journal_path.open("wb") as handle:
+                    handle.writelines(journal_lines(existing, self.run_id))
+                notes.append(
+                    f"appending to {self.cassette_path} "
+                    f"({len(existing.connections)} connections kept)"
+                )
+            else:
+                notes.append(f"overwriting {self.cassette_path}")
+        return "; ".join(notes) or f"recording into {self.cassette_path}"
+
+    def start(self) -> str:
+        """Open the journal (resuming one of this run) and begin recording."""
+        message = self.prepare()
+        state = read_state(self.journal_path)
+        self._connections = itertools.count(state.connections + 1)
+        self._steps = itertools.count(state.step + 1)
+        self.channel_names = ChannelNames(external_start=state.external_channels)
+        self._writer = JournalWriter(
+            self.journal_path, self.cassette_path, on_error=self._writer_failed
+        )
+        self._writer.append(orjson.dumps({"k": "run", "run": self.run_id}) + b"\n")
+        return message
+
+    @property
+    def active(self) -> bool:
+        """True between :meth:`start` and :meth:`stop`."""
+        return self._writer is not None
+
+    def stop(self) -> CompileResult | None:
+        """Stop recording and write the cassette; with ``finalize``, delete the journal."""
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return None
+        result = writer.close()
+        if self.finalize:
+            writer.remove()
+        return result
+
+    def sync(self) -> CompileResult | None:
+        """Write everything recorded so far to the cassette now."""
+        return self._writer.compile() if self._writer is not None else None
+
+    def _writer_failed(self, error: BaseException) -> None:
+        logger.error("chanreplay: writing %s failed: %s", self.cassette_path, error)
+
+    # -- connections ------------------------------------------------------
+    def ignores(self, scope: Mapping[str, Any]) -> bool:
+        """True for connections that are not recorded (lifespan, ignored paths)."""
+        if scope.get("type") not in ("http", "websocket"):
+            return True
+        path = scope.get("path", "")
+        return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.ignore_paths)
+
+    def next_step(self) -> int:
+        """Allocate the step number of a new input."""
+        return next(self._steps)
+
+    async def open_connection(self, scope: Mapping[str, Any]) -> ConnectionRecorder:
+        """Record a new connection's scope (and its user) and return its recorder."""
+        connection_id = f"c{next(self._connections)}"
+        step = self.next_step()
+        connection = ConnectionRecorder(self, connection_id, scope["type"], step)
+        user = None
+        if self.identify is not None:
+            try:
+                user = await self.identify(scope)
+            except Exception as error:  # a broken session must not break the app
+                logger.warning(
+                    "chanreplay: could not identify the user of %s: %s", connection_id, error
+                )
+        record = {
+            "k": "open",
+            "c": connection_id,
+            "type": scope["type"],
+            "scope": self.redactor.value(encode_scope(scope, self.redactor)),
+            "user": user,
+            "step": step,
+        }
+        self._append(orjson.dumps(record))
+        return connection
+
+    def close_connection(self, connection: ConnectionRecorder) -> None:
+        """Record that ``connection`` closed, and have the cassette rebuilt shortly."""
+        self._append(orjson.dumps({"k": "close", "c": connection.id}))
+        if self._writer is not None:
+            self._writer.request_compile()
+
+    # -- events -----------------------------------------------------------
+    def asgi_event(
+        self, connection: ConnectionRecorder, direction: str, message: Mapping[str, Any]
+    ) -> None:
+        """Record an ASGI message crossing ``connection`` in ``direction``."""
+        where = f"connection {connection.id}, {direction}bound {message.get('type')!r}"
+        try:
+            encoded = encode_message(message, self.redactor)
+        except UnserializableValueError as error:
+            raise UnserializableValueError(
+                path=error.path, value=error.value, where=where
+            ) from None
+        event = {"dir": direction, "message": encoded, "step": connection.step}
+        self._event(connection, event, encoded=True, where=where)
+
+    def layer_event(
+        self,
+        connection: ConnectionRecorder | None,
+        op: str,
+        step: int,
+        *,
+        alias: str = "default",
+        channel: str | None = None,
+        group: str | None = None,
+        message: Mapping[str, Any] | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        """Record a channel-layer operation (``connection`` None: an external one)."""
+        event: dict[str, Any] = {"dir": "layer", "op": op, "step": step}
+        if alias != "default":
+            event["layer"] = alias
+        if channel is not None:
+            event["channel"] = self.channel_names.name(channel)
+        if group is not None:
+            event["group"] = group
+        if error is not None:
+            event["error"] = type(error).__name__
+        if message is not None:
+            event["message"] = message
+        where = f"connection {connection.id}, layer {op}" if connection else f"external layer {op}"
+        self._event(connection, event, encoded=False, where=where)
+
+    def external_step(self) -> int:
+        """The step of a layer operation made outside any connection."""
+        return self.next_step()
+
+    def external_origin(self, origin: Mapping[str, Any]) -> tuple[int, bool]:
+        """The step of a message a relaying process (a management command) tagged.
+
+        Returns ``(step, first)``: the first receipt of a fan-out takes a new
+        step and should record the operation as an external event; later
+        receipts of the same fan-out reuse that step.
+        """
+        key = str(origin.get("ext"))
+        with self._lock:
+            step = self._external_origins.get(key)
+            if step is not None:
+                return step, False
+            step = self._external_origins[key] = self.next_step()
+            return step, True
+
+    def channel_created(self, live: str, connection: ConnectionRecorder | None) -> str:
+        """Register a channel name ``new_channel`` returned."""
+        return self.channel_names.created(live, connection.id if connection else None)
+
+    def _event(
+        self,
+        connection: ConnectionRecorder | None,
+        event: dict[str, Any],
+        *,
+        encoded: bool,
+        where: str,
+    ) -> None:
+        if self.before_record is not None:
+            hooked = self.before_record(
+                codec.decode_value(event) if encoded else dict(event), connection
+            )
+            if hooked is None:
+                return
+            event, encoded = hooked, False
+        try:
+            data = orjson.dumps(event) if encoded else codec.dumps(event, path="event")
+        except UnserializableValueError as error:
+            raise UnserializableValueError(
+                path=error.path, value=error.value, where=where
+            ) from None
+        data = self.channel_names.substitute(data)
+        if self.redactor.might_need(data):
+            data = orjson.dumps(self.redactor.value(orjson.loads(data)))
+        owner = b"null" if connection is None else b'"' + connection.id.encode() + b'"'
+        self._append(b'{"k":"ev","c":' + owner + b',"e":' + data + b"}")
+
+    def _append(self, record: bytes) -> None:
+        writer = self._writer
+        if writer is not None:
+            writer.append(record + b"\n")
+
+
+def load_hook(dotted: str | Callable[..., Any] | None) -> Callable[..., Any] | None:
+    """Resolve a hook given as a callable or a dotted path."""
+    if dotted is None or callable(dotted):
+        return dotted
+    module_name, _, attribute = dotted.rpartition(".")
+    with contextlib.suppress(ImportError, AttributeError, ValueError):
+        import importlib
+
+        hook: Callable[..., Any] = getattr(importlib.import_module(module_name), attribute)
+        return hook
+    raise ConfigurationError(
+        f"CHANREPLAY['BEFORE_RECORD'] = {dotted!r} cannot be imported: give the dotted "
+        "path of a function (event, connection) -> event or None"
+    )

@@ -1,0 +1,1 @@
+"""The ``chat`` app: models, views and consumers exercised by chanreplay's tests."""

@@ -1,0 +1,1 @@
+"""The example Django project that chanreplay's tests and README demo run against."""

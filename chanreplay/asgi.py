@@ -67,7 +67,7 @@ class RecordingMiddleware:
             await self.app({**scope, _MARK: connection.id}, recording_receive, recording_send)
         finally:
             current_connection.reset(token)
-            connection.close()
+            connection.finish()
 
 
 def _start_lazily() -> Recording | None:

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from chanreplay.recorder import state
+from chanreplay.recorder import dispatch, state
 from chanreplay.recorder.context import current_connection
 from chanreplay.recorder.recording import ORIGIN_KEY, Recording
 
@@ -130,26 +130,26 @@ class RecordingChannelLayer:
     async def receive(self, channel: str) -> dict[str, Any]:
         """Receive from ``channel``; record the message and the step it belongs to."""
         message: dict[str, Any] = await self.inner.receive(channel)
-        if not isinstance(message, dict) or ORIGIN_KEY not in message:
-            recording = state.recording
-            if recording is not None:
-                connection = current_connection.get()
-                step = connection.step if connection else recording.external_step()
-                recording.layer_event(
-                    connection,
-                    "receive",
-                    step,
-                    alias=self.alias,
-                    channel=channel,
-                    message=message,
-                )
-            return message
-        origin = message.pop(ORIGIN_KEY)
+        if isinstance(message, dict) and ORIGIN_KEY in message:
+            # Copy rather than pop: channels_redis hands one dict to every
+            # local channel of a group, and the others need their tag too.
+            origin = message[ORIGIN_KEY]
+            message = {key: value for key, value in message.items() if key != ORIGIN_KEY}
+        else:
+            origin = None
         recording = state.recording
         if recording is None:
             return message
         connection = current_connection.get()
-        step = origin if isinstance(origin, int) else self._external(recording, origin, message)
+        if origin is None:
+            step = connection.step if connection is not None else recording.external_step()
+        elif isinstance(origin, int):
+            step = origin
+        else:
+            step = self._external(recording, origin, message)
+        if connection is not None and dispatch.deferring.get():
+            connection.defer_receive(message, step, channel=channel, alias=self.alias)
+            return message
         if connection is not None:
             # What the consumer does with this message belongs to the step that sent it.
             connection.step = step

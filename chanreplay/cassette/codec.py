@@ -89,7 +89,12 @@ def _parse_json_container(text: str) -> JSONValue:
     if not stripped or stripped[0] not in "{[":
         return _NOT_JSON
     try:
-        value = json.loads(text, object_pairs_hook=_unique_pairs, parse_constant=_reject_constant)
+        value = json.loads(
+            text,
+            object_pairs_hook=_unique_pairs,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+        )
         orjson.dumps(value)  # raises on integers beyond 64 bits
     except (ValueError, TypeError):
         return _NOT_JSON
@@ -109,6 +114,14 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _reject_constant(name: str) -> Any:
     raise _NotLossless(name)
+
+
+def _finite_float(text: str) -> float:
+    # 1e400 parses to inf, which orjson would write as null.
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotLossless(text)
+    return value
 
 
 def encode_value(value: Any, path: str = "message") -> JSONValue:
@@ -133,7 +146,8 @@ def encode_value(value: Any, path: str = "message") -> JSONValue:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise UnserializableValueError(path=f"{path}[{key!r}] (a key)", value=key)
-            encoded[key] = encode_value(item, f"{path}.{key}")
+            # str.__str__: orjson takes no str subclass (a StrEnum) as a key.
+            encoded[str.__str__(key)] = encode_value(item, f"{path}.{key}")
         if any(key.startswith("$") for key in encoded):
             return {"$object": encoded}
         return encoded
@@ -142,28 +156,18 @@ def encode_value(value: Any, path: str = "message") -> JSONValue:
     raise UnserializableValueError(path=path, value=value)
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return {"$bytes": base64.b64encode(value).decode("ascii")}
-    raise TypeError
-
-
 def dumps(value: Any, *, path: str = "message") -> bytes:
     """Serialise ``value`` to compact tagged JSON, as fast as the value allows.
 
-    The fast path hands the value straight to orjson; a value that needs a tag
-    orjson cannot produce (big ints, non-finite floats, ``$`` keys) or that it
-    rejects falls back to :func:`encode_value`, which tags it or raises.
+    A value made only of plain JSON types goes straight to orjson; anything
+    else (bytes, big ints, non-finite floats, ``$`` keys, subclasses, other
+    types) goes through :func:`encode_value`, which tags it or raises. orjson
+    alone would not do: it silently writes nan as null and turns datetime,
+    UUID, enum and dataclass values into strings and objects.
     """
-    try:
-        data = orjson.dumps(value, default=_default)
-    except TypeError:
-        return orjson.dumps(encode_value(value, path))
-    # orjson writes nan and inf as null, and cannot know about "$" keys: look
-    # for either only when the cheap byte test says it is possible.
-    if b'"$' in data or (b"null" in data and _has_nonfinite(value)):
-        return orjson.dumps(encode_value(value, path))
-    return data
+    if _is_plain(value):
+        return orjson.dumps(value)
+    return orjson.dumps(encode_value(value, path))
 
 
 def json_fragment(value: Any, *, path: str = "message") -> orjson.Fragment:
@@ -171,37 +175,87 @@ def json_fragment(value: Any, *, path: str = "message") -> orjson.Fragment:
     return orjson.Fragment(dumps(value, path=path))
 
 
-def _has_nonfinite(value: Any) -> bool:
-    if isinstance(value, float):
-        return not math.isfinite(value)
-    if isinstance(value, dict):
-        return any(_has_nonfinite(item) for item in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_has_nonfinite(item) for item in value)
+_PLAIN_SCALARS = frozenset({str, bool, type(None)})
+
+
+def _is_plain(value: Any) -> bool:
+    """True when :func:`encode_value` would return ``value`` unchanged."""
+    # Loops rather than all(...): this runs on every recorded event.
+    kind = type(value)
+    if kind in _PLAIN_SCALARS:
+        return True
+    if kind is int:
+        return bool(_INT64_MIN <= value <= _UINT64_MAX)
+    if kind is float:
+        return math.isfinite(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or key.startswith("$") or not _is_plain(item):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        for item in value:  # noqa: SIM110
+            if not _is_plain(item):
+                return False
+        return True
     return False
 
 
 def _decode_tag(tag: str, payload: JSONValue, where: Callable[[], str]) -> Any:
-    if tag == "$bytes":
-        return base64.b64decode(payload, validate=True)
-    if tag == "$bytes_text":
-        return str(payload).encode("utf-8")
-    if tag == "$bytes_json":
-        return orjson.dumps(payload)
-    if tag == "$json":
-        return orjson.dumps(payload).decode("utf-8")
-    if tag == "$int":
-        return int(payload)
-    if tag == "$float":
-        return float(payload)
-    if tag == "$object":
+    if tag not in TAGS:
+        raise CassetteFormatError(
+            None,
+            f"unknown tag {tag!r} at {where()}",
+            fix="the cassette was written by a newer chanreplay or edited by hand; "
+            f"known tags are {', '.join(sorted(TAGS))}",
+        )
+    expected = _PAYLOAD_TYPES[tag]
+    if not _has_type(payload, expected):
+        raise CassetteFormatError(
+            None,
+            f"the {tag} value at {where()} is {type(payload).__name__}, "
+            f"expected {' or '.join(t.__name__ for t in expected)}",
+            fix="restore the value from version control, or re-record the session",
+        )
+    try:
+        if tag == "$bytes":
+            return base64.b64decode(payload, validate=True)
+        if tag == "$bytes_text":
+            return payload.encode("utf-8")
+        if tag == "$bytes_json":
+            return orjson.dumps(payload)
+        if tag == "$json":
+            return orjson.dumps(payload).decode("utf-8")
+        if tag == "$int":
+            return int(payload)
+        if tag == "$float":
+            return float(payload)
         return {key: decode_value(item, where) for key, item in payload.items()}
-    raise CassetteFormatError(
-        None,
-        f"unknown tag {tag!r} at {where()}",
-        fix="the cassette was written by a newer chanreplay or edited by hand; "
-        f"known tags are {', '.join(sorted(TAGS))}",
-    )
+    except (ValueError, TypeError) as error:
+        if isinstance(error, CassetteFormatError):
+            raise
+        raise CassetteFormatError(
+            None,
+            f"invalid {tag} value {payload!r} at {where()}: {error}",
+            fix="restore the value from version control, or re-record the session",
+        ) from None
+
+
+def _has_type(payload: JSONValue, expected: tuple[type, ...]) -> bool:
+    # A function rather than isinstance() inline: mypy would narrow the
+    # payload to object for the rest of _decode_tag.
+    return isinstance(payload, expected)
+
+
+_PAYLOAD_TYPES: dict[str, tuple[type, ...]] = {
+    "$bytes": (str,),
+    "$bytes_text": (str,),
+    "$bytes_json": (dict, list),
+    "$json": (dict, list),
+    "$int": (str,),
+    "$float": (str,),
+    "$object": (dict,),
+}
 
 
 def decode_value(value: JSONValue, where: Callable[[], str] = lambda: "?") -> Any:

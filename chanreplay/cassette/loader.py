@@ -53,7 +53,11 @@ def load(path: Path | str, *, validate_schema: bool = True) -> Cassette:
             fix=_missing_fix(path),
         ) from None
     except IsADirectoryError:
-        raise CassetteFormatError(path, "is a directory, not a cassette file") from None
+        raise CassetteFormatError(
+            path,
+            "is a directory, not a cassette file",
+            fix="pass the path of a NAME.json cassette (`chanreplay recover` takes directories)",
+        ) from None
     return loads(data, path=path, validate_schema=validate_schema)
 
 
@@ -82,8 +86,9 @@ def loads(data: bytes | str, *, path: Path | None = None, validate_schema: bool 
             fix="pass a file written by `runserver --record` or `chanreplay proxy`",
         )
     version = document.get("version")
-    if version != VERSION:
-        if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
+    # type() rather than ==: true and 1.0 equal 1 in Python but are no version.
+    if type(version) is not int or version != VERSION:
+        if type(version) is int and version > VERSION:
             raise CassetteVersionError(
                 path,
                 f"format version {version} is newer than this chanreplay reads (up to {VERSION})",
@@ -109,7 +114,8 @@ def validate(document: Any, *, path: Path | None = None) -> None:
     # best_match descends into oneOf branches, so the message names the field
     # that is wrong rather than "not valid under any of the given schemas".
     error = best_match(errors)
-    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    others = len(errors) - 1
+    more = f" (and {others} more problem{'s' if others > 1 else ''})" if others else ""
     raise CassetteFormatError(
         path,
         f"{_place(document, list(error.absolute_path))}: {error.message}{more}",
@@ -145,20 +151,40 @@ def _dotted(location: list[str | int]) -> str:
 def _json_error(
     path: Path | None, data: bytes | str, error: orjson.JSONDecodeError
 ) -> CassetteFormatError:
-    size = len(data.rstrip())
-    truncated = error.pos >= size - 1
-    if truncated:
-        return CassetteFormatError(
-            path,
-            f"the file ends early at line {error.lineno} column {error.colno}: it is truncated",
-            fix="if a recording was interrupted, run `chanreplay recover` on its cassette "
-            "directory to rebuild it from the journal; otherwise restore it from version "
-            "control",
-        )
+    text = data
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            if bad.end < len(data) or bad.reason != "unexpected end of data":
+                line = data.count(b"\n", 0, bad.start) + 1
+                column = bad.start - data.rfind(b"\n", 0, bad.start)
+                return CassetteFormatError(
+                    path,
+                    f"invalid UTF-8 at line {line} column {column} (byte {bad.start})",
+                    fix="a cassette is UTF-8 text: restore the file from version control",
+                )
+            # The file ends inside a multi-byte character: it was cut off.
+            line = data.count(b"\n") + 1
+            return _truncated(path, line, bad.start - data.rfind(b"\n", 0, bad.start))
+    # orjson counts characters; the parser reaching the end of the text (or
+    # only whitespace after it) means the file was cut off.
+    if error.pos >= len(text.rstrip()):
+        return _truncated(path, error.lineno, error.colno)
     return CassetteFormatError(
         path,
         f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}",
         fix="restore the file from version control, or fix the JSON by hand at that place",
+    )
+
+
+def _truncated(path: Path | None, line: int, column: int) -> CassetteFormatError:
+    return CassetteFormatError(
+        path,
+        f"the file ends early at line {line} column {column}: it is truncated",
+        fix="if a recording was interrupted, run `chanreplay recover` on its cassette "
+        "directory to rebuild it from the journal; otherwise restore it from version "
+        "control",
     )
 
 

@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl, quote_plus
 
+import orjson
+
 __all__ = ["REDACTED", "VOLATILE", "Redactor"]
 
 REDACTED = "<redacted>"
@@ -40,15 +42,18 @@ DEFAULT_SECRET_HEADERS = frozenset(
 )
 DEFAULT_VOLATILE_HEADERS = frozenset({"date", "expires", "last-modified"})
 
-_SECRET_KEY_PATTERN = (
-    r"(?:.*_)?(?:password\d*|passwd|secret|token|api_?key|csrfmiddlewaretoken|csrf_?token"
-    r"|session_?(?:id|key)|authorization|private_?key|client_?secret)"
+_SECRET_WORDS = (
+    r"password\d*|passwd|secret|token|api_?key|csrfmiddlewaretoken|csrf_?token"
+    r"|session_?(?:id|key)|authorization|private_?key|client_?secret"
 )
-# A key in serialised JSON, used as a cheap pre-check before walking a value.
+_SECRET_KEY_PATTERN = rf"(?:.*_)?(?:{_SECRET_WORDS})"
+# The cheap pre-check of serialised JSON for the same keys: a secret word that
+# starts a string (a key, or a form body's first field) or follows "_", "-",
+# "&" or "?", and ends a key or a form field name. A form field name with a
+# %-escape could decode to anything, so it always counts.
 _SECRET_KEY_IN_JSON = re.compile(
-    rb'"(?:[A-Za-z0-9_-]*[_-])?(?:password\d*|passwd|secret|token|api_?key|csrfmiddlewaretoken'
-    rb"|csrf_?token|session_?(?:id|key)|authorization|private_?key|client_?secret)"
-    rb'(?:"|=)|[?&](?:[A-Za-z0-9_-]*_)?(?:password|token|secret|csrfmiddlewaretoken)\d*=',
+    rb'["&?_-](?:' + _SECRET_WORDS.replace("_", "[_-]").encode() + rb')["=]'
+    rb'|["&][^"&=]*%[0-9A-Fa-f]{2}[^"&=]*=',
     re.IGNORECASE,
 )
 # Django's {% csrf_token %}: the hidden input holds a per-request random token.
@@ -73,10 +78,17 @@ class Redactor:
     ) -> None:
         self.secret_headers = DEFAULT_SECRET_HEADERS | {h.lower() for h in headers}
         self.volatile_headers = DEFAULT_VOLATILE_HEADERS
-        extra = "|".join(re.escape(k.lower().replace("-", "_")) for k in keys)
-        pattern = _SECRET_KEY_PATTERN + (f"|{extra}" if extra else "")
-        self._secret_key = re.compile(f"^(?:{pattern})$", re.IGNORECASE)
-        self._extra_keys = tuple(k.encode() for k in keys)
+        extra = [re.escape(k.lower().replace("-", "_")) for k in keys]
+        pattern = "|".join([_SECRET_KEY_PATTERN, *extra])
+        # ASCII-only case folding: Unicode folding matches "s" to a long s
+        # (U+017F), which the byte pre-check in might_need() cannot see.
+        self._secret_key = re.compile(f"^(?:{pattern})$", re.IGNORECASE | re.ASCII)
+        self._extra_keys: re.Pattern[bytes] | None = None
+        if extra:
+            # The same keys in serialised JSON: "_" also matches "-", a space
+            # also "+" (a form field name).
+            alternatives = "|".join(extra).replace("_", "[_-]").replace("\\ ", "[ +]")
+            self._extra_keys = re.compile(f'["&?](?:{alternatives})["=]'.encode(), re.IGNORECASE)
         self.paths = [tuple(p.split(".")) for p in paths]
         self._secrets: set[str] = set()
         self._scrub: re.Pattern[str] | None = None
@@ -92,8 +104,10 @@ class Redactor:
         # Longest first so a secret that contains another is replaced whole.
         alternatives = sorted(self._secrets, key=len, reverse=True)
         self._scrub = re.compile("|".join(re.escape(s) for s in alternatives))
+        # might_need() searches serialised JSON, where '"', "\\" and control
+        # characters are escaped.
         self._scrub_bytes = re.compile(
-            b"|".join(re.escape(s.encode("utf-8")) for s in alternatives)
+            b"|".join(re.escape(orjson.dumps(s)[1:-1]) for s in alternatives)
         )
 
     # -- headers ----------------------------------------------------------
@@ -120,7 +134,7 @@ class Redactor:
             cookie_name, sep, cookie_value = item.strip().partition("=")
             if not sep:
                 continue
-            self.learn(cookie_value)
+            self.learn(cookie_value.strip('"'))
             parts.append(f"{cookie_name}={REDACTED}")
         return "; ".join(parts)
 
@@ -149,7 +163,7 @@ class Redactor:
             return True
         if self.paths:
             return True
-        return any(key in data for key in self._extra_keys)
+        return self._extra_keys is not None and bool(self._extra_keys.search(data))
 
     def value(self, value: Any, path: tuple[str, ...] = ()) -> Any:
         """``value`` (encoded form) with secret keys, form fields and learned values redacted."""

@@ -10,6 +10,7 @@ time, so compiling a long recording never holds it all in memory.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -93,11 +94,32 @@ def _chunks(
     yield b',\n  "version": ' + orjson.dumps(VERSION) + b"\n}\n"
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# Read once: setting the umask to read it is not thread-safe.
+_UMASK = _umask()
+
+
+def _mode(path: Path) -> int:
+    """The permissions to give ``path``: its current ones, or what ``open`` would give."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~_UMASK
+
+
 def _atomic_write(path: Path, chunks: Iterable[bytes], *, durable: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle: IO[bytes]
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp creates the file readable by its owner only; a cassette is
+        # meant to be shared (committed, read by a container's host user).
+        os.fchmod(fd, _mode(path))
         with os.fdopen(fd, "wb") as handle:
             for chunk in chunks:
                 handle.write(chunk)

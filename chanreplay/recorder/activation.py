@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -178,7 +179,10 @@ def start_once_from_environment() -> Recording | None:
             return state.recording
         _lazy_attempted = True
         try:
-            return start_from_environment()
+            recording = start_from_environment()
         except ChanreplayError as error:
             logger.error("chanreplay: not recording: %s", error)
             return None
+        if "daphne.server" in sys.modules:
+            state.drain_before_reactor_shutdown()
+        return recording

@@ -170,6 +170,8 @@ def compile_journal(journal: Path, cassette: Path, *, durable: bool = False) -> 
                 external.append(offset)
             elif owner in offsets:
                 offsets[owner].append(offset)
+            else:
+                continue  # its connection was never opened: it is not written
             result.events += 1
         elif kind == "close":
             closed.add(record["c"])
@@ -211,22 +213,35 @@ class JournalWriter:
         cassette: Path,
         *,
         on_error: Callable[[BaseException], None] | None = None,
+        lock_timeout: float = 0.0,
     ) -> None:
         self.journal = journal
         self.cassette = cassette
         self._on_error = on_error
         journal.parent.mkdir(parents=True, exist_ok=True)
         self._file: IO[bytes] = journal.open("ab")
-        try:
-            # One writer per journal: a second process would interleave its
-            # counters with ours and corrupt the recording.
-            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._file.close()
-            raise JournalLocked(
-                f"{journal}: another process is already recording into this journal; "
-                "stop it first, or record under another name"
-            ) from None
+        # One writer per journal: a second process would interleave its
+        # counters with ours and corrupt the recording. A server process the
+        # autoreloader restarts waits (``lock_timeout``) for the old one to exit.
+        deadline = time.monotonic() + lock_timeout
+        while True:
+            try:
+                fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
+                self._file.close()
+                raise JournalLocked(
+                    f"{journal}: another process is already recording into this journal; "
+                    "stop it first, or record under another name"
+                ) from None
+        if self._file.tell() and not _ends_with_newline(journal):
+            # A killed process left a torn last line: end it, so the first
+            # line we append is not glued to it (and skipped with it).
+            self._file.write(b"\n")
+            self._file.flush()
         self._pending: list[bytes] = []
         self._lock = threading.Lock()
         self._compile_at: float | None = None
@@ -249,9 +264,14 @@ class JournalWriter:
     def flush(self) -> None:
         """Move every queued line to the journal file now."""
         with self._lock:
-            # Swapping the list is atomic under the GIL: appends from other
-            # threads land either in the batch we write or in the next one.
-            batch, self._pending = self._pending, []
+            # Take a prefix of the one list and delete it: each step is a
+            # single list operation, so an append from another thread lands
+            # either in this batch or in the next one. (Swapping in a new list
+            # would lose an append that fetched the old list just before.)
+            pending = self._pending
+            count = len(pending)
+            batch = pending[:count]
+            del pending[:count]
             if batch:
                 self._file.write(b"".join(batch))
                 self._file.flush()
@@ -287,6 +307,12 @@ class JournalWriter:
     def remove(self) -> None:
         """Delete the journal file (after a final compile)."""
         self.journal.unlink(missing_ok=True)
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) == b"\n"
 
 
 def recover(journal: Path) -> tuple[Path, CompileResult]:

@@ -18,6 +18,7 @@ import fnmatch
 import itertools
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
@@ -61,7 +62,7 @@ Identify = Callable[[Mapping[str, Any]], Awaitable["dict[str, Any] | None"]]
 class ConnectionRecorder:
     """Per-connection recording state; the ASGI recorder creates one per connection."""
 
-    __slots__ = ("closed", "id", "kind", "recording", "step")
+    __slots__ = ("_deferred", "closed", "finished", "id", "kind", "recording", "step")
 
     def __init__(self, recording: Recording, connection_id: str, kind: str, step: int) -> None:
         self.recording = recording
@@ -69,21 +70,56 @@ class ConnectionRecorder:
         self.kind = kind
         self.step = step
         self.closed = False
+        """True once the connection itself ended (disconnect, or the complete response)."""
+        self.finished = False
+        """True once the application returned; it may outlive the connection a little."""
+        self._deferred: dict[int, tuple[dict[str, Any], int, str, str]] = {}
 
     def inbound(self, message: Mapping[str, Any]) -> None:
         """Record a message the server delivered to the application; it is a new input."""
         self.step = self.recording.next_step()
         self.recording.asgi_event(self, "in", message)
+        if str(message.get("type", "")).endswith(".disconnect"):
+            self._ended()
 
     def outbound(self, message: Mapping[str, Any]) -> None:
         """Record a message the application sent to the client."""
         self.recording.asgi_event(self, "out", message)
+        if message.get("type") == "http.response.body" and not message.get("more_body"):
+            self._ended()
 
-    def close(self) -> None:
-        """Record that the application finished with this connection."""
+    def _ended(self) -> None:
+        # The connection is closed when it ends, not when the application gets
+        # round to returning: that moment depends on the layer backend (Redis
+        # takes a while to cancel a pending receive) and would make the
+        # cassette's "closed" flag differ from run to run.
         if not self.closed:
             self.closed = True
             self.recording.close_connection(self)
+
+    def defer_receive(
+        self, message: dict[str, Any], step: int, *, channel: str, alias: str
+    ) -> None:
+        """Hold a received layer message until the consumer dispatches it."""
+        # Keyed by identity: the entry keeps the dict alive, so the id stays unique.
+        self._deferred[id(message)] = (message, step, channel, alias)
+
+    def dispatching(self, message: Any) -> None:
+        """The consumer is about to handle ``message``: record it if it came from the layer."""
+        held = self._deferred.pop(id(message), None)
+        if held is None:
+            return
+        message, step, channel, alias = held
+        self.step = step
+        self.recording.layer_event(
+            self, "receive", step, alias=alias, channel=channel, message=message
+        )
+
+    def finish(self) -> None:
+        """The application returned: the connection is over whatever the protocol said."""
+        self.finished = True
+        self._ended()
+        self.recording.connection_finished(self)
 
 
 class Recording:
@@ -130,6 +166,7 @@ class Recording:
         self._connections = itertools.count(1)
         self._steps = itertools.count(1)
         self._external_origins: dict[str, int] = {}
+        self._open: set[ConnectionRecorder] = set()
         self._writer: JournalWriter | None = None
         self._lock = threading.Lock()
 
@@ -173,6 +210,9 @@ class Recording:
                 notes.append(f"overwriting {self.cassette_path}")
         return "; ".join(notes) or f"recording into {self.cassette_path}"
 
+    RESUME_LOCK_TIMEOUT = 15.0
+    """Seconds a resuming process waits for the process it replaces to release the journal."""
+
     def start(self) -> str:
         """Open the journal (resuming one of this run) and begin recording."""
         message = self.prepare()
@@ -181,7 +221,10 @@ class Recording:
         self._steps = itertools.count(state.step + 1)
         self.channel_names = ChannelNames(external_start=state.external_channels)
         self._writer = JournalWriter(
-            self.journal_path, self.cassette_path, on_error=self._writer_failed
+            self.journal_path,
+            self.cassette_path,
+            on_error=self._writer_failed,
+            lock_timeout=self.RESUME_LOCK_TIMEOUT if state.records else 0.0,
         )
         self._writer.append(orjson.dumps({"k": "run", "run": self.run_id}) + b"\n")
         return message
@@ -190,6 +233,23 @@ class Recording:
     def active(self) -> bool:
         """True between :meth:`start` and :meth:`stop`."""
         return self._writer is not None
+
+    def finishing(self) -> int:
+        """Connections over for their client whose application has not finished yet."""
+        return sum(1 for connection in list(self._open) if connection.closed)
+
+    def drain(self, timeout: float, *, grace: float = 0.1) -> None:
+        """Wait (from a thread other than the event loop's) for finishing connections.
+
+        The first ``grace`` seconds let a disconnect already on its way reach
+        its application before the wait judges whether anything is finishing.
+        """
+        if not self._open:
+            return
+        time.sleep(grace)
+        deadline = time.monotonic() + timeout
+        while self.finishing() and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def stop(self) -> CompileResult | None:
         """Stop recording and write the cassette; with ``finalize``, delete the journal."""
@@ -225,6 +285,7 @@ class Recording:
         connection_id = f"c{next(self._connections)}"
         step = self.next_step()
         connection = ConnectionRecorder(self, connection_id, scope["type"], step)
+        self._open.add(connection)
         user = None
         if self.identify is not None:
             try:
@@ -249,6 +310,10 @@ class Recording:
         self._append(orjson.dumps({"k": "close", "c": connection.id}))
         if self._writer is not None:
             self._writer.request_compile()
+
+    def connection_finished(self, connection: ConnectionRecorder) -> None:
+        """Forget a connection whose application returned."""
+        self._open.discard(connection)
 
     # -- events -----------------------------------------------------------
     def asgi_event(

@@ -7,14 +7,20 @@ spans every connection and thread of the server.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import contextlib
 import os
+import signal
 import threading
+import time
+from typing import Any
 
+from chanreplay.recorder import dispatch
 from chanreplay.recorder.journal import CompileResult
 from chanreplay.recorder.recording import Recording
 
-__all__ = ["recording", "relaying", "start", "stop"]
+__all__ = ["drain_before_reactor_shutdown", "recording", "relaying", "start", "stop"]
 
 recording: Recording | None = None
 """The active recording, or None."""
@@ -37,6 +43,8 @@ def start(new: Recording) -> str:
             )
         message = new.start()
         recording = new
+        with contextlib.suppress(ImportError):  # Channels is optional for the pure core
+            dispatch.install()
         if not _atexit_registered:
             # A server stopped by Ctrl-C or SIGTERM exits through atexit; the
             # final cassette is written there.
@@ -45,11 +53,70 @@ def start(new: Recording) -> str:
     return message
 
 
-def stop() -> CompileResult | None:
-    """Stop the active recording (if any) and write its cassette."""
+DRAIN_TIMEOUT = 2.0
+"""Seconds a stopping server waits for connections whose client already left."""
+DRAIN_GRACE = 0.1
+"""Seconds a stopping server lets its event loop run first: a disconnect already
+on its way to an application must be seen before the wait can judge it."""
+
+
+def stop(*, drain: float = DRAIN_TIMEOUT) -> CompileResult | None:
+    """Stop the active recording (if any) and write its cassette.
+
+    Connections whose client already disconnected get up to ``drain`` seconds
+    to finish (their disconnect handlers may still send layer messages), when
+    the event loop runs in another thread and can still make progress.
+    """
     global recording
+    current = recording
+    if current is not None and threading.current_thread() is threading.main_thread():
+        # Shutting down: a second Ctrl-C must not cut the final cassette short.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
+    if current is not None and drain and not _in_event_loop():
+        current.drain(drain)
     with _lock:
         current, recording = recording, None
     if current is None:
         return None
+    dispatch.uninstall()
     return current.stop()
+
+
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def drain_before_reactor_shutdown(timeout: float = DRAIN_TIMEOUT) -> None:
+    """Under daphne, let finishing connections end before Twisted stops the event loop.
+
+    A "before shutdown" trigger runs while the reactor still turns, so the
+    applications' disconnect handlers can complete and be recorded.
+    """
+    from twisted.internet import defer
+    from twisted.internet import reactor as twisted_reactor
+
+    # The reactor module is typed as an interface; it is the running reactor.
+    reactor: Any = twisted_reactor
+
+    def wait() -> defer.Deferred[None]:
+        current = recording
+        started = time.monotonic()
+        done: defer.Deferred[None] = defer.Deferred()
+
+        def poll() -> None:
+            elapsed = time.monotonic() - started
+            settled = current is None or not current.finishing()
+            if (settled and elapsed >= DRAIN_GRACE) or elapsed > timeout:
+                done.callback(None)
+            else:
+                reactor.callLater(0.01, poll)
+
+        poll()
+        return done
+
+    reactor.addSystemEventTrigger("before", "shutdown", wait)

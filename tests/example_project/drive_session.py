@@ -283,8 +283,11 @@ class Session:
         self.steps.append(f"stats: {body['notes']} notes in total")
 
 
-async def run_session(base: str) -> None:
-    """Run the whole scripted session against ``base``; raise :class:`SessionError` on failure."""
+async def run_session(base: str, *, quiet: bool = False) -> dict[str, str]:
+    """Run the whole scripted session against ``base``; raise :class:`SessionError` on failure.
+
+    Returns the cookies the server set (so tests can check none reached a cassette).
+    """
     jar = aiohttp.CookieJar(unsafe=True)
     timeout = aiohttp.ClientTimeout(total=TIMEOUT)
     async with aiohttp.ClientSession(cookie_jar=jar, timeout=timeout) as http:
@@ -303,8 +306,11 @@ async def run_session(base: str) -> None:
         except BaseException:
             await session.abort()
             raise
-    for step in session.steps:
-        print(f"ok  {step}")
+        cookies = {morsel.key: morsel.value for morsel in jar}
+    if not quiet:
+        for step in session.steps:
+            print(f"ok  {step}")
+    return cookies
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,9 @@ restarts on every code change records, resuming the same journal each time.
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import time
 import uuid
 from typing import Any
 
@@ -16,12 +19,18 @@ from daphne.management.commands.runserver import Command as DaphneRunserverComma
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.management import CommandError
 from django.core.management.base import CommandParser
+from django.utils import autoreload
 
 from chanreplay.asgi import RecordingMiddleware
 from chanreplay.exceptions import ChanreplayError
 from chanreplay.recorder import activation, state
 from chanreplay.recorder.journal import compile_journal
 from chanreplay.recorder.recording import RECORD_MODES
+
+STOP_TIMEOUT = 15.0
+"""Seconds the server process gets to write its cassette after a stop signal."""
+SIGINT_GRACE = 1.0
+"""Seconds to wait for Ctrl-C to stop the server process by itself before passing it on."""
 
 
 class Command(DaphneRunserverCommand):  # type: ignore[misc]  # daphne is untyped
@@ -95,7 +104,8 @@ class Command(DaphneRunserverCommand):  # type: ignore[misc]  # daphne is untype
     def _finish(self, journal: Any, cassette: Any, options: dict[str, Any]) -> None:
         """Write the final cassette once the server is gone."""
         if not options.get("use_reloader", True):
-            result = state.stop()
+            # The reactor's shutdown trigger already let finishing connections end.
+            result = state.stop(drain=0)
         elif journal.exists():
             # The server process is gone (stopped, or killed by the reloader on
             # Ctrl-C): its journal holds everything it recorded.
@@ -110,12 +120,45 @@ class Command(DaphneRunserverCommand):  # type: ignore[misc]  # daphne is untype
                 f"{result.events} events)"
             )
 
+    def run(self, **options: Any) -> None:
+        supervising = (
+            options.get("use_reloader", True)
+            and os.environ.get(activation.ENV_SUPERVISED)
+            and os.environ.get(autoreload.DJANGO_AUTORELOAD_ENV) != "true"
+        )
+        if not supervising:
+            super().run(**options)
+            return
+        self._supervise()
+
+    def _supervise(self) -> None:
+        """The autoreloader's parent loop, stopping the server process gently.
+
+        Django's own loop answers SIGTERM by SIGKILLing the server process,
+        which would cut off the last events and the final cassette. Here a
+        stop signal is passed on, the server process drains its connections
+        and writes the cassette, and only one that hangs is killed.
+        """
+        env = {**os.environ, autoreload.DJANGO_AUTORELOAD_ENV: "true"}
+        while True:
+            child = subprocess.Popen(autoreload.get_child_arguments(), env=env, close_fds=False)
+            stop = _StopForwarder(child)
+            previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                code = stop.wait()
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+            if stop.requested is not None or code != 3:
+                return
+
     def inner_run(self, *args: Any, **options: Any) -> None:
         if os.environ.get(activation.ENV_RECORD) and state.recording is None:
             try:
                 activation.start_from_environment()
             except ChanreplayError as error:
                 raise CommandError(str(error)) from None
+            state.drain_before_reactor_shutdown()
         super().inner_run(*args, **options)
 
     def get_application(self, options: dict[str, Any]) -> Any:
@@ -129,3 +172,49 @@ class Command(DaphneRunserverCommand):  # type: ignore[misc]  # daphne is untype
             )
             return application
         return RecordingMiddleware(application)
+
+
+class _StopForwarder:
+    """Signal handler of the supervising process: passes one stop signal on.
+
+    SIGTERM is forwarded at once. SIGINT usually reaches the server process
+    by itself (Ctrl-C signals the whole process group), and a second one
+    could interrupt its shutdown, so it is forwarded only if the server
+    process is still running a moment later (SIGINT sent to this process alone).
+    """
+
+    def __init__(self, child: subprocess.Popen[bytes]) -> None:
+        self.child = child
+        self.requested: int | None = None
+        self._since = 0.0
+        self._forwarded = False
+
+    def __call__(self, signum: int, _frame: Any) -> None:
+        if self.requested is None:
+            self.requested = signum
+            self._since = time.monotonic()
+            if signum != signal.SIGINT:
+                self.child.send_signal(signum)
+                self._forwarded = True
+
+    def wait(self) -> int:
+        """Wait for the server process to exit; kill it if it hangs after a stop request."""
+        try:
+            while True:
+                try:
+                    return self.child.wait(0.2)
+                except subprocess.TimeoutExpired:
+                    self._escalate()
+        except BaseException:
+            self.child.kill()
+            raise
+
+    def _escalate(self) -> None:
+        if self.requested is None:
+            return
+        elapsed = time.monotonic() - self._since
+        if not self._forwarded and elapsed > SIGINT_GRACE:
+            self.child.send_signal(self.requested)
+            self._forwarded = True
+        if elapsed > STOP_TIMEOUT:
+            self.child.kill()

@@ -1,0 +1,816 @@
+"""Measure what recording costs, side by side in one run, and print the ratios.
+
+Usage (from the repository root)::
+
+    .venv/bin/python benchmarks/record_overhead.py            # full run, a few minutes
+    .venv/bin/python benchmarks/record_overhead.py --quick    # smaller, well under a minute
+    .venv/bin/python benchmarks/record_overhead.py --json     # machine-readable results
+
+Four measurements, each against the goal the issue set (see benchmarks/README.md):
+
+1. ``layer-memory``: send + receive of a chat-like message through
+   ``RecordingChannelLayer`` with a recording active, versus the bare
+   ``InMemoryChannelLayer`` (goal: at most 1.3x the time per pair).
+2. ``layer-redis``: the same around ``channels_redis.core.RedisChannelLayer``
+   (goal: at most 1.02x). Skipped with a message when Redis is unreachable.
+3. ``server-throughput``: sequential websocket echo messages per second through
+   ``manage.py runserver --record`` versus plain ``runserver`` (goal: at least 0.95x).
+4. ``server-memory``: RSS growth of a recording server over a session of
+   100,000 websocket messages (goal: under 20 MB); a server that does not
+   record runs the same session for comparison.
+
+Bare and recording variants always run interleaved (rounds alternate, the order
+rotating) so that drift in machine speed cancels; medians are reported. Speed is
+only measured here, never asserted by the test suite. Progress goes to stderr;
+the table (or, with ``--json``, the JSON document) goes to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE_PROJECT = REPO / "tests" / "example_project"
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+CHAT_MESSAGE = {
+    "type": "chat.message",
+    "message": "Hello, how is everyone doing today?",
+    "user": "alice",
+    "room": "lobby",
+}
+"""What the layer loop sends: the kind of dict a chat consumer passes to group_send."""
+
+WEBSOCKET_SCOPE: dict[str, Any] = {
+    "type": "websocket",
+    "asgi": {"version": "3.0", "spec_version": "2.3"},
+    "scheme": "ws",
+    "http_version": "1.1",
+    "path": "/ws/chat/lobby/",
+    "raw_path": b"/ws/chat/lobby/",
+    "query_string": b"",
+    "root_path": "",
+    "headers": [
+        (b"host", b"127.0.0.1:8000"),
+        (b"user-agent", b"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"),
+        (b"origin", b"http://127.0.0.1:8000"),
+        (b"sec-websocket-version", b"13"),
+        (b"sec-websocket-key", b"dGhlIHNhbXBsZSBub25jZQ=="),
+        (
+            b"cookie",
+            b"csrftoken=Q1w2E3r4T5y6U7i8O9p0AaSsDdFfGgHh; "
+            b"sessionid=z9x8c7v6b5n4m3l2k1j0hgfdsapoiuyt",
+        ),
+        (b"connection", b"Upgrade"),
+        (b"upgrade", b"websocket"),
+    ],
+    "client": ["127.0.0.1", 51234],
+    "server": ["127.0.0.1", 8000],
+    "subprotocols": [],
+}
+"""The scope a browser's websocket connection gives the recorder (cookies and key included,
+so the redactor has learned secrets to scrub, as it would in a real session)."""
+
+ECHO_PAYLOAD = json.dumps({"message": "Hello, how is everyone doing today?", "user": "alice"})
+"""What the websocket client sends: a JSON text frame, as a chat front end would."""
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+# -- configuration --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Config:
+    """Sizes of every measurement; ``--quick`` shrinks them."""
+
+    memory_layer_rounds: int
+    memory_layer_pairs: int
+    redis_layer_rounds: int
+    redis_layer_pairs: int
+    throughput_round_pairs: int
+    throughput_messages: int
+    session_messages: int
+    session_connections: int
+    session_warmup: int
+
+    @classmethod
+    def full(cls) -> Config:
+        return cls(
+            memory_layer_rounds=21,
+            memory_layer_pairs=10_000,
+            redis_layer_rounds=21,
+            redis_layer_pairs=1_000,
+            throughput_round_pairs=10,
+            throughput_messages=1_000,
+            session_messages=100_000,
+            session_connections=8,
+            session_warmup=4_000,
+        )
+
+    @classmethod
+    def quick(cls) -> Config:
+        return cls(
+            memory_layer_rounds=7,
+            memory_layer_pairs=3_000,
+            redis_layer_rounds=7,
+            redis_layer_pairs=200,
+            throughput_round_pairs=3,
+            throughput_messages=300,
+            session_messages=10_000,
+            session_connections=8,
+            session_warmup=2_000,
+        )
+
+
+@dataclass
+class Result:
+    """One row of the table."""
+
+    id: str
+    scenario: str
+    unit: str
+    bare: float | None
+    recording: float | None
+    ratio: float | None
+    goal: str
+    met: bool | None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+# -- 1 and 2: the layer wrapper -------------------------------------------------------
+
+LAYER_MODES = ("bare", "recording", "passthrough")
+
+
+async def _pairs(layer: Any, channel: str, count: int) -> float:
+    """Microseconds per send + receive pair, over ``count`` pairs."""
+    send, receive, message = layer.send, layer.receive, CHAT_MESSAGE
+    started = time.perf_counter_ns()
+    for _ in range(count):
+        await send(channel, message)
+        await receive(channel)
+    return (time.perf_counter_ns() - started) / count / 1000
+
+
+async def _layer_round(mode: str, bare: Any, wrapped: Any, count: int, cassettes: Path) -> float:
+    """One timed round of ``count`` pairs in ``mode``; the set-up around it is not timed."""
+    from chanreplay.recorder import state
+    from chanreplay.recorder.context import current_connection
+    from chanreplay.recorder.recording import Recording
+
+    gc.collect()
+    if mode == "bare":
+        return await _pairs(bare, await bare.new_channel(), count)
+    if mode == "passthrough":
+        assert state.recording is None
+        return await _pairs(wrapped, await wrapped.new_channel(), count)
+    # A fresh recording per round keeps the journal (and the final compile) small;
+    # the channel is created inside the connection, as a consumer's would be.
+    state.start(Recording("bench", cassette_dir=cassettes, mode="all"))
+    try:
+        recording = state.recording
+        assert recording is not None
+        connection = await recording.open_connection(WEBSOCKET_SCOPE)
+        token = current_connection.set(connection)
+        try:
+            connection.inbound({"type": "websocket.connect"})
+            channel = await wrapped.new_channel()
+            return await _pairs(wrapped, channel, count)
+        finally:
+            current_connection.reset(token)
+            connection.close()
+    finally:
+        state.stop()
+
+
+async def _layer_benchmark(
+    make_inner: Callable[[], Any], rounds: int, count: int, cassettes: Path
+) -> dict[str, list[float]]:
+    from chanreplay.layers import RecordingChannelLayer
+
+    bare = make_inner()
+    wrapped = RecordingChannelLayer(make_inner())
+    try:
+        for mode in LAYER_MODES:  # warm-up: caches, connection pools, first allocations
+            await _layer_round(mode, bare, wrapped, max(count // 5, 50), cassettes)
+        times: dict[str, list[float]] = {mode: [] for mode in LAYER_MODES}
+        for index in range(rounds):
+            shift = index % len(LAYER_MODES)
+            for mode in LAYER_MODES[shift:] + LAYER_MODES[:shift]:
+                times[mode].append(await _layer_round(mode, bare, wrapped, count, cassettes))
+        return times
+    finally:
+        for layer in (bare, wrapped.inner):
+            if hasattr(layer, "flush"):
+                await layer.flush()
+            if hasattr(layer, "close_pools"):
+                await layer.close_pools()
+
+
+def _layer_results(
+    key: str, label: str, goal: float, times: dict[str, list[float]], rounds: int, count: int
+) -> list[Result]:
+    bare = statistics.median(times["bare"])
+    recording = statistics.median(times["recording"])
+    passthrough = statistics.median(times["passthrough"])
+    spread = {
+        mode: [round(min(values), 3), round(max(values), 3)] for mode, values in times.items()
+    }
+    details = {
+        "rounds": rounds,
+        "pairs_per_round": count,
+        "median_us_per_pair": {
+            "bare": round(bare, 3),
+            "recording": round(recording, 3),
+            "passthrough": round(passthrough, 3),
+        },
+        "min_max_us_per_pair": spread,
+        "overhead_us_per_pair": round(recording - bare, 3),
+    }
+    return [
+        Result(
+            id=f"layer-{key}",
+            scenario=f"{label}: send+receive, recording",
+            unit="us/pair",
+            bare=bare,
+            recording=recording,
+            ratio=recording / bare,
+            goal=f"<= {goal:g}x",
+            met=recording / bare <= goal,
+            details=details,
+        ),
+        Result(
+            id=f"layer-{key}-passthrough",
+            scenario=f"{label}: send+receive, wrapper, no recording",
+            unit="us/pair",
+            bare=bare,
+            recording=passthrough,
+            ratio=passthrough / bare,
+            goal="(context)",
+            met=None,
+            details={"rounds": rounds, "pairs_per_round": count},
+        ),
+    ]
+
+
+def bench_memory_layer(config: Config, scratch: Path) -> list[Result]:
+    from channels.layers import InMemoryChannelLayer
+
+    log(
+        f"[layer] InMemoryChannelLayer: {config.memory_layer_rounds} rounds x "
+        f"{config.memory_layer_pairs} pairs per mode ..."
+    )
+    cassettes = scratch / "layer-memory"
+    times = asyncio.run(
+        _layer_benchmark(
+            InMemoryChannelLayer,
+            config.memory_layer_rounds,
+            config.memory_layer_pairs,
+            cassettes,
+        )
+    )
+    return _layer_results(
+        "memory",
+        "InMemoryChannelLayer",
+        1.3,
+        times,
+        config.memory_layer_rounds,
+        config.memory_layer_pairs,
+    )
+
+
+def redis_unreachable() -> str | None:
+    """Why Redis at REDIS_URL cannot be used, or None when it answers."""
+    try:
+        import redis
+    except ImportError as error:
+        return f"the redis package is missing ({error})"
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+        client.ping()
+        client.close()
+    except Exception as error:
+        return f"Redis at {REDIS_URL} is unreachable ({type(error).__name__}: {error})"
+    try:
+        import channels_redis.core  # noqa: F401
+    except ImportError as error:
+        return f"channels_redis is missing ({error})"
+    return None
+
+
+def bench_redis_layer(config: Config, scratch: Path) -> list[Result]:
+    from channels_redis.core import RedisChannelLayer
+
+    prefix = f"chanreplay-bench-{os.getpid()}"
+    log(
+        f"[layer] RedisChannelLayer at {REDIS_URL} (prefix {prefix}): "
+        f"{config.redis_layer_rounds} rounds x {config.redis_layer_pairs} pairs per mode ..."
+    )
+
+    def make() -> Any:
+        return RedisChannelLayer(hosts=[REDIS_URL], prefix=prefix)
+
+    times = asyncio.run(
+        _layer_benchmark(
+            make, config.redis_layer_rounds, config.redis_layer_pairs, scratch / "layer-redis"
+        )
+    )
+    return _layer_results(
+        "redis",
+        "RedisChannelLayer",
+        1.02,
+        times,
+        config.redis_layer_rounds,
+        config.redis_layer_pairs,
+    )
+
+
+# -- 3 and 4: runserver ---------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def proc_status(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM (peak RSS) of ``pid`` in kB, from /proc/PID/status."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            values[name] = int(rest.split()[0])
+    return values
+
+
+def server_env(db: Path, cassettes: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CHANREPLAY_")}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "example.settings",
+            "EXAMPLE_DEBUG": "1",
+            "EXAMPLE_DB_PATH": str(db),
+            "EXAMPLE_CHANNEL_LAYER": "memory",
+            "EXAMPLE_CASSETTE_DIR": str(cassettes),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+class Server:
+    """One ``manage.py runserver --noreload`` subprocess of the example project."""
+
+    def __init__(self, name: str, scratch: Path, db: Path, *, record: bool) -> None:
+        self.name = name
+        self.record = record
+        self.cassettes = scratch / f"cassettes-{name}"
+        self.cassettes.mkdir()
+        self.log_path = scratch / f"server-{name}.log"
+        self.port = free_port()
+        self.db = db
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/echo/"
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def cassette(self) -> Path:
+        return self.cassettes / f"{self.name}.json"
+
+    def start(self) -> None:
+        command = [
+            sys.executable,
+            "manage.py",
+            "runserver",
+            "--noreload",
+            f"127.0.0.1:{self.port}",
+        ]
+        if self.record:
+            command += [
+                "--record",
+                self.name,
+                "--record-mode",
+                "all",
+                "--cassette-dir",
+                str(self.cassettes),
+            ]
+        with self.log_path.open("wb") as output:
+            self.process = subprocess.Popen(
+                command,
+                cwd=EXAMPLE_PROJECT,
+                env=server_env(self.db, self.cassettes),
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"server {self.name} exited with {self.process.returncode}:\n{self.log_tail()}"
+                )
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"server {self.name} did not listen within {timeout:g}s")
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        """SIGINT (a recording server writes its cassette), then SIGTERM, then SIGKILL."""
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGINT, 120.0), (signal.SIGTERM, 10.0), (signal.SIGKILL, 10.0)):
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(sig)
+            try:
+                process.wait(timeout=wait)
+                return
+            except subprocess.TimeoutExpired:
+                log(f"[server] {self.name} (pid {process.pid}) ignored {sig.name}")
+
+
+def migrate(db: Path, scratch: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=EXAMPLE_PROJECT,
+        env=server_env(db, scratch),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"migrate failed:\n{result.stdout}\n{result.stderr}")
+
+
+@contextlib.contextmanager
+def running(servers: list[Server]) -> Iterator[list[Server]]:
+    try:
+        for server in servers:
+            server.start()
+        for server in servers:
+            server.wait_ready()
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+async def _connect(server: Server) -> Any:
+    from websockets.asyncio.client import connect
+    from websockets.typing import Origin
+
+    return await connect(
+        server.url,
+        origin=Origin(server.origin),
+        compression=None,
+        ping_interval=None,
+        max_size=None,
+        open_timeout=30,
+    )
+
+
+async def _echo(ws: Any, count: int) -> None:
+    """``count`` messages, each sent after the previous echo arrived."""
+    expected = "echo: " + ECHO_PAYLOAD
+    for _ in range(count):
+        await ws.send(ECHO_PAYLOAD)
+        reply = await ws.recv()
+        if reply != expected:
+            raise RuntimeError(f"unexpected reply {reply!r}")
+
+
+async def _throughput(plain: Server, recording: Server, config: Config) -> dict[str, Any]:
+    sockets = {plain.name: await _connect(plain), recording.name: await _connect(recording)}
+    rates: dict[str, list[float]] = {plain.name: [], recording.name: []}
+    try:
+        for ws in sockets.values():
+            await _echo(ws, max(config.throughput_messages // 2, 100))  # warm-up
+        order = [plain.name, recording.name]
+        for index in range(config.throughput_round_pairs):
+            # A B, then B A: a linear drift in machine speed cancels out.
+            for name in order if index % 2 == 0 else order[::-1]:
+                gc.collect()
+                started = time.perf_counter()
+                await _echo(sockets[name], config.throughput_messages)
+                rates[name].append(config.throughput_messages / (time.perf_counter() - started))
+    finally:
+        for ws in sockets.values():
+            await ws.close()
+    return rates
+
+
+async def _session(server: Server, config: Config) -> dict[str, Any]:
+    """Warm up, read RSS, push the session's messages, read RSS again, disconnect."""
+    count = config.session_connections
+    sockets = [await _connect(server) for _ in range(count)]
+    try:
+        await asyncio.gather(*(_echo(ws, config.session_warmup // count) for ws in sockets))
+        await asyncio.sleep(1.0)  # let the journal thread flush
+        before = await asyncio.to_thread(proc_status, server.pid)
+        per_socket = config.session_messages // count
+        started = time.perf_counter()
+        await asyncio.gather(*(_echo(ws, per_socket) for ws in sockets))
+        elapsed = time.perf_counter() - started
+        await asyncio.sleep(1.0)
+        after = await asyncio.to_thread(proc_status, server.pid)
+    finally:
+        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+    return {
+        "messages": per_socket * count,
+        "connections": count,
+        "seconds": round(elapsed, 2),
+        "messages_per_second": round(per_socket * count / elapsed, 1),
+        "rss_before_kb": before["VmRSS"],
+        "rss_after_kb": after["VmRSS"],
+        "peak_rss_kb": after["VmHWM"],
+        "growth_mb": (after["VmRSS"] - before["VmRSS"]) / 1024,
+    }
+
+
+def _after_disconnect(server: Server, timeout: float = 120.0) -> dict[str, Any]:
+    """RSS once a recording server has rebuilt its cassette after the clients left."""
+    deadline = time.monotonic() + timeout
+    if server.record:
+        last = None
+        while time.monotonic() < deadline:
+            stat = server.cassette.stat() if server.cassette.exists() else None
+            current = (stat.st_mtime_ns, stat.st_size) if stat else None
+            if current is not None and current == last:
+                break
+            last = current
+            time.sleep(1.5)
+    else:
+        time.sleep(1.5)
+    status = proc_status(server.pid)
+    out: dict[str, Any] = {"rss_kb": status["VmRSS"], "peak_rss_kb": status["VmHWM"]}
+    if server.record and server.cassette.exists():
+        out["cassette_mb"] = round(server.cassette.stat().st_size / 2**20, 1)
+    return out
+
+
+def bench_server(config: Config, scratch: Path) -> list[Result]:
+    db = scratch / "example.sqlite3"
+    log("[server] migrating a fresh SQLite database ...")
+    migrate(db, scratch)
+    plain = Server("plain", scratch, db, record=False)
+    recording = Server("recording", scratch, db, record=True)
+    session_plain = Server("session-plain", scratch, db, record=False)
+    session_recording = Server("session-recording", scratch, db, record=True)
+    results = []
+    with running([plain, recording, session_plain, session_recording]):
+        log(
+            f"[server] throughput: {config.throughput_round_pairs} A/B round pairs x "
+            f"{config.throughput_messages} sequential echo messages ..."
+        )
+        rates = asyncio.run(_throughput(plain, recording, config))
+        bare = statistics.median(rates[plain.name])
+        recorded = statistics.median(rates[recording.name])
+        results.append(
+            Result(
+                id="server-throughput",
+                scenario="runserver websocket echo, --record",
+                unit="msg/s",
+                bare=bare,
+                recording=recorded,
+                ratio=recorded / bare,
+                goal=">= 0.95x",
+                met=recorded / bare >= 0.95,
+                details={
+                    "round_pairs": config.throughput_round_pairs,
+                    "messages_per_round": config.throughput_messages,
+                    "rounds_msg_per_s": {
+                        name: [round(rate, 1) for rate in values] for name, values in rates.items()
+                    },
+                },
+            )
+        )
+        sessions = {}
+        for server in (session_plain, session_recording):
+            log(
+                f"[server] memory: {config.session_messages} messages over "
+                f"{config.session_connections} connections, "
+                f"{'recording' if server.record else 'not recording'} ..."
+            )
+            sessions[server.name] = asyncio.run(_session(server, config))
+            sessions[server.name]["after_disconnect"] = _after_disconnect(server)
+        plain_session = sessions[session_plain.name]
+        recorded_session = sessions[session_recording.name]
+        messages = recorded_session["messages"]
+        scenario = f"runserver RSS growth, {messages:,} msgs, --record"
+        if messages < 100_000:
+            scenario += " (quick: goal is for 100,000)"
+        results.append(
+            Result(
+                id="server-memory",
+                scenario=scenario,
+                unit="MB",
+                bare=plain_session["growth_mb"],
+                recording=recorded_session["growth_mb"],
+                ratio=None,
+                goal="< 20 MB",
+                met=recorded_session["growth_mb"] < 20,
+                details={"not_recording": plain_session, "recording": recorded_session},
+            )
+        )
+    return results
+
+
+# -- output ---------------------------------------------------------------------------
+
+
+def _number(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "us/pair":
+        return f"{value:.2f} us"
+    if unit == "msg/s":
+        return f"{value:,.0f} msg/s"
+    if unit == "MB":
+        return f"{value:+.1f} MB"
+    return f"{value:g}"
+
+
+def render_table(results: list[Result], skipped: list[str]) -> str:
+    header = ("scenario", "bare", "with recording", "ratio", "goal", "result")
+    rows = [header]
+    for result in results:
+        verdict = "-" if result.met is None else ("met" if result.met else "NOT MET")
+        rows.append(
+            (
+                result.scenario,
+                _number(result.bare, result.unit),
+                _number(result.recording, result.unit),
+                "-" if result.ratio is None else f"{result.ratio:.3f}x",
+                result.goal,
+                verdict,
+            )
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    lines = []
+    for index, row in enumerate(rows):
+        cells = [
+            cell.ljust(width) if column == 0 else cell.rjust(width)
+            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    lines.extend(f"skipped: {reason}" for reason in skipped)
+    return "\n".join(lines)
+
+
+def render_details(results: list[Result]) -> str:
+    lines = []
+    for result in results:
+        details = result.details
+        if result.id in ("layer-memory", "layer-redis"):
+            medians = details["median_us_per_pair"]
+            spread = details["min_max_us_per_pair"]
+            lines.append(
+                f"{result.id}: {details['rounds']} rounds x {details['pairs_per_round']} pairs; "
+                f"median us/pair bare {medians['bare']}, recording {medians['recording']}, "
+                f"wrapper without recording {medians['passthrough']}; "
+                f"overhead {details['overhead_us_per_pair']} us/pair; "
+                f"min..max bare {spread['bare'][0]}..{spread['bare'][1]}, "
+                f"recording {spread['recording'][0]}..{spread['recording'][1]}"
+            )
+        elif result.id == "server-throughput":
+            per_round = details["rounds_msg_per_s"]
+            lines.append(
+                f"server-throughput: {details['round_pairs']} round pairs x "
+                f"{details['messages_per_round']} messages; msg/s per round: "
+                + "; ".join(
+                    f"{name} {', '.join(f'{rate:.0f}' for rate in rates)}"
+                    for name, rates in per_round.items()
+                )
+            )
+        elif result.id == "server-memory":
+            for label in ("not_recording", "recording"):
+                session = details[label]
+                later = session["after_disconnect"]
+                lines.append(
+                    f"server-memory ({label.replace('_', ' ')}): {session['messages']:,} messages "
+                    f"over {session['connections']} connections in {session['seconds']} s "
+                    f"({session['messages_per_second']:,.0f} msg/s); VmRSS "
+                    f"{session['rss_before_kb'] / 1024:.1f} -> "
+                    f"{session['rss_after_kb'] / 1024:.1f} MB "
+                    f"({session['growth_mb']:+.1f} MB), peak {session['peak_rss_kb'] / 1024:.1f}"
+                    f" MB; after disconnect {later['rss_kb'] / 1024:.1f} MB"
+                    + (
+                        f", peak {later['peak_rss_kb'] / 1024:.1f} MB, cassette "
+                        f"{later['cassette_mb']} MB"
+                        if "cassette_mb" in later
+                        else ""
+                    )
+                )
+    return "\n".join(lines)
+
+
+# -- main -----------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (under a minute)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=("layer-memory", "layer-redis", "server"),
+        help="run only these parts (repeatable; default: all)",
+    )
+    args = parser.parse_args(argv)
+    config = Config.quick() if args.quick else Config.full()
+    parts = args.only or ["layer-memory", "layer-redis", "server"]
+
+    results: list[Result] = []
+    skipped: list[str] = []
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="chanreplay-bench-") as directory:
+        scratch = Path(directory)
+        steps: list[tuple[str, Callable[[], list[Result]]]] = []
+        if "layer-memory" in parts:
+            steps.append(("layer-memory", lambda: bench_memory_layer(config, scratch)))
+        if "layer-redis" in parts:
+            reason = redis_unreachable()
+            if reason is None:
+                steps.append(("layer-redis", lambda: bench_redis_layer(config, scratch)))
+            else:
+                skipped.append(f"layer-redis: {reason}")
+                log(f"[layer] skipping RedisChannelLayer: {reason}")
+        if "server" in parts:
+            steps.append(("server", lambda: bench_server(config, scratch)))
+        for _, step in steps:
+            results.extend(step())
+    elapsed = time.monotonic() - started
+
+    if args.json:
+        document = {
+            "quick": args.quick,
+            "seconds": round(elapsed, 1),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "config": asdict(config),
+            "results": [asdict(result) for result in results],
+            "skipped": skipped,
+        }
+        print(json.dumps(document, indent=2))
+    else:
+        print(render_table(results, skipped))
+        print()
+        print(render_details(results))
+        print(
+            f"\n{'quick' if args.quick else 'full'} run, {elapsed:.0f} s, Python "
+            f"{platform.python_version()}, {os.cpu_count()} CPUs"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,429 @@
+"""``runserver --record`` end to end: a real server, real clients, the cassette on disk."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chanreplay.cassette import Cassette, load
+from tests.servers import EXAMPLE_PROJECT, ServerFactory, run_session
+
+pytestmark = pytest.mark.server
+
+PASSWORD = "wonderland-secret-1"
+
+
+def paths(cassette: Cassette) -> list[tuple[str, str, str]]:
+    """(id, type, path) of every connection, in order."""
+    return [(c.id, c.type, c.path) for c in cassette.connections]
+
+
+def messages(cassette: Cassette, connection_id: str, direction: str) -> list[dict[str, Any]]:
+    """The ASGI messages of one connection in one direction."""
+    return [
+        e["message"] for e in cassette.connection(connection_id).events if e["dir"] == direction
+    ]
+
+
+def layer_ops(cassette: Cassette, connection_id: str) -> list[tuple[str, str]]:
+    """(op, group or channel) of one connection's layer events."""
+    return [
+        (e["op"], e.get("group") or e.get("channel", ""))
+        for e in cassette.connection(connection_id).events
+        if e["dir"] == "layer"
+    ]
+
+
+def wait_for(predicate: Any, timeout: float = 10) -> None:
+    """Poll ``predicate`` until it is true (generous timeout: no speed is asserted)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
+def record_session(
+    servers: ServerFactory, name: str = "session", **env: str
+) -> tuple[Path, dict[str, str]]:
+    """Record the scripted session with a fresh server; return the cassette path and cookies."""
+    server = servers.runserver(record=name, **env)
+    cookies = run_session(server.base)
+    assert server.stop() == 0, server.output()
+    return servers.cassette_dir / f"{name}.json", cookies
+
+
+def test_records_every_connection_of_the_scripted_session(servers: ServerFactory) -> None:
+    """Every connection of the session is recorded in order, with its user and its messages."""
+    path, _ = record_session(servers)
+    cassette = load(path)
+    assert paths(cassette) == [
+        ("c1", "http", "/login/"),
+        ("c2", "http", "/login/"),
+        ("c3", "http", "/"),
+        ("c4", "websocket", "/ws/chat/lobby/"),
+        ("c5", "websocket", "/ws/chat/lobby/"),
+        ("c6", "http", "/announce/lobby/"),
+        ("c7", "websocket", "/ws/notes/"),
+        ("c8", "websocket", "/ws/echo/"),
+        ("c9", "websocket", "/ws/binary/"),
+        ("c10", "http", "/api/stats/"),
+    ]
+    users = {c.id: c.user for c in cassette.connections}
+    assert users["c2"] is None  # the login request itself is anonymous
+    assert users["c4"] == {"username": "alice"}
+    assert users["c5"] is None
+    assert users["c7"] == {"username": "alice"}
+    assert all(c.closed for c in cassette.connections), [
+        c.id for c in cassette.connections if not c.closed
+    ]
+    assert not (servers.cassette_dir / ".session.journal").exists()
+
+
+def test_websocket_frames_and_layer_operations_are_attributed_in_order(
+    servers: ServerFactory,
+) -> None:
+    """Chat frames, group joins and broadcasts land on the right connection, in order."""
+    cassette = load(record_session(servers)[0])
+    inbound = [m["type"] for m in messages(cassette, "c4", "in")]
+    assert inbound == [
+        "websocket.connect",
+        "websocket.receive",
+        "websocket.disconnect",
+    ]
+    sent = [m["text"]["$json"] for m in messages(cassette, "c4", "out")[1:]]
+    assert sent == [
+        {"type": "message", "message": "hello", "user": "alice", "room": "lobby"},
+        {"type": "message", "message": "hi alice", "user": "anonymous", "room": "lobby"},
+        {"type": "announcement", "text": "server maintenance"},
+    ]
+    assert layer_ops(cassette, "c4") == [
+        ("new_channel", "<channel:c4>"),
+        ("group_add", "chat_lobby"),
+        ("group_send", "chat_lobby"),
+        ("receive", "<channel:c4>"),
+        ("receive", "<channel:c4>"),
+        ("receive", "<channel:c4>"),
+        ("group_discard", "chat_lobby"),
+    ]
+    # The announcement view's group_send belongs to the HTTP connection.
+    assert ("group_send", "chat_lobby") in layer_ops(cassette, "c6")
+
+
+def test_frames_caused_by_another_connection_carry_its_step(servers: ServerFactory) -> None:
+    """B's copy of A's chat message carries the step of A's input, not one of B's."""
+    cassette = load(record_session(servers)[0])
+    a_input = next(
+        e
+        for e in cassette.connection("c4").events
+        if e["dir"] == "in" and e["message"]["type"] == "websocket.receive"
+    )
+    b_copy = next(
+        e
+        for e in cassette.connection("c5").events
+        if e["dir"] == "out"
+        and e["message"].get("text", {}).get("$json", {}).get("message") == "hello"
+    )
+    assert b_copy["step"] == a_input["step"]
+
+
+def test_binary_frames_and_http_bodies_are_tagged(servers: ServerFactory) -> None:
+    """Binary frames are base64 bytes; JSON HTTP bodies are stored as structure."""
+    cassette = load(record_session(servers)[0])
+    binary_in = messages(cassette, "c9", "in")[1]
+    assert binary_in["bytes"] == {"$bytes": "AAECY2hhbnJlcGxhef8="}
+    assert messages(cassette, "c9", "out")[1]["bytes"] == {"$bytes": "/3lhbHBlcm5haGMCAQA="}
+    body = messages(cassette, "c10", "out")[1]["body"]
+    assert body == {"$bytes_json": {"notes": 1, "path": "/api/stats/"}}
+
+
+def test_no_secret_reaches_the_cassette(servers: ServerFactory) -> None:
+    """Session id, CSRF token and password appear nowhere in the file; names stay."""
+    path, cookies = record_session(servers)
+    text = path.read_text()
+    assert {"sessionid", "csrftoken"} <= set(cookies)
+    for secret in [*cookies.values(), PASSWORD]:
+        assert secret not in text
+    assert "sessionid=<redacted>" in text
+    assert "password=<redacted>" in text
+    assert "csrfmiddlewaretoken=<redacted>" in text
+    assert "sec-websocket-key: <redacted>" in text
+
+
+def test_recording_the_same_session_twice_gives_identical_bytes(
+    servers: ServerFactory, fresh_servers: Callable[[], ServerFactory]
+) -> None:
+    """No times, ports, random channel names or cookie values make two recordings differ."""
+    first, _ = record_session(servers, "first")
+    second, _ = record_session(fresh_servers(), "first")
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_cassette_is_written_while_the_server_runs(servers: ServerFactory) -> None:
+    """Shortly after connections close the cassette on disk loads and holds them all."""
+    server = servers.runserver()
+    run_session(server.base)
+    cassette_path = servers.cassette_dir / "session.json"
+
+    def complete() -> bool:
+        try:
+            return len(load(cassette_path).connections) == 10
+        except Exception:
+            return False
+
+    wait_for(complete)
+    assert server.process.poll() is None
+    server.stop()
+
+
+def test_sigkill_leaves_a_journal_that_recover_turns_into_a_cassette(
+    servers: ServerFactory,
+) -> None:
+    """After SIGKILL, `chanreplay recover` rebuilds a loading cassette with every connection."""
+    server = servers.runserver(reload=True)
+    run_session(server.base)
+    journal = servers.cassette_dir / ".session.journal"
+    wait_for(lambda: journal.exists() and journal.read_bytes().count(b'"k":"close"') == 10)
+    server.kill()
+    (servers.cassette_dir / "session.json").unlink(missing_ok=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "chanreplay", "recover", str(servers.cassette_dir)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "recovered" in result.stdout
+    assert len(load(servers.cassette_dir / "session.json").connections) == 10
+    assert not journal.exists()
+
+
+def test_starting_again_after_a_kill_recovers_first(servers: ServerFactory) -> None:
+    """A new run finds the dead run's journal, recovers it, and (mode once) refuses to overwrite."""
+    server = servers.runserver()
+    run_session(server.base)
+    journal = servers.cassette_dir / ".session.journal"
+    wait_for(lambda: journal.read_bytes().count(b'"k":"close"') == 10)
+    server.kill()
+    (servers.cassette_dir / "session.json").unlink(missing_ok=True)
+    again = servers.runserver(wait=False)
+    assert again.process.wait(60) != 0
+    output = again.output()
+    assert "recovered an interrupted recording (10 connections" in output
+    assert "--record-mode all" in output
+    assert len(load(servers.cassette_dir / "session.json").connections) == 10
+
+
+def test_record_mode_new_episodes_appends_and_all_overwrites(servers: ServerFactory) -> None:
+    """new_episodes keeps the recorded connections and continues their numbering."""
+    record_session(servers)
+    server = servers.runserver("--record-mode", "new_episodes")
+    run_session(server.base)
+    server.stop()
+    cassette = load(servers.cassette_dir / "session.json")
+    assert [c.id for c in cassette.connections] == [f"c{i}" for i in range(1, 21)]
+    steps = [c.step for c in cassette.connections]
+    assert steps == sorted(steps)
+
+    server = servers.runserver("--record-mode", "all")
+    run_session(server.base)
+    server.stop()
+    assert len(load(servers.cassette_dir / "session.json").connections) == 10
+
+
+def test_ctrl_c_finalises_the_cassette_with_the_autoreloader(servers: ServerFactory) -> None:
+    """Ctrl-C (SIGINT to the process group) leaves a final cassette and no journal."""
+    server = servers.runserver(reload=True)
+    run_session(server.base)
+    server.interrupt()
+    assert "chanreplay: wrote" in server.output()
+    assert len(load(servers.cassette_dir / "session.json").connections) == 10
+    assert not (servers.cassette_dir / ".session.journal").exists()
+
+
+def test_autoreload_keeps_the_recording(servers: ServerFactory, tmp_path: Path) -> None:
+    """A code change restarts the server process; the recording continues in the same cassette."""
+    import asyncio
+
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import WebSocketException
+
+    watched = EXAMPLE_PROJECT / "chat" / "consumers.py"
+    server = servers.runserver(reload=True)
+    origin = f"http://127.0.0.1:{server.port}"
+
+    async def echo(open_only: bool = False) -> Any:
+        ws = await connect(f"ws://127.0.0.1:{server.port}/ws/echo/", origin=origin)  # type: ignore[arg-type]
+        await ws.send("before" if open_only else "after")
+        assert (await ws.recv()).startswith("echo: ")
+        if open_only:
+            return ws
+        await ws.close()
+        return None
+
+    async def scenario() -> None:
+        left_open = await echo(open_only=True)
+        log_size = len(server.output())
+        # The reloader only notices a change to a file it has already seen once,
+        # and it scans once a second: let it see consumers.py first.
+        await asyncio.sleep(2.5)
+        watched.touch()
+        # Wait for the restarted server process to announce itself.
+        for _ in range(300):
+            await asyncio.sleep(0.1)
+            if "Quit the server" in server.output()[log_size:]:
+                break
+        for _ in range(200):
+            try:
+                await echo()
+                break
+            except (OSError, WebSocketException):  # the server is still restarting
+                await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(server.output())
+        await left_open.close()
+
+    asyncio.run(scenario())
+    server.stop()
+    cassette = load(servers.cassette_dir / "session.json")
+    assert [c.id for c in cassette.connections] == ["c1", "c2"]
+    first, second = cassette.connections
+    assert not first.closed  # the restart cut it: marked as never closed
+    assert second.closed
+    assert second.step > max(e["step"] for e in first.events)
+    assert messages(cassette, "c2", "in")[1]["text"] == "after"
+
+
+def test_recording_refuses_to_start_with_debug_off(servers: ServerFactory) -> None:
+    """DEBUG = False makes --record fail with a clear message, unless forced."""
+    refused = servers.runserver(wait=False, EXAMPLE_DEBUG="0")
+    assert refused.process.wait(60) != 0
+    assert "refusing to record with DEBUG = False" in refused.output()
+    assert "--record-force" in refused.output()
+    forced = servers.runserver("--record-force", EXAMPLE_DEBUG="0")
+    run_session(forced.base)
+    forced.stop()
+    assert len(load(servers.cassette_dir / "session.json").connections) == 10
+
+
+def test_environment_variable_records_without_the_option(servers: ServerFactory) -> None:
+    """CHANREPLAY_RECORD=NAME records like --record NAME (the cassette dir from the setting)."""
+    server = servers.runserver(
+        record=None,
+        CHANREPLAY_RECORD="fromenv",
+        EXAMPLE_CASSETTE_DIR=str(servers.cassette_dir),
+    )
+    run_session(server.base)
+    server.stop()
+    assert len(load(servers.cassette_dir / "fromenv.json").connections) == 10
+
+
+def test_hand_wrapped_application_records_under_plain_daphne(servers: ServerFactory) -> None:
+    """Without the app installed, a hand-wrapped ASGI app and layer record under daphne."""
+    env = servers.env(
+        DJANGO_SETTINGS_MODULE="example.settings_handwrapped",
+        CHANREPLAY_RECORD="daphne",
+        CHANREPLAY_CASSETTE_DIR=str(servers.cassette_dir),
+    )
+    server = servers.start(
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            "{port}",
+            "example.asgi_recorded:application",
+        ],
+        env=env,
+    )
+    run_session(server.base)
+    assert server.stop() == 0, server.output()
+    cassette = load(servers.cassette_dir / "daphne.json")
+    assert len(cassette.connections) >= 10
+    assert ("group_add", "chat_lobby") in layer_ops(cassette, "c4")
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("layer", ["redis", "pubsub"])
+def test_redis_layers_record_the_same_cassette_as_in_memory(
+    servers: ServerFactory,
+    fresh_servers: Callable[[], ServerFactory],
+    redis_url: str,
+    layer: str,
+    tmp_path: Path,
+) -> None:
+    """Placeholders hide each layer's channel naming: the cassette is identical across layers."""
+    memory, _ = record_session(servers, "session")
+    other, _ = record_session(
+        fresh_servers(),
+        "session",
+        EXAMPLE_CHANNEL_LAYER=layer,
+        REDIS_URL=redis_url,
+        EXAMPLE_REDIS_PREFIX=f"chanreplay-test-{tmp_path.name}",
+    )
+    assert memory.read_bytes() == other.read_bytes()
+
+
+@pytest.mark.redis
+def test_operations_of_another_process_are_recorded_as_external(
+    servers: ServerFactory, redis_url: str, tmp_path: Path
+) -> None:
+    """A management command's group_send is an external event; its delivery carries its step."""
+    import asyncio
+
+    from websockets.asyncio.client import connect
+
+    env = {
+        "EXAMPLE_CHANNEL_LAYER": "redis",
+        "REDIS_URL": redis_url,
+        "EXAMPLE_REDIS_PREFIX": f"chanreplay-ext-{tmp_path.name}",
+    }
+    server = servers.runserver(**env)
+    origin = f"http://127.0.0.1:{server.port}"
+
+    async def scenario() -> None:
+        async with connect(
+            f"ws://127.0.0.1:{server.port}/ws/chat/lobby/",
+            origin=origin,  # type: ignore[arg-type]
+        ) as ws:
+            result = await asyncio.to_thread(
+                servers.manage,
+                "broadcast",
+                "lobby",
+                "from outside",
+                CHANREPLAY_RECORD="session",
+                **env,
+            )
+            assert result.returncode == 0, result.stderr
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10)) == {
+                "type": "announcement",
+                "text": "from outside",
+            }
+
+    asyncio.run(scenario())
+    server.stop()
+    cassette = load(servers.cassette_dir / "session.json")
+    assert len(cassette.external) == 1
+    external = cassette.external[0]
+    assert (external["op"], external["group"]) == ("group_send", "chat_lobby")
+    assert external["message"] == {"type": "chat.announcement", "text": "from outside"}
+    delivery = [e for e in cassette.connection("c1").events if e["dir"] == "out"][-1]
+    assert delivery["step"] == external["step"]
+
+
+def test_stop_signal_reaches_a_server_without_reloader(servers: ServerFactory) -> None:
+    """SIGINT to a --noreload server writes the final cassette too."""
+    server = servers.runserver()
+    run_session(server.base)
+    server.stop(signal.SIGINT)
+    assert len(load(servers.cassette_dir / "session.json").connections) == 10

@@ -118,10 +118,10 @@ class Config:
         return cls(
             memory_layer_rounds=21,
             memory_layer_pairs=10_000,
-            redis_layer_rounds=21,
-            redis_layer_pairs=1_000,
-            throughput_round_pairs=10,
-            throughput_messages=1_000,
+            redis_layer_rounds=31,
+            redis_layer_pairs=600,
+            throughput_round_pairs=16,
+            throughput_messages=600,
             session_messages=100_000,
             session_connections=8,
             session_warmup=4_000,
@@ -227,6 +227,11 @@ async def _layer_benchmark(
                 await layer.close_pools()
 
 
+def _paired_ratio(values: list[float], baseline: list[float]) -> float:
+    """Median of the per-round ratios (each round's variants ran back to back)."""
+    return statistics.median(value / base for value, base in zip(values, baseline, strict=True))
+
+
 def _layer_results(
     key: str, label: str, goal: float, times: dict[str, list[float]], rounds: int, count: int
 ) -> list[Result]:
@@ -246,6 +251,7 @@ def _layer_results(
         },
         "min_max_us_per_pair": spread,
         "overhead_us_per_pair": round(recording - bare, 3),
+        "median_of_round_ratios": round(_paired_ratio(times["recording"], times["bare"]), 4),
     }
     return [
         Result(
@@ -621,6 +627,9 @@ def bench_server(config: Config, scratch: Path) -> list[Result]:
                 goal=">= 0.95x",
                 met=recorded / bare >= 0.95,
                 details={
+                    "median_of_round_ratios": round(
+                        _paired_ratio(rates[recording.name], rates[plain.name]), 4
+                    ),
                     "round_pairs": config.throughput_round_pairs,
                     "messages_per_round": config.throughput_messages,
                     "rounds_msg_per_s": {
@@ -716,6 +725,7 @@ def render_details(results: list[Result]) -> str:
                 f"median us/pair bare {medians['bare']}, recording {medians['recording']}, "
                 f"wrapper without recording {medians['passthrough']}; "
                 f"overhead {details['overhead_us_per_pair']} us/pair; "
+                f"median of per-round ratios {details['median_of_round_ratios']:.3f}x; "
                 f"min..max bare {spread['bare'][0]}..{spread['bare'][1]}, "
                 f"recording {spread['recording'][0]}..{spread['recording'][1]}"
             )
@@ -723,7 +733,8 @@ def render_details(results: list[Result]) -> str:
             per_round = details["rounds_msg_per_s"]
             lines.append(
                 f"server-throughput: {details['round_pairs']} round pairs x "
-                f"{details['messages_per_round']} messages; msg/s per round: "
+                f"{details['messages_per_round']} messages; median of per-round ratios "
+                f"{details['median_of_round_ratios']:.3f}x; msg/s per round: "
                 + "; ".join(
                     f"{name} {', '.join(f'{rate:.0f}' for rate in rates)}"
                     for name, rates in per_round.items()
@@ -751,6 +762,34 @@ def render_details(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def source_state() -> dict[str, str]:
+    """Which chanreplay was measured: the commit, and a hash of the package's sources."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    package = REPO / "chanreplay"
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    state = {"sources_sha256": digest.hexdigest()[:12]}
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "chanreplay"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        state["commit"] = head + (" (chanreplay/ has uncommitted changes)" if dirty else "")
+    return state
+
+
 # -- main -----------------------------------------------------------------------------
 
 
@@ -770,6 +809,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results: list[Result] = []
     skipped: list[str] = []
+    source = source_state()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="chanreplay-bench-") as directory:
         scratch = Path(directory)
@@ -788,6 +828,8 @@ def main(argv: list[str] | None = None) -> int:
         for _, step in steps:
             results.extend(step())
     elapsed = time.monotonic() - started
+    if source_state() != source:
+        log("warning: chanreplay's sources changed while the benchmark ran")
 
     if args.json:
         document = {
@@ -796,6 +838,7 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
+            "chanreplay": source,
             "config": asdict(config),
             "results": [asdict(result) for result in results],
             "skipped": skipped,
@@ -807,7 +850,8 @@ def main(argv: list[str] | None = None) -> int:
         print(render_details(results))
         print(
             f"\n{'quick' if args.quick else 'full'} run, {elapsed:.0f} s, Python "
-            f"{platform.python_version()}, {os.cpu_count()} CPUs"
+            f"{platform.python_version()}, {os.cpu_count()} CPUs; chanreplay "
+            f"{source.get('commit', '?')}, sources sha256 {source['sources_sha256']}"
         )
     return 0
 

@@ -198,7 +198,9 @@ async def _layer_round(mode: str, bare: Any, wrapped: Any, count: int, cassettes
             return await _pairs(wrapped, channel, count)
         finally:
             current_connection.reset(token)
-            connection.close()
+            # As RecordingMiddleware ends a connection (finish(); close() before 3eeb084).
+            end = getattr(connection, "finish", None) or connection.close
+            end()
     finally:
         state.stop()
 

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The main job end to end on the example project: record a scripted session
+# with `runserver --record`, stop the server, and show the cassette.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+demo="$(pwd)/demo"
+rm -rf "$demo" && mkdir -p "$demo"
+export EXAMPLE_DB_PATH="$demo/db.sqlite3"
+python=".venv/bin/python"
+port="${DEMO_PORT:-8765}"
+cd tests/example_project
+
+echo "== migrate and create the demo user"
+"../../$python" manage.py migrate -v0
+"../../$python" manage.py ensure_user alice wonderland-secret-1
+
+echo "== start runserver --record demo"
+"../../$python" manage.py runserver --record demo --cassette-dir "$demo/cassettes" \
+    "127.0.0.1:$port" > "$demo/server.log" 2>&1 &
+server=$!
+trap 'kill -TERM $server 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+    if "../../$python" -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null; then
+        break
+    fi
+    sleep 0.2
+done
+
+echo "== drive a scripted session with real websocket and HTTP clients"
+"../../$python" drive_session.py --base "http://127.0.0.1:$port"
+
+echo "== stop the server (SIGTERM): the cassette is finalised"
+kill -TERM $server
+wait $server || true
+trap - EXIT
+grep chanreplay "$demo/server.log"
+
+echo "== the cassette: $demo/cassettes/demo.json"
+"../../$python" - "$demo/cassettes/demo.json" <<'PY'
+import json
+import sys
+
+from chanreplay.cassette import load
+
+cassette = load(sys.argv[1])
+arrows = {"in": "->", "out": "<-", "layer": "  "}
+for connection in cassette.connections:
+    user = connection.user["username"] if connection.user else "anonymous"
+    print(f"{connection.id} {connection.type} {connection.path} ({user})")
+    for event in connection.events:
+        if event["dir"] == "layer":
+            target = event.get("group") or event.get("channel", "")
+            line = f"layer {event['op']} {target}"
+        else:
+            message = dict(event["message"])
+            kind = message.pop("type")
+            message.pop("headers", None)
+            line = f"{kind} {json.dumps(message, sort_keys=True)}"
+        print(f"   {event['step']:>3} {arrows[event['dir']]} {line[:110]}")
+print(f"{len(cassette.connections)} connections, {cassette.event_count} events")
+PY

@@ -17,6 +17,7 @@ __all__ = [
     "CassetteVersionError",
     "ChanreplayError",
     "ConfigurationError",
+    "JournalLocked",
     "RecordingRefusedError",
     "UnserializableValueError",
 ]
@@ -58,6 +59,10 @@ class CassetteVersionError(CassetteError):
 
 class CassetteExistsError(CassetteError, FileExistsError):
     """Raised when recording would overwrite a cassette the record mode protects."""
+
+
+class JournalLocked(ChanreplayError, RuntimeError):
+    """Raised when another running process is recording into the same journal."""
 
 
 class RecordingRefusedError(ChanreplayError, RuntimeError):

@@ -37,13 +37,15 @@ import orjson
 
 from chanreplay.cassette import writer
 from chanreplay.cassette.model import Cassette, Event
-from chanreplay.exceptions import CassetteFormatError, ChanreplayError
+from chanreplay.exceptions import CassetteFormatError, JournalLocked
 
 __all__ = [
     "CompileResult",
+    "JournalLocked",
     "JournalState",
     "JournalWriter",
     "compile_journal",
+    "in_use",
     "journal_lines",
     "journal_path",
     "read_state",
@@ -194,8 +196,27 @@ def compile_journal(journal: Path, cassette: Path, *, durable: bool = False) -> 
     return result
 
 
-class JournalLocked(ChanreplayError, RuntimeError):
-    """Raised when another process is already recording into the same journal."""
+def in_use(journal: Path) -> bool:
+    """True while a running process writes ``journal`` (it holds the journal's lock)."""
+    try:
+        handle = journal.open("rb")
+    except FileNotFoundError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return False
+
+
+def _refuse_live(journal: Path) -> None:
+    if in_use(journal):
+        raise JournalLocked(
+            f"{journal}: a running process is recording into this journal; stop that "
+            "server first (its cassette is written when it stops)"
+        )
 
 
 class JournalWriter:
@@ -323,6 +344,7 @@ def recover(journal: Path) -> tuple[Path, CompileResult]:
             journal, "not a journal file", fix="journals are named .NAME.journal"
         )
     cassette = journal.with_name(name[1 : -len(".journal")] + ".json")
+    _refuse_live(journal)
     result = compile_journal(journal, cassette, durable=True)
     os.unlink(journal)
     return cassette, result

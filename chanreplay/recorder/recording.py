@@ -34,8 +34,10 @@ from chanreplay.exceptions import CassetteExistsError, ConfigurationError, Unser
 from chanreplay.recorder.channel_names import ChannelNames
 from chanreplay.recorder.journal import (
     CompileResult,
+    JournalLocked,
     JournalWriter,
     compile_journal,
+    in_use,
     journal_lines,
     journal_path,
     read_state,
@@ -183,6 +185,11 @@ class Recording:
             state = read_state(self.journal_path)
             if state.run == self.run_id:
                 return f"resuming the recording in {self.journal_path}"
+            if in_use(self.journal_path):
+                raise JournalLocked(
+                    f"{self.journal_path}: another server is recording {self.name!r} right "
+                    "now; stop it first, or record under another name"
+                )
             result = compile_journal(self.journal_path, self.cassette_path, durable=True)
             self.journal_path.unlink()
             notes.append(

@@ -1,0 +1,98 @@
+"""Where recording meets Django: the CHANREPLAY setting, DEBUG, layers, the environment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from channels.layers import channel_layers
+from django.test import override_settings
+
+from chanreplay.exceptions import ConfigurationError, RecordingRefusedError
+from chanreplay.layers import RecordingChannelLayer
+from chanreplay.recorder import activation
+
+
+@pytest.fixture
+def clean_layers() -> Iterator[None]:
+    """Forget instantiated channel layers before and after the test."""
+    channel_layers.backends = {}
+    yield
+    channel_layers.backends = {}
+
+
+def test_unknown_setting_keys_are_named(settings: object) -> None:
+    """A typo in CHANREPLAY is an error that lists the known keys."""
+    with (
+        override_settings(CHANREPLAY={"CASETTE_DIR": "x"}),
+        pytest.raises(ConfigurationError, match=r"CASETTE_DIR.*known ones are"),
+    ):
+        activation.options()
+
+
+def test_debug_off_refuses_unless_forced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DEBUG False refuses; force or CHANREPLAY_FORCE allows."""
+    monkeypatch.delenv(activation.ENV_FORCE, raising=False)
+    with override_settings(DEBUG=False):
+        with pytest.raises(RecordingRefusedError, match="--record-force"):
+            activation.check_debug()
+        activation.check_debug(force=True)
+        monkeypatch.setenv(activation.ENV_FORCE, "1")
+        activation.check_debug()
+
+
+def test_cassette_dir_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The option beats the environment, which beats the setting, which beats ./cassettes."""
+    monkeypatch.delenv(activation.ENV_CASSETTE_DIR, raising=False)
+    with override_settings(CHANREPLAY={}):
+        assert activation.cassette_dir() == Path("cassettes")
+    with override_settings(CHANREPLAY={"CASSETTE_DIR": "from-setting"}):
+        assert activation.cassette_dir() == Path("from-setting")
+        monkeypatch.setenv(activation.ENV_CASSETTE_DIR, "from-env")
+        assert activation.cassette_dir() == Path("from-env")
+        assert activation.cassette_dir("from-option") == Path("from-option")
+
+
+def test_built_recordings_ignore_static_files_and_configured_paths(tmp_path: Path) -> None:
+    """STATIC_URL, favicon and IGNORE_PATHS are not recorded; the rest is."""
+    with override_settings(CHANREPLAY={"IGNORE_PATHS": ["/health/*"]}, STATIC_URL="/static/"):
+        recording = activation.build_recording("x", directory=tmp_path)
+    assert recording.ignores({"type": "http", "path": "/static/app.js"})
+    assert recording.ignores({"type": "http", "path": "/favicon.ico"})
+    assert recording.ignores({"type": "http", "path": "/health/live"})
+    assert not recording.ignores({"type": "websocket", "path": "/ws/chat/"})
+
+
+def test_configured_redaction_reaches_the_redactor(tmp_path: Path) -> None:
+    """REDACT_KEYS and REDACT_HEADERS extend the built-in lists."""
+    with override_settings(CHANREPLAY={"REDACT_KEYS": ["card"], "REDACT_HEADERS": ["x-team"]}):
+        recording = activation.build_recording("x", directory=tmp_path)
+    assert recording.redactor.is_secret_key("card")
+    assert recording.redactor.header("x-team", "blue") == "<redacted>"
+
+
+def test_a_before_record_hook_that_cannot_be_imported_is_named(tmp_path: Path) -> None:
+    """A wrong dotted path for BEFORE_RECORD says what it must be."""
+    with (
+        override_settings(CHANREPLAY={"BEFORE_RECORD": "nowhere.hook"}),
+        pytest.raises(ConfigurationError, match=r"nowhere\.hook"),
+    ):
+        activation.build_recording("x", directory=tmp_path)
+
+
+def test_wrapping_every_alias_is_idempotent(clean_layers: None) -> None:
+    """Each configured alias is wrapped once, however often wrapping is asked for."""
+    layers = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
+        "other": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
+    }
+    with override_settings(CHANNEL_LAYERS=layers):
+        channel_layers.backends = {}
+        assert activation.wrap_channel_layers() == ["default", "other"]
+        first = channel_layers["other"]
+        activation.wrap_channel_layers()
+        assert channel_layers["other"] is first
+        assert isinstance(first, RecordingChannelLayer)
+        assert first.alias == "other"
+        assert not isinstance(first.inner, RecordingChannelLayer)

@@ -1,0 +1,191 @@
+"""RecordingMiddleware: the ASGI edge, driven in-process through asgiref's communicators."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from channels.layers import InMemoryChannelLayer, channel_layers
+from channels.testing import HttpCommunicator, WebsocketCommunicator
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from chanreplay.asgi import RecordingMiddleware
+from chanreplay.cassette import Cassette, load
+from chanreplay.layers import RecordingChannelLayer
+from chanreplay.recorder import state
+from chanreplay.recorder.identity import identify_user
+from chanreplay.recorder.recording import Recording
+from example.asgi import application
+
+# Consumers and the auth middleware use the database from worker threads.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN = [(b"origin", b"http://127.0.0.1")]
+
+
+@pytest.fixture
+def recording(tmp_path: Path) -> Iterator[Recording]:
+    """An active recording with every layer alias wrapped in a fresh in-memory layer."""
+    active = Recording(
+        "asgi",
+        cassette_dir=tmp_path,
+        mode="all",
+        identify=identify_user,
+        ignore_paths=("/static/*",),
+    )
+    previous = channel_layers.set("default", RecordingChannelLayer(InMemoryChannelLayer()))
+    state.start(active)
+    try:
+        yield active
+    finally:
+        state.stop(drain=0)
+        channel_layers.set("default", previous)
+
+
+def finished(recording: Recording) -> Cassette:
+    """Stop ``recording`` and load its cassette."""
+    state.stop(drain=0)
+    return load(recording.cassette_path)
+
+
+def kinds(cassette: Cassette, connection_id: str) -> list[tuple[str, str]]:
+    """(dir, type or op) of each event of a connection."""
+    return [
+        (e["dir"], e.get("op") or e["message"]["type"])
+        for e in cassette.connection(connection_id).events
+    ]
+
+
+async def test_websocket_connection_is_recorded_in_and_out(recording: Recording) -> None:
+    """Scope, connect, frames both ways and disconnect are recorded on one connection."""
+    app = RecordingMiddleware(application)
+    communicator = WebsocketCommunicator(app, "/ws/echo/?room=1", headers=ORIGIN)
+    connected, _ = await communicator.connect()
+    assert connected
+    await communicator.send_to(text_data="ping")
+    assert await communicator.receive_from() == "echo: ping"
+    await communicator.disconnect()
+    cassette = finished(recording)
+    (connection,) = cassette.connections
+    assert (connection.type, connection.path) == ("websocket", "/ws/echo/")
+    assert connection.scope["query_string"] == "room=1"
+    assert kinds(cassette, "c1") == [
+        ("layer", "new_channel"),
+        ("in", "websocket.connect"),
+        ("layer", "group_add"),
+        ("out", "websocket.accept"),
+        ("in", "websocket.receive"),
+        ("out", "websocket.send"),
+        ("in", "websocket.disconnect"),
+        ("layer", "group_discard"),
+    ]
+    assert connection.closed
+
+
+async def test_each_input_takes_a_new_step_and_outputs_share_it(recording: Recording) -> None:
+    """Inputs are numbered in order; what an input causes carries its step."""
+    communicator = WebsocketCommunicator(
+        RecordingMiddleware(application), "/ws/echo/", headers=ORIGIN
+    )
+    await communicator.connect()
+    await communicator.send_to(text_data="one")
+    await communicator.receive_from()
+    await communicator.disconnect()
+    events = finished(recording).connection("c1").events
+    steps = [(e["dir"], e["step"]) for e in events]
+    assert steps == [
+        ("layer", 1),
+        ("in", 2),
+        ("layer", 2),
+        ("out", 2),
+        ("in", 3),
+        ("out", 3),
+        ("in", 4),
+        ("layer", 4),
+    ]
+
+
+async def test_http_request_and_response_are_recorded(recording: Recording) -> None:
+    """An AsyncHttpConsumer's request and JSON response are recorded with status and body."""
+    communicator = HttpCommunicator(RecordingMiddleware(application), "GET", "/api/stats/")
+    response = await communicator.get_response()
+    assert response["status"] == 200
+    connection = finished(recording).connections[0]
+    start, body = [e["message"] for e in connection.events if e["dir"] == "out"]
+    assert start["status"] == 200
+    assert "content-type: application/json" in start["headers"]
+    assert body["body"] == {"$bytes_json": {"notes": 0, "path": "/api/stats/"}}
+
+
+async def test_ignored_paths_and_lifespan_pass_through_unrecorded(recording: Recording) -> None:
+    """Static files and lifespan scopes reach the app but are not recorded."""
+    seen: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append(scope["type"])
+
+    wrapped = RecordingMiddleware(app)
+    await wrapped({"type": "lifespan"}, None, None)  # type: ignore[arg-type]
+    await wrapped(
+        {"type": "http", "path": "/static/chat/room.js", "headers": []},
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+    )
+    assert seen == ["lifespan", "http"]
+    assert finished(recording).connections == []
+
+
+async def test_nested_recorders_record_each_connection_once(recording: Recording) -> None:
+    """Wrapping twice (by hand and by runserver) still records one connection, not two."""
+    app = RecordingMiddleware(RecordingMiddleware(application))
+    communicator = HttpCommunicator(app, "GET", "/api/stats/")
+    await communicator.get_response()
+    assert len(finished(recording).connections) == 1
+
+
+async def test_without_a_recording_the_middleware_is_transparent() -> None:
+    """No active recording: the application answers as if unwrapped."""
+    communicator = HttpCommunicator(RecordingMiddleware(application), "GET", "/api/stats/")
+    response = await communicator.get_response()
+    assert response["status"] == 200
+
+
+async def test_logged_in_user_is_identified_and_the_cookie_is_redacted(
+    recording: Recording,
+) -> None:
+    """A session cookie yields the username in the cassette; the cookie value never appears."""
+    from asgiref.sync import sync_to_async
+
+    def login() -> str:
+        get_user_model().objects.create_user("bob", password="pw-for-bob-123")
+        client = Client()
+        client.force_login(get_user_model().objects.get(username="bob"))
+        return str(client.cookies["sessionid"].value)
+
+    session_id = await sync_to_async(login)()
+    headers = [*ORIGIN, (b"cookie", f"sessionid={session_id}; theme=dark".encode())]
+    communicator = WebsocketCommunicator(
+        RecordingMiddleware(application), "/ws/notes/", headers=headers
+    )
+    connected, _ = await communicator.connect()
+    assert connected
+    assert (await communicator.receive_json_from())["user"] == "bob"
+    await communicator.disconnect()
+    connection = finished(recording).connections[0]
+    assert connection.user == {"username": "bob"}
+    assert "cookie: sessionid=<redacted>; theme=<redacted>" in connection.scope["headers"]
+    assert session_id not in recording.cassette_path.read_text()
+
+
+async def test_anonymous_and_stale_sessions_have_no_user(recording: Recording) -> None:
+    """No cookie, or a session key the store does not know, records user null."""
+    for headers in (ORIGIN, [*ORIGIN, (b"cookie", b"sessionid=doesnotexist0123456789")]):
+        communicator = WebsocketCommunicator(
+            RecordingMiddleware(application), "/ws/chat/lobby/", headers=headers
+        )
+        await communicator.connect()
+        await communicator.disconnect()
+    assert [c.user for c in finished(recording).connections] == [None, None]

@@ -133,8 +133,8 @@ class RecordingChannelLayer:
         if isinstance(message, dict) and ORIGIN_KEY in message:
             # Copy rather than pop: channels_redis hands one dict to every
             # local channel of a group, and the others need their tag too.
-            origin = message[ORIGIN_KEY]
-            message = {key: value for key, value in message.items() if key != ORIGIN_KEY}
+            message = dict(message)
+            origin = message.pop(ORIGIN_KEY)
         else:
             origin = None
         recording = state.recording

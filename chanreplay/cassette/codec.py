@@ -156,49 +156,61 @@ def encode_value(value: Any, path: str = "message") -> JSONValue:
     raise UnserializableValueError(path=path, value=value)
 
 
+_SCALARS = frozenset({str, int, bool, type(None)})
+_isfinite = math.isfinite
+
+
+def _plain(value: Any) -> bool:
+    """True when ``value`` is plain JSON orjson writes faithfully.
+
+    That is: only exact JSON types (no subclasses), finite floats (orjson
+    writes nan as null) and keys that do not start with ``$`` (those need
+    escaping). orjson itself rejects integers beyond 64 bits. Written as
+    plain loops because it runs for every recorded event.
+    """
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or key[:1] == "$":
+                return False
+            kind = type(item)
+            if kind in _SCALARS or (kind is float and _isfinite(item)):
+                continue
+            if (kind is dict or kind is list or kind is tuple) and _plain(item):
+                continue
+            return False
+        return True
+    if kind is list or kind is tuple:
+        for item in value:
+            kind = type(item)
+            if kind in _SCALARS or (kind is float and _isfinite(item)):
+                continue
+            if (kind is dict or kind is list or kind is tuple) and _plain(item):
+                continue
+            return False
+        return True
+    return kind in _SCALARS or (kind is float and _isfinite(value))
+
+
 def dumps(value: Any, *, path: str = "message") -> bytes:
     """Serialise ``value`` to compact tagged JSON, as fast as the value allows.
 
-    A value made only of plain JSON types goes straight to orjson; anything
-    else (bytes, big ints, non-finite floats, ``$`` keys, subclasses, other
-    types) goes through :func:`encode_value`, which tags it or raises. orjson
-    alone would not do: it silently writes nan as null and turns datetime,
-    UUID, enum and dataclass values into strings and objects.
+    This runs for every recorded event. Plain JSON (see :func:`_plain`) goes
+    to orjson as it is; anything else (bytes, datetime, UUID, enum members,
+    subclasses, nan, ``$`` keys, integers beyond 64 bits) goes through
+    :func:`encode_value`, which tags the value or rejects it.
     """
-    if _is_plain(value):
-        return orjson.dumps(value)
+    if _plain(value):
+        try:
+            return orjson.dumps(value)
+        except TypeError:  # an integer beyond 64 bits
+            pass
     return orjson.dumps(encode_value(value, path))
 
 
 def json_fragment(value: Any, *, path: str = "message") -> orjson.Fragment:
     """``value`` serialised once, to embed in a larger document without re-encoding."""
     return orjson.Fragment(dumps(value, path=path))
-
-
-_PLAIN_SCALARS = frozenset({str, bool, type(None)})
-
-
-def _is_plain(value: Any) -> bool:
-    """True when :func:`encode_value` would return ``value`` unchanged."""
-    # Loops rather than all(...): this runs on every recorded event.
-    kind = type(value)
-    if kind in _PLAIN_SCALARS:
-        return True
-    if kind is int:
-        return bool(_INT64_MIN <= value <= _UINT64_MAX)
-    if kind is float:
-        return math.isfinite(value)
-    if kind is dict:
-        for key, item in value.items():
-            if type(key) is not str or key.startswith("$") or not _is_plain(item):
-                return False
-        return True
-    if kind is list or kind is tuple:
-        for item in value:  # noqa: SIM110
-            if not _is_plain(item):
-                return False
-        return True
-    return False
 
 
 def _decode_tag(tag: str, payload: JSONValue, where: Callable[[], str]) -> Any:

@@ -18,6 +18,8 @@ __all__ = ["ChannelNames", "placeholder_pattern"]
 placeholder_pattern = re.compile(r"<channel:([a-z]+[0-9]+(?:\.[0-9]+)?)>")
 """Matches a placeholder; group 1 is its key (``c3``, ``c3.2``, ``x1``)."""
 
+_STEM_LENGTH = 8
+"""Leading characters of a live name kept to pre-check payloads cheaply."""
 # A run of characters a channel name can hold, long enough to be a random one.
 _TOKEN = re.compile(rb"[A-Za-z0-9_.!\-]{20,}")
 
@@ -27,6 +29,7 @@ class ChannelNames:
 
     def __init__(self, *, external_start: int = 0) -> None:
         self._placeholders: dict[str, str] = {}
+        self._stems: tuple[bytes, ...] = ()
         self._per_owner: dict[str, int] = {}
         self._external = external_start
         self._lock = threading.Lock()
@@ -48,6 +51,9 @@ class ChannelNames:
                 suffix = "" if count == 1 else f".{count}"
                 placeholder = f"<channel:{owner}{suffix}>"
             self._placeholders[live] = placeholder
+            stem = live[:_STEM_LENGTH].encode("ascii", "replace")
+            if stem not in self._stems:
+                self._stems = (*self._stems, stem)
             return placeholder
 
     def name(self, live: str) -> str:
@@ -64,9 +70,17 @@ class ChannelNames:
             return self.created(live, None)
         return live
 
+    def might_contain(self, data: bytes) -> bool:
+        """False when ``data`` surely holds no known live name (a cheap pre-check).
+
+        Live names share a few fixed beginnings ("specific..inmemory!",
+        "asgispecific."): when none is in the data, neither is any name.
+        """
+        return any(stem in data for stem in self._stems)
+
     def substitute(self, data: bytes) -> bytes:
         """``data`` (serialised JSON) with every known live name replaced."""
-        if not self._placeholders:
+        if not self.might_contain(data):
             return data
         placeholders = self._placeholders
         found = False

@@ -231,6 +231,7 @@ class Recording:
             self.journal_path,
             self.cassette_path,
             on_error=self._writer_failed,
+            clean=self._clean_batch,
             lock_timeout=self.RESUME_LOCK_TIMEOUT if state.records else 0.0,
         )
         self._writer.append(orjson.dumps({"k": "run", "run": self.run_id}) + b"\n")
@@ -359,10 +360,24 @@ class Recording:
             event["group"] = group
         if error is not None:
             event["error"] = type(error).__name__
-        if message is not None:
-            event["message"] = message
-        where = f"connection {connection.id}, layer {op}" if connection else f"external layer {op}"
-        self._event(connection, event, encoded=False, where=where)
+        if message is None or self.before_record is not None:
+            if message is not None:
+                event["message"] = message
+            self._event(connection, event, encoded=False, where=_where(connection, op))
+            return
+        # The hot path: the event's own fields are plain by construction, so
+        # only the message is checked and serialised (which also copies it).
+        try:
+            payload = codec.dumps(message, path="event.message")
+        except UnserializableValueError as failure:
+            raise UnserializableValueError(
+                path=failure.path, value=failure.value, where=_where(connection, op)
+            ) from None
+        event["message"] = orjson.Fragment(payload)
+        owner = b"null" if connection is None else b'"' + connection.id.encode() + b'"'
+        writer = self._writer
+        if writer is not None:
+            writer.append(b'{"k":"ev","c":' + owner + b',"e":' + orjson.dumps(event) + b"}\n")
 
     def external_step(self) -> int:
         """The step of a layer operation made outside any connection."""
@@ -408,9 +423,8 @@ class Recording:
             raise UnserializableValueError(
                 path=error.path, value=error.value, where=where
             ) from None
-        data = self.channel_names.substitute(data)
-        if self.redactor.might_need(data):
-            data = orjson.dumps(self.redactor.value(orjson.loads(data)))
+        # Placeholders and redaction are applied by the journal writer to
+        # whole batches (see _clean_batch): here the event is only copied.
         owner = b"null" if connection is None else b'"' + connection.id.encode() + b'"'
         self._append(b'{"k":"ev","c":' + owner + b',"e":' + data + b"}")
 
@@ -418,6 +432,33 @@ class Recording:
         writer = self._writer
         if writer is not None:
             writer.append(record + b"\n")
+
+    def _clean_batch(self, batch: bytes) -> bytes:
+        """Journal lines with channel names replaced and secrets redacted.
+
+        Runs in the journal writer's thread before anything is written. The
+        batch is scanned once; only lines that may need work are parsed.
+        """
+        names = self.channel_names.might_contain(batch)
+        if not names and not self.redactor.might_need(batch):
+            return batch
+        return b"".join(self._clean_line(line, names) for line in batch.splitlines(True))
+
+    def _clean_line(self, line: bytes, names: bool) -> bytes:
+        if names:
+            line = self.channel_names.substitute(line)
+        if not self.redactor.might_need(line):
+            return line
+        record = orjson.loads(line)
+        for key in ("e", "scope"):
+            if key in record:
+                record[key] = self.redactor.value(record[key])
+        return orjson.dumps(record) + b"\n"
+
+
+def _where(connection: ConnectionRecorder | None, op: str) -> str:
+    """How errors name the place of a layer operation."""
+    return f"connection {connection.id}, layer {op}" if connection else f"external layer {op}"
 
 
 def load_hook(dotted: str | Callable[..., Any] | None) -> Callable[..., Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -262,3 +263,27 @@ async def test_channel_names_inside_nested_payloads_get_placeholders(
     await layer.send("worker", {"wrapper": [make_message(mine)]})
     sent = cassette(recording).connection("c1").events[1]
     assert sent["message"] == {"wrapper": [{"type": "t", "reply_to": "<channel:c1>"}]}
+
+
+async def test_before_record_hook_sees_cassette_form_and_redaction_still_applies(
+    tmp_path: Path,
+) -> None:
+    """ASGI events reach the hook tagged ($json); a secret the hook adds is still redacted."""
+    seen: list[dict[str, Any]] = []
+
+    def hook(event: dict[str, Any], connection: Any) -> dict[str, Any]:
+        seen.append(copy.deepcopy(event))
+        if event["dir"] == "in":
+            event["message"]["text"]["$json"]["password"] = "hunter2-hunter2"
+        return event
+
+    active = Recording("hooked", cassette_dir=tmp_path, mode="all", before_record=hook)
+    state.start(active)
+    connection = await active.open_connection(SCOPE)
+    connection.inbound({"type": "websocket.receive", "text": '{"a": 1}'})
+    recorded = cassette(active)
+    assert seen[0]["message"]["text"] == {"$json": {"a": 1}}
+    assert recorded.connections[0].events[0]["message"]["text"] == {
+        "$json": {"a": 1, "password": "<redacted>"}
+    }
+    assert "hunter2" not in active.cassette_path.read_text()

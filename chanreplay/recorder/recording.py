@@ -58,6 +58,7 @@ ORIGIN_KEY = "__chanreplay__"
 RECORD_MODES = ("once", "new_episodes", "all")
 
 BeforeRecord = Callable[[dict[str, Any], "ConnectionRecorder | None"], "dict[str, Any] | None"]
+"""``before_record(event, connection)``: the event in cassette form; return it or None."""
 Identify = Callable[[Mapping[str, Any]], Awaitable["dict[str, Any] | None"]]
 
 
@@ -410,19 +411,26 @@ class Recording:
         encoded: bool,
         where: str,
     ) -> None:
-        if self.before_record is not None:
-            hooked = self.before_record(
-                codec.decode_value(event) if encoded else dict(event), connection
-            )
-            if hooked is None:
-                return
-            event, encoded = hooked, False
         try:
             data = orjson.dumps(event) if encoded else codec.dumps(event, path="event")
         except UnserializableValueError as error:
             raise UnserializableValueError(
                 path=error.path, value=error.value, where=where
             ) from None
+        if self.before_record is not None:
+            # The hook sees the event exactly as it would be written (cassette
+            # form, tags included) and returns it, changed, or None to drop it.
+            hooked = self.before_record(orjson.loads(data), connection)
+            if hooked is None:
+                return
+            try:
+                data = orjson.dumps(hooked)
+            except TypeError as error:
+                raise ConfigurationError(
+                    f"CHANREPLAY['BEFORE_RECORD'] returned an event JSON cannot hold "
+                    f"({error}) for {where}: return the event in cassette form "
+                    "(tag bytes as {'$bytes': base64})"
+                ) from None
         # Placeholders and redaction are applied by the journal writer to
         # whole batches (see _clean_batch): here the event is only copied.
         owner = b"null" if connection is None else b'"' + connection.id.encode() + b'"'

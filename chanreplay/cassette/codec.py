@@ -32,6 +32,7 @@ from chanreplay.exceptions import CassetteFormatError, UnserializableValueError
 
 __all__ = [
     "TAGS",
+    "check_json",
     "decode_value",
     "dumps",
     "encode_bytes",
@@ -190,6 +191,31 @@ def _plain(value: Any) -> bool:
             return False
         return True
     return kind in _SCALARS or (kind is float and _isfinite(value))
+
+
+def check_json(value: Any, path: str = "event") -> None:
+    """Raise :class:`UnserializableValueError` unless ``value`` is made only of JSON types.
+
+    Unlike :func:`encode_value` it tags nothing: it checks a value that is
+    already in cassette form (as a ``before_record`` hook returns it).
+    """
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                raise UnserializableValueError(path=f"{path}[{key!r}] (a key)", value=key)
+            check_json(item, f"{path}.{key}")
+    elif kind is list:
+        for index, item in enumerate(value):
+            check_json(item, f"{path}[{index}]")
+    elif kind is float:
+        if not math.isfinite(value):
+            raise UnserializableValueError(path=path, value=value)
+    elif kind is int:
+        if not _INT64_MIN <= value <= _UINT64_MAX:
+            raise UnserializableValueError(path=path, value=value)
+    elif kind not in _SCALARS:
+        raise UnserializableValueError(path=path, value=value)
 
 
 def dumps(value: Any, *, path: str = "message") -> bytes:

@@ -56,8 +56,14 @@ _SECRET_KEY_IN_JSON = re.compile(
     rb'|["&][^"&=]*%[0-9A-Fa-f]{2}[^"&=]*=',
     re.IGNORECASE,
 )
-# Every word of _SECRET_WORDS contains one of these (lower-case, ASCII).
-_HINTS = (b"pass", b"secret", b"token", b"key", b"csrf", b"session", b"auth")
+# Every word of _SECRET_WORDS contains one of these (lower-case, ASCII), and
+# every JWT starts with "eyJ".
+_HINTS = (b"pass", b"secret", b"token", b"key", b"csrf", b"session", b"auth", b"eyj")
+# A JSON Web Token: base64url header and payload (both JSON objects, so both
+# start "eyJ") and a signature. Redacted wherever it appears, whatever its key:
+# a token handed out in one response is typically sent back in a later header.
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
+_REDACTED_BYTES = REDACTED.encode()
 # Django's {% csrf_token %}: the hidden input holds a per-request random token.
 _CSRF_INPUT = re.compile(
     r'(name=["\']csrfmiddlewaretoken["\']\s+value=["\'])[^"\']*'
@@ -155,17 +161,18 @@ class Redactor:
         """True when an object key, form field or query parameter named ``key`` is secret."""
         return bool(self._secret_key.match(key.replace("-", "_")))
 
-    def might_need(self, data: bytes) -> bool:
+    def might_need(self, data: bytes, *, learned: bool = True) -> bool:
         """Cheap pre-check on serialised JSON: False means :meth:`value` would change nothing.
 
-        This runs for every recorded event. Substring tests (C speed) rule out
-        the common case before any regular expression runs: every secret word
-        contains one of :data:`_HINTS`, and text that is not ASCII or holds a
-        %-escape goes to the full check, where case folding and escapes count.
+        Substring tests (C speed) rule out the common case before any regular
+        expression runs: every secret word contains one of :data:`_HINTS`,
+        and text that is not ASCII or holds a %-escape goes to the full check,
+        where case folding and escapes count. ``learned=False`` leaves learned
+        secrets out, as :meth:`value` does with the same flag.
         """
         if self.paths:
             return True
-        if any(secret in data for secret in self._secret_bytes):
+        if learned and any(secret in data for secret in self._secret_bytes):
             return True
         if self._extra_keys is not None and self._extra_keys.search(data):
             return True
@@ -173,10 +180,19 @@ class Redactor:
             lowered = data.lower()
             if not any(hint in lowered for hint in _HINTS):
                 return False
-        return bool(_SECRET_KEY_IN_JSON.search(data)) or b"csrfmiddlewaretoken" in data
+        return (
+            bool(_SECRET_KEY_IN_JSON.search(data))
+            or b"csrfmiddlewaretoken" in data
+            or b"eyJ" in data
+        )
 
-    def value(self, value: Any, path: tuple[str, ...] = ()) -> Any:
-        """``value`` (encoded form) with secret keys, form fields and learned values redacted."""
+    def value(self, value: Any, path: tuple[str, ...] = (), *, learned: bool = True) -> Any:
+        """``value`` (encoded form) with secret keys, form fields and learned values redacted.
+
+        ``learned=False`` applies only the rules that depend on the value
+        itself, not on secrets learned so far: the result then does not
+        depend on when it is computed.
+        """
         if isinstance(value, dict):
             result: dict[str, Any] = {}
             for key, item in value.items():
@@ -186,12 +202,12 @@ class Redactor:
                 ):
                     result[key] = REDACTED
                 else:
-                    result[key] = self.value(item, child)
+                    result[key] = self.value(item, child, learned=learned)
             return result
         if isinstance(value, list):
-            return [self.value(item, path) for item in value]
+            return [self.value(item, path, learned=learned) for item in value]
         if isinstance(value, str):
-            return self.text(value)
+            return self.text(value, learned=learned)
         return value
 
     def _path_matches(self, path: tuple[str, ...]) -> bool:
@@ -202,10 +218,12 @@ class Redactor:
                 return True
         return False
 
-    def text(self, text: str) -> str:
-        """``text`` with learned secrets, CSRF inputs and secret form fields redacted."""
-        if self._scrub is not None:
+    def text(self, text: str, *, learned: bool = True) -> str:
+        """``text`` with learned secrets, JWTs, CSRF inputs and secret form fields redacted."""
+        if learned and self._scrub is not None:
             text = self._scrub.sub(REDACTED, text)
+        if "eyJ" in text:
+            text = _JWT.sub(REDACTED, text)
         if "csrfmiddlewaretoken" in text:
             text = _CSRF_INPUT.sub(_csrf_replacement, text)
         if "=" in text and _looks_like_form(text):
@@ -229,6 +247,18 @@ class Redactor:
         if self._scrub is None:
             return text
         return self._scrub.sub(REDACTED, text)
+
+    def scrub_json(self, data: bytes) -> bytes:
+        """Serialised JSON with every secret learned so far replaced (cheap when none is there).
+
+        The recorder calls this as each event is recorded, so a secret is
+        scrubbed from everything recorded after the header that revealed it,
+        the same way on every run.
+        """
+        for secret in self._secret_bytes:
+            if secret in data:
+                data = data.replace(secret, _REDACTED_BYTES)
+        return data
 
 
 def _csrf_replacement(match: re.Match[str]) -> str:

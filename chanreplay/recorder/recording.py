@@ -203,8 +203,9 @@ class Recording:
                     self.cassette_path,
                     "the cassette exists and record mode 'once' does not overwrite it"
                     + (f" ({notes[0]})" if notes else ""),
-                    fix="pass --record-mode all to record it again from scratch, or "
-                    "--record-mode new_episodes to append the new connections",
+                    fix="pass --record-mode all (CHANREPLAY_RECORD_MODE=all) to record it "
+                    "again from scratch, or --record-mode new_episodes to append the new "
+                    "connections",
                 )
             if self.mode == "new_episodes":
                 existing = load(self.cassette_path)
@@ -311,7 +312,7 @@ class Recording:
             "user": user,
             "step": step,
         }
-        self._append(orjson.dumps(record))
+        self._append(self.redactor.scrub_json(orjson.dumps(record)))
         return connection
 
     def close_connection(self, connection: ConnectionRecorder) -> None:
@@ -378,7 +379,8 @@ class Recording:
         owner = b"null" if connection is None else b'"' + connection.id.encode() + b'"'
         writer = self._writer
         if writer is not None:
-            writer.append(b'{"k":"ev","c":' + owner + b',"e":' + orjson.dumps(event) + b"}\n")
+            data = self.redactor.scrub_json(orjson.dumps(event))
+            writer.append(b'{"k":"ev","c":' + owner + b',"e":' + data + b"}\n")
 
     def external_step(self) -> int:
         """The step of a layer operation made outside any connection."""
@@ -424,15 +426,18 @@ class Recording:
             if hooked is None:
                 return
             try:
-                data = orjson.dumps(hooked)
-            except TypeError as error:
+                codec.check_json(hooked, path="event")
+            except UnserializableValueError as error:
                 raise ConfigurationError(
-                    f"CHANREPLAY['BEFORE_RECORD'] returned an event JSON cannot hold "
-                    f"({error}) for {where}: return the event in cassette form "
-                    "(tag bytes as {'$bytes': base64})"
+                    f"CHANREPLAY['BEFORE_RECORD'] returned an event JSON cannot hold for "
+                    f"{where}: {error.args[0].splitlines()[0]}; return the event in "
+                    "cassette form (tag bytes as {'$bytes': base64})"
                 ) from None
-        # Placeholders and redaction are applied by the journal writer to
-        # whole batches (see _clean_batch): here the event is only copied.
+            data = orjson.dumps(hooked)
+        # Secrets learned so far are scrubbed now (so the result does not
+        # depend on timing); placeholders and the rules that depend only on
+        # content are applied by the journal writer to whole batches.
+        data = self.redactor.scrub_json(data)
         owner = b"null" if connection is None else b'"' + connection.id.encode() + b'"'
         self._append(b'{"k":"ev","c":' + owner + b',"e":' + data + b"}")
 
@@ -448,19 +453,19 @@ class Recording:
         batch is scanned once; only lines that may need work are parsed.
         """
         names = self.channel_names.might_contain(batch)
-        if not names and not self.redactor.might_need(batch):
+        if not names and not self.redactor.might_need(batch, learned=False):
             return batch
         return b"".join(self._clean_line(line, names) for line in batch.splitlines(True))
 
     def _clean_line(self, line: bytes, names: bool) -> bytes:
         if names:
             line = self.channel_names.substitute(line)
-        if not self.redactor.might_need(line):
+        if not self.redactor.might_need(line, learned=False):
             return line
         record = orjson.loads(line)
         for key in ("e", "scope"):
             if key in record:
-                record[key] = self.redactor.value(record[key])
+                record[key] = self.redactor.value(record[key], learned=False)
         return orjson.dumps(record) + b"\n"
 
 

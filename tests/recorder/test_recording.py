@@ -168,3 +168,63 @@ async def test_recover_refuses_a_journal_a_live_recording_holds(tmp_path: Path) 
         assert (tmp_path / ".x.journal").exists()
     finally:
         live.stop()
+
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+
+
+async def test_a_jwt_is_redacted_wherever_it_appears(tmp_path: Path) -> None:
+    """A token handed out in a response body under any key never reaches the cassette."""
+    recording = Recording("x", cassette_dir=tmp_path)
+    recording.start()
+    connection = await recording.open_connection({**SCOPE, "type": "http", "path": "/api/login"})
+    body = f'{{"access": "{JWT}", "user": "alice"}}'.encode()
+    connection.outbound({"type": "http.response.body", "body": body})
+    recording.stop()
+    text = (tmp_path / "x.json").read_text()
+    assert JWT not in text
+    assert '"user": "alice"' in text
+
+
+@pytest.mark.parametrize("flush_between", [False, True])
+async def test_learned_secrets_apply_from_when_they_are_learned(
+    tmp_path: Path, flush_between: bool
+) -> None:
+    """Scrubbing a learned secret does not depend on how events fall into journal batches."""
+    secret = "s3cr3t-session-value-0123456789"
+    recording = Recording("x", cassette_dir=tmp_path, mode="all")
+    recording.start()
+    before = await recording.open_connection(SCOPE)
+    before.inbound({"type": "websocket.receive", "text": f"echo {secret}"})
+    if flush_between:
+        assert recording._writer is not None
+        recording._writer.flush()
+    await recording.open_connection(
+        {**SCOPE, "headers": [(b"cookie", f"sessionid={secret}".encode())]}
+    )
+    after = await recording.open_connection(SCOPE)
+    after.inbound({"type": "websocket.receive", "text": f"echo {secret}"})
+    recording.stop()
+    cassette = load(tmp_path / "x.json")
+    texts = [
+        c.events[0]["message"]["text"] for c in (cassette.connections[0], cassette.connections[2])
+    ]
+    # Before the cookie revealed it, the value was not known to be secret.
+    assert texts == [f"echo {secret}", "echo <redacted>"]
+
+
+async def test_a_hook_returning_what_json_cannot_hold_is_refused(tmp_path: Path) -> None:
+    """A before_record hook that puts a datetime in the event gets an error naming the event."""
+    import datetime
+
+    def hook(event: dict[str, object], connection: object) -> dict[str, object]:
+        return {**event, "when": datetime.date(2026, 1, 1)}
+
+    recording = Recording("x", cassette_dir=tmp_path, before_record=hook)
+    recording.start()
+    connection = await recording.open_connection(SCOPE)
+    try:
+        with pytest.raises(ConfigurationError, match=r"BEFORE_RECORD.*event\.when"):
+            connection.inbound({"type": "websocket.connect"})
+    finally:
+        recording.stop()

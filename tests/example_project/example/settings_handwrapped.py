@@ -12,7 +12,11 @@ INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "chanreplay"]
 CHANNEL_LAYERS = {
     alias: {
         "BACKEND": "chanreplay.layers.RecordingChannelLayer",
-        "CONFIG": {"BACKEND": layer["BACKEND"], "CONFIG": layer.get("CONFIG", {})},
+        "CONFIG": {
+            "BACKEND": layer["BACKEND"],
+            "CONFIG": layer.get("CONFIG", {}),
+            "ALIAS": alias,
+        },
     }
     for alias, layer in CHANNEL_LAYERS.items()
 }

@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -171,26 +171,24 @@ def _plain(value: Any) -> bool:
     """
     kind = type(value)
     if kind is dict:
-        for key, item in value.items():
+        for key in value:
             if type(key) is not str or key[:1] == "$":
                 return False
-            kind = type(item)
-            if kind in _SCALARS or (kind is float and _isfinite(item)):
-                continue
-            if (kind is dict or kind is list or kind is tuple) and _plain(item):
-                continue
-            return False
-        return True
+        return _plain_items(value.values())
     if kind is list or kind is tuple:
-        for item in value:
-            kind = type(item)
-            if kind in _SCALARS or (kind is float and _isfinite(item)):
-                continue
-            if (kind is dict or kind is list or kind is tuple) and _plain(item):
-                continue
-            return False
-        return True
+        return _plain_items(value)
     return kind in _SCALARS or (kind is float and _isfinite(value))
+
+
+def _plain_items(items: Iterable[Any]) -> bool:
+    for item in items:
+        kind = type(item)
+        if kind in _SCALARS or (kind is float and _isfinite(item)):
+            continue
+        if (kind is dict or kind is list or kind is tuple) and _plain(item):
+            continue
+        return False
+    return True
 
 
 def check_json(value: Any, path: str = "event") -> None:

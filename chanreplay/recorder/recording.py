@@ -338,7 +338,7 @@ class Recording:
                 path=error.path, value=error.value, where=where
             ) from None
         event = {"dir": direction, "message": encoded, "step": connection.step}
-        self._event(connection, event, encoded=True, where=where)
+        self._write(connection, orjson.dumps(event), where)
 
     def layer_event(
         self,
@@ -362,25 +362,18 @@ class Recording:
             event["group"] = group
         if error is not None:
             event["error"] = type(error).__name__
-        if message is None or self.before_record is not None:
-            if message is not None:
-                event["message"] = message
-            self._event(connection, event, encoded=False, where=_where(connection, op))
-            return
-        # The hot path: the event's own fields are plain by construction, so
-        # only the message is checked and serialised (which also copies it).
-        try:
-            payload = codec.dumps(message, path="event.message")
-        except UnserializableValueError as failure:
-            raise UnserializableValueError(
-                path=failure.path, value=failure.value, where=_where(connection, op)
-            ) from None
-        event["message"] = orjson.Fragment(payload)
-        owner = b"null" if connection is None else b'"' + connection.id.encode() + b'"'
-        writer = self._writer
-        if writer is not None:
-            data = self.redactor.scrub_json(orjson.dumps(event))
-            writer.append(b'{"k":"ev","c":' + owner + b',"e":' + data + b"}\n")
+        where = _where(connection, op)
+        if message is not None:
+            # The event's own fields are plain by construction: only the
+            # message is checked and serialised (which also copies it).
+            try:
+                payload = codec.dumps(message, path="event.message")
+            except UnserializableValueError as failure:
+                raise UnserializableValueError(
+                    path=failure.path, value=failure.value, where=where
+                ) from None
+            event["message"] = orjson.Fragment(payload)
+        self._write(connection, orjson.dumps(event), where)
 
     def external_step(self) -> int:
         """The step of a layer operation made outside any connection."""
@@ -405,24 +398,12 @@ class Recording:
         """Register a channel name ``new_channel`` returned."""
         return self.channel_names.created(live, connection.id if connection else None)
 
-    def _event(
-        self,
-        connection: ConnectionRecorder | None,
-        event: dict[str, Any],
-        *,
-        encoded: bool,
-        where: str,
-    ) -> None:
-        try:
-            data = orjson.dumps(event) if encoded else codec.dumps(event, path="event")
-        except UnserializableValueError as error:
-            raise UnserializableValueError(
-                path=error.path, value=error.value, where=where
-            ) from None
+    def _write(self, connection: ConnectionRecorder | None, event: bytes, where: str) -> None:
+        """Queue one serialised event (cassette form) for the journal."""
         if self.before_record is not None:
             # The hook sees the event exactly as it would be written (cassette
             # form, tags included) and returns it, changed, or None to drop it.
-            hooked = self.before_record(orjson.loads(data), connection)
+            hooked = self.before_record(orjson.loads(event), connection)
             if hooked is None:
                 return
             try:
@@ -433,13 +414,12 @@ class Recording:
                     f"{where}: {error.args[0].splitlines()[0]}; return the event in "
                     "cassette form (tag bytes as {'$bytes': base64})"
                 ) from None
-            data = orjson.dumps(hooked)
+            event = orjson.dumps(hooked)
         # Secrets learned so far are scrubbed now (so the result does not
         # depend on timing); placeholders and the rules that depend only on
         # content are applied by the journal writer to whole batches.
-        data = self.redactor.scrub_json(data)
         owner = b"null" if connection is None else b'"' + connection.id.encode() + b'"'
-        self._append(b'{"k":"ev","c":' + owner + b',"e":' + data + b"}")
+        self._append(b'{"k":"ev","c":' + owner + b',"e":' + self.redactor.scrub_json(event) + b"}")
 
     def _append(self, record: bytes) -> None:
         writer = self._writer

@@ -89,6 +89,18 @@ def _parse_json_container(text: str) -> JSONValue:
     stripped = text.lstrip()
     if not stripped or stripped[0] not in "{[":
         return _NOT_JSON
+    # Fast path: compact JSON (what browsers send) that orjson writes back
+    # byte for byte was parsed losslessly: no duplicate keys (the output would
+    # be shorter), no big integers or odd number spellings (it would differ).
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return _NOT_JSON
+    try:
+        if orjson.dumps(value) == text.encode():
+            return value
+    except TypeError:
+        pass
     try:
         value = json.loads(
             text,

@@ -41,6 +41,10 @@ DEFAULT_SECRET_HEADERS = frozenset(
     }
 )
 DEFAULT_VOLATILE_HEADERS = frozenset({"date", "expires", "last-modified"})
+# Random per-connection handshake values: redacted (they differ on every run)
+# but not learned, since they never recur; learning one per connection would
+# make every later event pay for every past connection.
+_NONCE_HEADERS = frozenset({"sec-websocket-key", "sec-websocket-accept"})
 
 _SECRET_WORDS = (
     r"password\d*|passwd|secret|token|api_?key|csrfmiddlewaretoken|csrf_?token"
@@ -111,9 +115,9 @@ class Redactor:
         self._secrets.add(value)
         # Longest first so a secret that contains another is replaced whole.
         alternatives = sorted(self._secrets, key=len, reverse=True)
-        self._scrub = re.compile("|".join(re.escape(s) for s in alternatives))
-        # might_need() searches serialised JSON, where '"', "\\" and control
-        # characters are escaped; a few substring tests beat one alternation.
+        self._scrub = None  # compiled on first use: learning happens per connection
+        # Serialised JSON escapes '"', "\\" and control characters; a few
+        # substring tests beat one alternation.
         self._secret_bytes = tuple(orjson.dumps(s)[1:-1] for s in alternatives)
 
     # -- headers ----------------------------------------------------------
@@ -128,7 +132,8 @@ class Redactor:
             self.learn(credentials or scheme)
             return f"{scheme} {REDACTED}" if credentials else REDACTED
         if name in self.secret_headers:
-            self.learn(value)
+            if name not in _NONCE_HEADERS:
+                self.learn(value)
             return REDACTED
         if name in self.volatile_headers:
             return VOLATILE
@@ -218,10 +223,17 @@ class Redactor:
                 return True
         return False
 
+    def _scrubber(self) -> re.Pattern[str] | None:
+        if self._scrub is None and self._secrets:
+            alternatives = sorted(self._secrets, key=len, reverse=True)
+            self._scrub = re.compile("|".join(re.escape(s) for s in alternatives))
+        return self._scrub
+
     def text(self, text: str, *, learned: bool = True) -> str:
         """``text`` with learned secrets, JWTs, CSRF inputs and secret form fields redacted."""
-        if learned and self._scrub is not None:
-            text = self._scrub.sub(REDACTED, text)
+        scrubber = self._scrubber() if learned else None
+        if scrubber is not None:
+            text = scrubber.sub(REDACTED, text)
         if "eyJ" in text:
             text = _JWT.sub(REDACTED, text)
         if "csrfmiddlewaretoken" in text:
@@ -244,9 +256,8 @@ class Redactor:
 
     def scrub(self, text: str) -> str:
         """``text`` with every learned secret value replaced."""
-        if self._scrub is None:
-            return text
-        return self._scrub.sub(REDACTED, text)
+        scrubber = self._scrubber()
+        return text if scrubber is None else scrubber.sub(REDACTED, text)
 
     def scrub_json(self, data: bytes) -> bytes:
         """Serialised JSON with every secret learned so far replaced (cheap when none is there).

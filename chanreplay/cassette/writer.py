@@ -66,28 +66,33 @@ def _array(items: Iterable[Any], depth: int, render: Any) -> Iterator[bytes]:
     yield b"[]" if first else b"\n" + b"  " * depth + b"]"
 
 
-def _connection(pair: tuple[dict[str, Any], Iterable[Event]]) -> bytes:
+def _connection(pair: tuple[dict[str, Any], Iterable[Event]]) -> Iterator[bytes]:
+    """Chunks of one connection object, its events rendered one at a time."""
     header, events = pair
     pad = b"      "
-    parts = [b"{"]
+    yield b"{"
     members = sorted({**header, "events": None}.items())
     for index, (key, value) in enumerate(members):
-        parts.append(b"\n" + pad + orjson.dumps(key) + b": ")
+        yield b"\n" + pad + orjson.dumps(key) + b": "
         if key == "events":
-            parts.append(b"".join(_array(events, 3, lambda e: _indented(e, 4))))
+            yield from _array(events, 3, lambda e: _indented(e, 4))
         else:
-            parts.append(_indented(value, 3))
+            yield _indented(value, 3)
         if index < len(members) - 1:
-            parts.append(b",")
-    parts.append(b"\n    }")
-    return b"".join(parts)
+            yield b","
+    yield b"\n    }"
 
 
 def _chunks(
     connections: Iterable[tuple[dict[str, Any], Iterable[Event]]], external: Iterable[Event]
 ) -> Iterator[bytes]:
     yield b'{\n  "connections": '
-    yield from _array(connections, 1, _connection)
+    first = True
+    for pair in connections:
+        yield (b"[\n" if first else b",\n") + b"    "
+        yield from _connection(pair)
+        first = False
+    yield b"[]" if first else b"\n  ]"
     yield b',\n  "external": '
     yield from _array(external, 1, lambda e: _indented(e, 2))
     yield b',\n  "format": ' + orjson.dumps(FORMAT)

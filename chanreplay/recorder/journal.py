@@ -51,7 +51,7 @@ __all__ = [
     "read_state",
 ]
 
-FLUSH_INTERVAL = 0.02
+FLUSH_INTERVAL = 0.05
 """Seconds between moves of buffered lines to the journal file."""
 COMPILE_DELAY = 0.2
 """Seconds after a connection closes before the cassette is rebuilt."""

@@ -493,3 +493,13 @@ def test_might_need_never_misses_a_change(redactor: Redactor, event: Any) -> Non
     """For generated events, might_need is True whenever value() would change something."""
     if redactor.value(event) != event:
         assert redactor.might_need(orjson.dumps(event))
+
+
+@pytest.mark.parametrize("name", ["sec-websocket-key", "sec-websocket-accept"])
+def test_handshake_nonces_are_redacted_but_not_learned(name: str) -> None:
+    """A per-connection nonce is redacted where it is, never searched for afterwards."""
+    redactor = Redactor()
+    nonce = "dGhlIHNhbXBsZSBub25jZQ=="
+    assert redactor.header(name, nonce) == REDACTED
+    assert redactor.scrub(f"x {nonce} y") == f"x {nonce} y"
+    assert redactor.scrub_json(orjson.dumps(nonce)) == orjson.dumps(nonce)

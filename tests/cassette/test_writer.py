@@ -289,3 +289,26 @@ def test_rewritten_cassette_keeps_its_file_mode(tmp_path: Path) -> None:
     path.chmod(0o640)
     writer.write(SHAPES["events"], path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_a_connection_is_written_one_event_at_a_time() -> None:
+    """Compiling never holds a whole connection's rendered events: they are pulled lazily."""
+    from chanreplay.cassette.writer import _chunks
+
+    pulled = 0
+
+    def events() -> Iterator[dict[str, Any]]:
+        nonlocal pulled
+        for step in range(1, 1001):
+            pulled += 1
+            yield {"dir": "in", "message": {"type": "websocket.connect"}, "step": step}
+
+    header = {"closed": True, "id": "c1", "scope": {}, "step": 1, "type": "websocket", "user": None}
+    chunks = _chunks([(header, events())], [])
+    for chunk in chunks:
+        if b'"step": 1\n' in chunk:
+            break
+    assert pulled == 1
+    rest = b"".join(chunks)
+    assert pulled == 1000
+    assert rest.endswith(b'"version": 1\n}\n')

@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python benchmarks/record_overhead.py            # full run, a few minutes
+    .venv/bin/python benchmarks/record_overhead.py            # full run, about 2 minutes
     .venv/bin/python benchmarks/record_overhead.py --quick    # smaller, well under a minute
     .venv/bin/python benchmarks/record_overhead.py --json     # machine-readable results
 
@@ -18,6 +18,10 @@ Four measurements, each against the goal the issue set (see benchmarks/README.md
 4. ``server-memory``: RSS growth of a recording server over a session of
    100,000 websocket messages (goal: under 20 MB); a server that does not
    record runs the same session for comparison.
+
+For context (no goal): the same layer loop through the wrapper with no
+recording active, and ``server-churn``: 500 short connections on each server
+(milliseconds per connection, RSS growth), then the echo throughput again.
 
 Bare and recording variants always run interleaved (rounds alternate, the order
 rotating) so that drift in machine speed cancels; medians are reported. Speed is
@@ -42,7 +46,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +116,7 @@ class Config:
     session_messages: int
     session_connections: int
     session_warmup: int
+    churn_connections: int
 
     @classmethod
     def full(cls) -> Config:
@@ -125,6 +130,7 @@ class Config:
             session_messages=100_000,
             session_connections=8,
             session_warmup=4_000,
+            churn_connections=500,
         )
 
     @classmethod
@@ -139,6 +145,7 @@ class Config:
             session_messages=10_000,
             session_connections=8,
             session_warmup=2_000,
+            churn_connections=100,
         )
 
 
@@ -162,17 +169,26 @@ class Result:
 LAYER_MODES = ("bare", "recording", "passthrough")
 
 
-async def _pairs(layer: Any, channel: str, count: int) -> float:
-    """Microseconds per send + receive pair, over ``count`` pairs."""
+async def _pairs(
+    layer: Any, channel: str, count: int, finish: Callable[[], Any] | None = None
+) -> tuple[float, float]:
+    """Microseconds per send + receive pair over ``count`` pairs: the loop, and the loop
+    plus ``finish()`` (which completes work the loop left to other threads)."""
     send, receive, message = layer.send, layer.receive, CHAT_MESSAGE
     started = time.perf_counter_ns()
     for _ in range(count):
         await send(channel, message)
         await receive(channel)
-    return (time.perf_counter_ns() - started) / count / 1000
+    looped = time.perf_counter_ns()
+    if finish is not None:
+        finish()
+    finished = time.perf_counter_ns()
+    return (looped - started) / count / 1000, (finished - started) / count / 1000
 
 
-async def _layer_round(mode: str, bare: Any, wrapped: Any, count: int, cassettes: Path) -> float:
+async def _layer_round(
+    mode: str, bare: Any, wrapped: Any, count: int, cassettes: Path
+) -> tuple[float, float]:
     """One timed round of ``count`` pairs in ``mode``; the set-up around it is not timed."""
     from chanreplay.recorder import state
     from chanreplay.recorder.context import current_connection
@@ -195,7 +211,16 @@ async def _layer_round(mode: str, bare: Any, wrapped: Any, count: int, cassettes
         try:
             connection.inbound({"type": "websocket.connect"})
             channel = await wrapped.new_channel()
-            return await _pairs(wrapped, channel, count)
+            # The journal writer thread cleans (placeholders, redaction) and writes
+            # what was recorded, in batches. Flushing before the loop keeps the
+            # connection's opening out of the timed batches (as for a long-lived
+            # connection); flushing before the clock stops counts the batch still
+            # pending at the end of the loop.
+            writer = getattr(recording, "_writer", None)
+            flush = getattr(writer, "flush", None)
+            if flush is not None:
+                flush()
+            return await _pairs(wrapped, channel, count, flush)
         finally:
             current_connection.reset(token)
             # As RecordingMiddleware ends a connection (finish(); close() before 3eeb084).
@@ -215,11 +240,14 @@ async def _layer_benchmark(
     try:
         for mode in LAYER_MODES:  # warm-up: caches, connection pools, first allocations
             await _layer_round(mode, bare, wrapped, max(count // 5, 50), cassettes)
-        times: dict[str, list[float]] = {mode: [] for mode in LAYER_MODES}
+        times: dict[str, list[float]] = {mode: [] for mode in (*LAYER_MODES, "recording_loop")}
         for index in range(rounds):
             shift = index % len(LAYER_MODES)
             for mode in LAYER_MODES[shift:] + LAYER_MODES[:shift]:
-                times[mode].append(await _layer_round(mode, bare, wrapped, count, cassettes))
+                looped, total = await _layer_round(mode, bare, wrapped, count, cassettes)
+                times[mode].append(total)
+                if mode == "recording":
+                    times["recording_loop"].append(looped)
         return times
     finally:
         for layer in (bare, wrapped.inner):
@@ -240,6 +268,7 @@ def _layer_results(
     bare = statistics.median(times["bare"])
     recording = statistics.median(times["recording"])
     passthrough = statistics.median(times["passthrough"])
+    loop_only = statistics.median(times["recording_loop"])
     spread = {
         mode: [round(min(values), 3), round(max(values), 3)] for mode, values in times.items()
     }
@@ -249,6 +278,7 @@ def _layer_results(
         "median_us_per_pair": {
             "bare": round(bare, 3),
             "recording": round(recording, 3),
+            "recording_loop_only": round(loop_only, 3),
             "passthrough": round(passthrough, 3),
         },
         "min_max_us_per_pair": spread,
@@ -467,18 +497,22 @@ class Server:
             return "(no log)"
 
     def stop(self) -> None:
-        """SIGINT (a recording server writes its cassette), then SIGTERM, then SIGKILL."""
+        """SIGTERM (Twisted stops cleanly; a recording server writes its cassette), then SIGKILL.
+
+        Not SIGINT: a process started with SIGINT ignored (a background job)
+        passes that on, and Twisted then leaves SIGINT alone.
+        """
         process = self.process
         if process is None or process.poll() is not None:
             return
-        for sig, wait in ((signal.SIGINT, 120.0), (signal.SIGTERM, 10.0), (signal.SIGKILL, 10.0)):
+        for sig, wait in ((signal.SIGTERM, 120.0), (signal.SIGKILL, 10.0)):
             with contextlib.suppress(ProcessLookupError):
                 process.send_signal(sig)
             try:
                 process.wait(timeout=wait)
                 return
             except subprocess.TimeoutExpired:
-                log(f"[server] {self.name} (pid {process.pid}) ignored {sig.name}")
+                log(f"[server] {self.name} (pid {process.pid}) did not exit on {sig.name}")
 
 
 def migrate(db: Path, scratch: Path) -> None:
@@ -601,6 +635,75 @@ def _after_disconnect(server: Server, timeout: float = 120.0) -> dict[str, Any]:
     return out
 
 
+async def _churn(
+    plain: Server, recording: Server, count: int, chunks: int = 10
+) -> dict[str, float]:
+    """Milliseconds per short connection (open, one echo, close), chunks alternating."""
+    per_chunk = max(count // chunks, 1)
+    spent = {plain.name: 0.0, recording.name: 0.0}
+    for index in range(chunks):
+        for server in (plain, recording) if index % 2 == 0 else (recording, plain):
+            started = time.perf_counter()
+            for _ in range(per_chunk):
+                ws = await _connect(server)
+                await _echo(ws, 1)
+                await ws.close()
+            spent[server.name] += time.perf_counter() - started
+    return {name: seconds / (per_chunk * chunks) * 1000 for name, seconds in spent.items()}
+
+
+def _churn_results(plain: Server, recording: Server, config: Config) -> list[Result]:
+    count = config.churn_connections
+    log(f"[server] churn: {count} short connections per server, then throughput again ...")
+    before = {server.name: proc_status(server.pid)["VmRSS"] for server in (plain, recording)}
+    per_connection = asyncio.run(_churn(plain, recording, count))
+    time.sleep(1.5)  # let the recording server rebuild its cassette after the last close
+    after = {server.name: proc_status(server.pid)["VmRSS"] for server in (plain, recording)}
+    again = replace(config, throughput_round_pairs=max(config.throughput_round_pairs // 4, 2))
+    rates = asyncio.run(_throughput(plain, recording, again))
+    bare = statistics.median(rates[plain.name])
+    recorded = statistics.median(rates[recording.name])
+    growth = {name: (after[name] - before[name]) / 1024 for name in before}
+    return [
+        Result(
+            id="server-churn",
+            scenario=f"runserver, {count} short connections (open, 1 echo, close)",
+            unit="ms/conn",
+            bare=per_connection[plain.name],
+            recording=per_connection[recording.name],
+            ratio=per_connection[recording.name] / per_connection[plain.name],
+            goal="(context)",
+            met=None,
+            details={
+                "connections": count,
+                "rss_kb_before": before,
+                "rss_kb_after": after,
+                "rss_growth_mb": {name: round(value, 1) for name, value in growth.items()},
+            },
+        ),
+        Result(
+            id="server-throughput-after-churn",
+            scenario=f"runserver websocket echo after those {count}, --record",
+            unit="msg/s",
+            bare=bare,
+            recording=recorded,
+            ratio=recorded / bare,
+            goal="(context)",
+            met=None,
+            details={
+                "median_of_round_ratios": round(
+                    _paired_ratio(rates[recording.name], rates[plain.name]), 4
+                ),
+                "round_pairs": again.throughput_round_pairs,
+                "messages_per_round": again.throughput_messages,
+                "rounds_msg_per_s": {
+                    name: [round(rate, 1) for rate in values] for name, values in rates.items()
+                },
+            },
+        ),
+    ]
+
+
 def bench_server(config: Config, scratch: Path) -> list[Result]:
     db = scratch / "example.sqlite3"
     log("[server] migrating a fresh SQLite database ...")
@@ -668,6 +771,8 @@ def bench_server(config: Config, scratch: Path) -> list[Result]:
                 details={"not_recording": plain_session, "recording": recorded_session},
             )
         )
+        # Last: it changes the two throughput servers for good.
+        results.extend(_churn_results(plain, recording, config))
     return results
 
 
@@ -681,6 +786,8 @@ def _number(value: float | None, unit: str) -> str:
         return f"{value:.2f} us"
     if unit == "msg/s":
         return f"{value:,.0f} msg/s"
+    if unit == "ms/conn":
+        return f"{value:.2f} ms"
     if unit == "MB":
         return f"{value:+.1f} MB"
     return f"{value:g}"
@@ -724,17 +831,26 @@ def render_details(results: list[Result]) -> str:
             spread = details["min_max_us_per_pair"]
             lines.append(
                 f"{result.id}: {details['rounds']} rounds x {details['pairs_per_round']} pairs; "
-                f"median us/pair bare {medians['bare']}, recording {medians['recording']}, "
+                f"median us/pair bare {medians['bare']}, recording {medians['recording']} "
+                f"(loop alone {medians['recording_loop_only']}, the rest is the final "
+                "journal flush), "
                 f"wrapper without recording {medians['passthrough']}; "
                 f"overhead {details['overhead_us_per_pair']} us/pair; "
                 f"median of per-round ratios {details['median_of_round_ratios']:.3f}x; "
                 f"min..max bare {spread['bare'][0]}..{spread['bare'][1]}, "
                 f"recording {spread['recording'][0]}..{spread['recording'][1]}"
             )
-        elif result.id == "server-throughput":
+        elif result.id == "server-churn":
+            growth = details["rss_growth_mb"]
+            lines.append(
+                f"server-churn: {details['connections']} connections per server, in alternating "
+                f"chunks; VmRSS growth over them: not recording {growth['plain']:+.1f} MB, "
+                f"recording {growth['recording']:+.1f} MB"
+            )
+        elif result.id in ("server-throughput", "server-throughput-after-churn"):
             per_round = details["rounds_msg_per_s"]
             lines.append(
-                f"server-throughput: {details['round_pairs']} round pairs x "
+                f"{result.id}: {details['round_pairs']} round pairs x "
                 f"{details['messages_per_round']} messages; median of per-round ratios "
                 f"{details['median_of_round_ratios']:.3f}x; msg/s per round: "
                 + "; ".join(

@@ -65,11 +65,13 @@ Identify = Callable[[Mapping[str, Any]], Awaitable["dict[str, Any] | None"]]
 class ConnectionRecorder:
     """Per-connection recording state; the ASGI recorder creates one per connection."""
 
-    __slots__ = ("_deferred", "closed", "finished", "id", "kind", "recording", "step")
+    __slots__ = ("_deferred", "closed", "finished", "id", "kind", "owner", "recording", "step")
 
     def __init__(self, recording: Recording, connection_id: str, kind: str, step: int) -> None:
         self.recording = recording
         self.id = connection_id
+        self.owner = f'"{connection_id}"'.encode()
+        """The id as it appears in journal lines."""
         self.kind = kind
         self.step = step
         self.closed = False
@@ -330,15 +332,18 @@ class Recording:
         self, connection: ConnectionRecorder, direction: str, message: Mapping[str, Any]
     ) -> None:
         """Record an ASGI message crossing ``connection`` in ``direction``."""
-        where = f"connection {connection.id}, {direction}bound {message.get('type')!r}"
         try:
             encoded = encode_message(message, self.redactor)
         except UnserializableValueError as error:
             raise UnserializableValueError(
-                path=error.path, value=error.value, where=where
+                path=error.path,
+                value=error.value,
+                where=_asgi_where(connection, direction, message),
             ) from None
         event = {"dir": direction, "message": encoded, "step": connection.step}
-        self._write(connection, orjson.dumps(event), where)
+        self._write(
+            connection, orjson.dumps(event), lambda: _asgi_where(connection, direction, message)
+        )
 
     def layer_event(
         self,
@@ -362,7 +367,6 @@ class Recording:
             event["group"] = group
         if error is not None:
             event["error"] = type(error).__name__
-        where = _where(connection, op)
         if message is not None:
             # The event's own fields are plain by construction: only the
             # message is checked and serialised (which also copies it).
@@ -370,10 +374,10 @@ class Recording:
                 payload = codec.dumps(message, path="event.message")
             except UnserializableValueError as failure:
                 raise UnserializableValueError(
-                    path=failure.path, value=failure.value, where=where
+                    path=failure.path, value=failure.value, where=_where(connection, op)
                 ) from None
             event["message"] = orjson.Fragment(payload)
-        self._write(connection, orjson.dumps(event), where)
+        self._write(connection, orjson.dumps(event), lambda: _where(connection, op))
 
     def external_step(self) -> int:
         """The step of a layer operation made outside any connection."""
@@ -398,8 +402,14 @@ class Recording:
         """Register a channel name ``new_channel`` returned."""
         return self.channel_names.created(live, connection.id if connection else None)
 
-    def _write(self, connection: ConnectionRecorder | None, event: bytes, where: str) -> None:
-        """Queue one serialised event (cassette form) for the journal."""
+    def _write(
+        self, connection: ConnectionRecorder | None, event: bytes, where: Callable[[], str]
+    ) -> None:
+        """Queue one serialised event (cassette form) for the journal.
+
+        ``where`` names the event in errors; it is a function because building
+        the string for every event would cost more than the rest of this method.
+        """
         if self.before_record is not None:
             # The hook sees the event exactly as it would be written (cassette
             # form, tags included) and returns it, changed, or None to drop it.
@@ -411,15 +421,18 @@ class Recording:
             except UnserializableValueError as error:
                 raise ConfigurationError(
                     f"CHANREPLAY['BEFORE_RECORD'] returned an event JSON cannot hold for "
-                    f"{where}: {error.args[0].splitlines()[0]}; return the event in "
+                    f"{where()}: {error.args[0].splitlines()[0]}; return the event in "
                     "cassette form (tag bytes as {'$bytes': base64})"
                 ) from None
             event = orjson.dumps(hooked)
         # Secrets learned so far are scrubbed now (so the result does not
         # depend on timing); placeholders and the rules that depend only on
         # content are applied by the journal writer to whole batches.
-        owner = b"null" if connection is None else b'"' + connection.id.encode() + b'"'
-        self._append(b'{"k":"ev","c":' + owner + b',"e":' + self.redactor.scrub_json(event) + b"}")
+        writer = self._writer
+        if writer is not None:
+            owner = b"null" if connection is None else connection.owner
+            event = self.redactor.scrub_json(event)
+            writer.append(b'{"k":"ev","c":' + owner + b',"e":' + event + b"}\n")
 
     def _append(self, record: bytes) -> None:
         writer = self._writer
@@ -447,6 +460,11 @@ class Recording:
             if key in record:
                 record[key] = self.redactor.value(record[key], learned=False)
         return orjson.dumps(record) + b"\n"
+
+
+def _asgi_where(connection: ConnectionRecorder, direction: str, message: Mapping[str, Any]) -> str:
+    """How errors name the place of an ASGI message."""
+    return f"connection {connection.id}, {direction}bound {message.get('type')!r}"
 
 
 def _where(connection: ConnectionRecorder | None, op: str) -> str:

@@ -13,6 +13,15 @@ from pathlib import Path
 
 EXAMPLE_PROJECT = Path(__file__).parent / "example_project"
 START_TIMEOUT = 60.0
+# A command started from a background job inherits SIGINT as ignored, and then
+# neither Python nor Twisted handles Ctrl-C. Servers get the default back, as
+# they would when started from a terminal.
+_WITH_DEFAULT_SIGINT = [
+    sys.executable,
+    "-c",
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.argv[1], sys.argv[1:])",
+]
 
 
 def free_port() -> int:
@@ -120,7 +129,7 @@ class ServerFactory:
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("wb") as handle:
             process = subprocess.Popen(
-                [part.format(port=port) for part in args],
+                _WITH_DEFAULT_SIGINT + [part.format(port=port) for part in args],
                 cwd=EXAMPLE_PROJECT,
                 env=env or self.env(),
                 stdout=handle,

@@ -121,7 +121,7 @@ class RecordingChannelLayer:
         )
         try:
             await method(target, outgoing)
-        except BaseException as error:
+        except Exception as error:  # not CancelledError: that is the caller stopping
             recording.layer_event(
                 connection, op, step, alias=self.alias, error=error, channel=channel, group=group
             )
@@ -129,7 +129,11 @@ class RecordingChannelLayer:
 
     async def receive(self, channel: str) -> dict[str, Any]:
         """Receive from ``channel``; record the message and the step it belongs to."""
-        message: dict[str, Any] = await self.inner.receive(channel)
+        try:
+            message: dict[str, Any] = await self.inner.receive(channel)
+        except Exception as error:  # not CancelledError: a consumer stopping is no event
+            self._record("receive", channel=channel, error=error)
+            raise
         if isinstance(message, dict) and ORIGIN_KEY in message:
             # Copy rather than pop: channels_redis hands one dict to every
             # local channel of a group, and the others need their tag too.
@@ -179,23 +183,29 @@ class RecordingChannelLayer:
         await self._membership("group_discard", group, channel)
 
     async def _membership(self, op: str, group: str, channel: str) -> None:
-        await getattr(self.inner, op)(group, channel)
-        recording = state.recording
-        if recording is not None:
-            connection = current_connection.get()
-            step = connection.step if connection else recording.external_step()
-            recording.layer_event(
-                connection, op, step, alias=self.alias, group=group, channel=channel
-            )
+        try:
+            await getattr(self.inner, op)(group, channel)
+        except Exception as error:
+            self._record(op, group=group, channel=channel, error=error)
+            raise
+        self._record(op, group=group, channel=channel)
 
     async def flush(self) -> None:
         """Flush the inner layer, and record it."""
-        await self.inner.flush()
+        try:
+            await self.inner.flush()
+        except Exception as error:
+            self._record("flush", error=error)
+            raise
+        self._record("flush")
+
+    def _record(self, op: str, **fields: Any) -> None:
+        """Record an operation on the current connection (or as external)."""
         recording = state.recording
         if recording is not None:
             connection = current_connection.get()
             step = connection.step if connection else recording.external_step()
-            recording.layer_event(connection, "flush", step, alias=self.alias)
+            recording.layer_event(connection, op, step, alias=self.alias, **fields)
 
 
 def unwrap(layer: Any) -> Any:

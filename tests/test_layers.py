@@ -287,3 +287,31 @@ async def test_before_record_hook_sees_cassette_form_and_redaction_still_applies
         "$json": {"a": 1, "password": "<redacted>"}
     }
     assert "hunter2" not in active.cassette_path.read_text()
+
+
+async def test_failed_operations_are_recorded_but_cancellation_is_not(
+    recording: Recording,
+) -> None:
+    """A group_add the inner layer refuses is an error event; a cancelled receive is no event."""
+    import asyncio
+
+    layer = RecordingChannelLayer(InMemoryChannelLayer())
+    await as_connection(recording)
+    with pytest.raises(TypeError):
+        await layer.group_add("bad group name", "worker")
+    waiting = asyncio.ensure_future(layer.receive("idle"))
+    await asyncio.sleep(0)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    events = cassette(recording).connection("c1").events
+    assert events == [
+        {
+            "channel": "worker",
+            "dir": "layer",
+            "error": "TypeError",
+            "group": "bad group name",
+            "op": "group_add",
+            "step": 1,
+        }
+    ]

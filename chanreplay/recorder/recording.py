@@ -14,9 +14,11 @@ a ``group_send`` fanned out.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fnmatch
 import itertools
 import logging
+import os
 import threading
 import time
 import uuid
@@ -184,6 +186,16 @@ class Recording:
         episodes.
         """
         notes = []
+        directory = self.cassette_path.parent
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            if not os.access(directory, os.W_OK):
+                raise PermissionError(errno.EACCES, "not writable")
+        except OSError as error:
+            raise ConfigurationError(
+                f"cannot record into {directory}: {error.strerror or error}; pass "
+                "--cassette-dir (or set CHANREPLAY['CASSETTE_DIR']) to a writable directory"
+            ) from None
         if self.journal_path.exists():
             state = read_state(self.journal_path)
             if state.run == self.run_id:

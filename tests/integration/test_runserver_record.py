@@ -427,3 +427,16 @@ def test_stop_signal_reaches_a_server_without_reloader(servers: ServerFactory) -
     run_session(server.base)
     server.stop(signal.SIGINT)
     assert len(load(servers.cassette_dir / "session.json").connections) == 10
+
+
+def test_an_unusable_cassette_directory_stops_runserver_with_the_fix(
+    servers: ServerFactory, tmp_path: Path
+) -> None:
+    """--cassette-dir naming a file fails at once with an error that says what to pass."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    server = servers.runserver("--cassette-dir", str(blocker), wait=False)
+    assert server.process.wait(60) != 0
+    output = server.output()
+    assert f"cannot record into {blocker}" in output
+    assert "Traceback" not in output

@@ -228,3 +228,11 @@ async def test_a_hook_returning_what_json_cannot_hold_is_refused(tmp_path: Path)
             connection.inbound({"type": "websocket.connect"})
     finally:
         recording.stop()
+
+
+def test_an_unusable_cassette_directory_is_a_clear_error(tmp_path: Path) -> None:
+    """A cassette dir that is a file (or cannot be created) says so and how to fix it."""
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(ConfigurationError, match=r"cannot record into .*--cassette-dir"):
+        Recording("x", cassette_dir=blocker / "cassettes").prepare()

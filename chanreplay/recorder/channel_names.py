@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import threading
 
+from chanreplay.cassette.redaction import find_all
+
 __all__ = ["ChannelNames", "placeholder_pattern"]
 
 placeholder_pattern = re.compile(r"<channel:([a-z]+[0-9]+(?:\.[0-9]+)?)>")
@@ -77,6 +79,10 @@ class ChannelNames:
         "asgispecific."): when none is in the data, neither is any name.
         """
         return any(stem in data for stem in self._stems)
+
+    def suspect_offsets(self, data: bytes) -> list[int]:
+        """Offsets in ``data`` where a known live name may start (by its stem)."""
+        return [offset for stem in self._stems for offset in find_all(data, stem)]
 
     def substitute(self, data: bytes) -> bytes:
         """``data`` (serialised JSON) with every known live name replaced."""

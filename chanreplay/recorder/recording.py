@@ -455,16 +455,28 @@ class Recording:
         """Journal lines with channel names replaced and secrets redacted.
 
         Runs in the journal writer's thread before anything is written. The
-        batch is scanned once; only lines that may need work are parsed.
+        batch is searched once for the places that may need work (a secret
+        word, a channel name's stem); only the lines holding one are parsed.
         """
-        names = self.channel_names.might_contain(batch)
-        if not names and not self.redactor.might_need(batch, learned=False):
+        offsets = self.redactor.suspect_offsets(batch)
+        if offsets is None:
+            return b"".join(self._clean_line(line) for line in batch.splitlines(True))
+        offsets.extend(self.channel_names.suspect_offsets(batch))
+        if not offsets:
             return batch
-        return b"".join(self._clean_line(line, names) for line in batch.splitlines(True))
+        starts = sorted({batch.rfind(b"\n", 0, offset) + 1 for offset in offsets})
+        parts = []
+        done = 0
+        for start in starts:
+            end = batch.find(b"\n", start) + 1 or len(batch)
+            parts.append(batch[done:start])
+            parts.append(self._clean_line(batch[start:end]))
+            done = end
+        parts.append(batch[done:])
+        return b"".join(parts)
 
-    def _clean_line(self, line: bytes, names: bool) -> bytes:
-        if names:
-            line = self.channel_names.substitute(line)
+    def _clean_line(self, line: bytes) -> bytes:
+        line = self.channel_names.substitute(line)
         if not self.redactor.might_need(line, learned=False):
             return line
         record = orjson.loads(line)

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
+
 from chanreplay.cassette.codec import decode_value, encode_bytes, encode_text, encode_value
 from chanreplay.cassette.redaction import Redactor
 
@@ -19,6 +21,7 @@ __all__ = [
     "decode_headers",
     "decode_message",
     "decode_scope",
+    "dumps_frame",
     "encode_headers",
     "encode_message",
     "encode_scope",
@@ -114,6 +117,31 @@ def encode_message(
         else:
             encoded[key] = encode_value(value, f"{path}.{key}")
     return encoded
+
+
+_FRAME_TYPES = {"websocket.receive": b'"websocket.receive"', "websocket.send": b'"websocket.send"'}
+
+
+def dumps_frame(message: Mapping[str, Any]) -> bytes | None:
+    """The serialised cassette form of a plain websocket frame, or None for anything else.
+
+    A frame is ``{"type": "websocket.receive" | "websocket.send", "text" | "bytes": ...}``
+    and nothing more: the common case while recording, encoded here without
+    the general :func:`encode_message` machinery. Gives exactly what
+    ``orjson.dumps(encode_message(message, redactor))`` gives.
+    """
+    if len(message) != 2:
+        return None
+    kind = _FRAME_TYPES.get(message.get("type"))  # type: ignore[arg-type]
+    if kind is None:
+        return None
+    text = message.get("text")
+    if type(text) is str:
+        return b'{"type":' + kind + b',"text":' + orjson.dumps(encode_text(text)) + b"}"
+    data = message.get("bytes")
+    if type(data) is bytes:
+        return b'{"type":' + kind + b',"bytes":' + orjson.dumps(encode_bytes(data)) + b"}"
+    return None
 
 
 def decode_message(message: Mapping[str, Any]) -> dict[str, Any]:

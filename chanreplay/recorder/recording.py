@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 
 from chanreplay.cassette import codec
-from chanreplay.cassette.asgi import encode_message, encode_scope
+from chanreplay.cassette.asgi import dumps_frame, encode_message, encode_scope
 from chanreplay.cassette.loader import load
 from chanreplay.cassette.redaction import Redactor
 from chanreplay.exceptions import CassetteExistsError, ConfigurationError, UnserializableValueError
@@ -344,18 +344,25 @@ class Recording:
         self, connection: ConnectionRecorder, direction: str, message: Mapping[str, Any]
     ) -> None:
         """Record an ASGI message crossing ``connection`` in ``direction``."""
+
+        def where() -> str:  # only called on error
+            return f"connection {connection.id}, {direction}bound {message.get('type')!r}"
+
+        frame = dumps_frame(message)
+        if frame is not None:
+            # The common case (a websocket frame) is composed directly.
+            step = str(connection.step).encode()
+            head = b'{"dir":"in","message":' if direction == "in" else b'{"dir":"out","message":'
+            self._write(connection, head + frame + b',"step":' + step + b"}", where)
+            return
         try:
             encoded = encode_message(message, self.redactor)
         except UnserializableValueError as error:
             raise UnserializableValueError(
-                path=error.path,
-                value=error.value,
-                where=_asgi_where(connection, direction, message),
+                path=error.path, value=error.value, where=where()
             ) from None
         event = {"dir": direction, "message": encoded, "step": connection.step}
-        self._write(
-            connection, orjson.dumps(event), lambda: _asgi_where(connection, direction, message)
-        )
+        self._write(connection, orjson.dumps(event), where)
 
     def layer_event(
         self,
@@ -484,11 +491,6 @@ class Recording:
             if key in record:
                 record[key] = self.redactor.value(record[key], learned=False)
         return orjson.dumps(record) + b"\n"
-
-
-def _asgi_where(connection: ConnectionRecorder, direction: str, message: Mapping[str, Any]) -> str:
-    """How errors name the place of an ASGI message."""
-    return f"connection {connection.id}, {direction}bound {message.get('type')!r}"
 
 
 def _where(connection: ConnectionRecorder | None, op: str) -> str:

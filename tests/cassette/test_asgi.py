@@ -12,6 +12,7 @@ from chanreplay.cassette.asgi import (
     decode_headers,
     decode_message,
     decode_scope,
+    dumps_frame,
     encode_headers,
     encode_message,
     encode_scope,
@@ -274,3 +275,32 @@ def test_decode_scope_rebuilds_an_asgi_scope() -> None:
         "scheme": "ws",
         "subprotocols": ["chat"],
     }
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"type": "websocket.receive", "text": "hello"},
+        {"type": "websocket.send", "text": '{"a": [1, 2], "b": null}'},
+        {"type": "websocket.send", "text": '{"a":1,"a":2}'},
+        {"type": "websocket.receive", "bytes": b"\x00\x01binary\xff"},
+        {"type": "websocket.send", "text": "<channel:c1> ünïcode"},
+    ],
+)
+def test_frames_take_the_direct_path_with_the_same_result(message: dict[str, Any]) -> None:
+    """dumps_frame gives byte for byte what the general encoder gives."""
+    assert dumps_frame(message) == orjson.dumps(encode_message(message, Redactor()))
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"type": "websocket.accept", "subprotocol": None},
+        {"type": "websocket.send", "text": "x", "bytes": None},
+        {"type": "websocket.send", "text": None},
+        {"type": "http.request", "body": b""},
+    ],
+)
+def test_anything_but_a_plain_frame_takes_the_general_path(message: dict[str, Any]) -> None:
+    """Messages with other keys or types are left to encode_message."""
+    assert dumps_frame(message) is None

@@ -38,7 +38,6 @@ __all__ = [
     "encode_bytes",
     "encode_text",
     "encode_value",
-    "json_fragment",
 ]
 
 JSONValue = Any
@@ -242,11 +241,6 @@ def dumps(value: Any, *, path: str = "message") -> bytes:
         except TypeError:  # an integer beyond 64 bits
             pass
     return orjson.dumps(encode_value(value, path))
-
-
-def json_fragment(value: Any, *, path: str = "message") -> orjson.Fragment:
-    """``value`` serialised once, to embed in a larger document without re-encoding."""
-    return orjson.Fragment(dumps(value, path=path))
 
 
 def _decode_tag(tag: str, payload: JSONValue, where: Callable[[], str]) -> Any:

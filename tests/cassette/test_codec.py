@@ -357,13 +357,6 @@ def test_round_trip_is_lossless(value: Any) -> None:
     assert same(codec.decode_value(orjson.loads(codec.dumps(value))), recorded(value))
 
 
-def test_json_fragment_embeds_the_encoded_value() -> None:
-    """json_fragment embeds the tagged value in a larger document unchanged."""
-    value = {"frame": b"\x00", "n": 2**64}
-    document = orjson.dumps({"message": codec.json_fragment(value)})
-    assert document == b'{"message":' + codec.dumps(value) + b"}"
-
-
 # -- decoding ---------------------------------------------------------------------
 
 

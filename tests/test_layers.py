@@ -315,3 +315,15 @@ async def test_failed_operations_are_recorded_but_cancellation_is_not(
             "step": 1,
         }
     ]
+
+
+async def test_events_of_another_alias_name_their_layer(recording: Recording) -> None:
+    """Operations through a non-default alias carry "layer"; the default one does not."""
+    other = RecordingChannelLayer(InMemoryChannelLayer(), alias="other")
+    default = RecordingChannelLayer(InMemoryChannelLayer())
+    await as_connection(recording)
+    await other.send("worker", {"type": "a"})
+    await default.send("worker", {"type": "b"})
+    first, second = cassette(recording).connection("c1").events
+    assert first["layer"] == "other"
+    assert "layer" not in second

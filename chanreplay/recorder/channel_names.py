@@ -20,6 +20,8 @@ __all__ = ["ChannelNames", "placeholder_pattern"]
 placeholder_pattern = re.compile(r"<channel:([a-z]+[0-9]+(?:\.[0-9]+)?)>")
 """Matches a placeholder; group 1 is its key (``c3``, ``c3.2``, ``x1``)."""
 
+# RedisPubSubChannelLayer names its channels "<prefix>specific.<uuid4 hex>".
+_RANDOM_SUFFIX = re.compile(r"[0-9a-f]{32}$")
 _STEM_LENGTH = 8
 """Leading characters of a live name kept to pre-check payloads cheaply."""
 # A run of characters a channel name can hold, long enough to be a random one.
@@ -61,14 +63,15 @@ class ChannelNames:
     def name(self, live: str) -> str:
         """The name to record for a channel argument.
 
-        A known random name becomes its placeholder; an unknown process-specific
-        name (with ``!``) gets an external placeholder; a plain name such as
-        ``"thumbnails"`` is stable and is kept.
+        A known random name becomes its placeholder; an unknown random name (a
+        process-specific one with ``!``, or one ending in a uuid4 as
+        RedisPubSubChannelLayer makes them) gets an external placeholder; a
+        plain name such as ``"thumbnails"`` is stable and is kept.
         """
         placeholder = self._placeholders.get(live)
         if placeholder is not None:
             return placeholder
-        if "!" in live:
+        if "!" in live or _RANDOM_SUFFIX.search(live):
             return self.created(live, None)
         return live
 

@@ -152,3 +152,12 @@ def test_created_is_thread_safe() -> None:
         worker.join()
     expected = ["<channel:c1>"] + [f"<channel:c1.{n}>" for n in range(2, 1601)]
     assert sorted(results) == sorted(expected)
+
+
+def test_unknown_pubsub_style_names_get_external_placeholders() -> None:
+    """A name ending in a uuid4 (RedisPubSub's channels) is random even without a '!'."""
+    names = ChannelNames()
+    live = "asgispecific.0123456789abcdef0123456789abcdef"
+    assert names.name(live) == "<channel:x1>"
+    assert names.name(live) == "<channel:x1>"
+    assert names.name("thumbnails-0123") == "thumbnails-0123"

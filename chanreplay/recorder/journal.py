@@ -2,10 +2,10 @@
 
 A recording never rewrites what it has written: each event is one JSON line
 appended to ``cassettes/.NAME.journal``. A background thread moves lines from
-memory to the file every few milliseconds and, shortly after a connection
-closes, compiles the journal into the cassette (atomically, so the cassette on
-disk always loads). A killed process therefore loses at most the last few
-milliseconds of events, and its journal still compiles: a torn last line is
+memory to the file every :data:`FLUSH_INTERVAL` (50 ms) and, shortly after a
+connection closes, compiles the journal into the cassette (atomically, so the
+cassette on disk always loads). A killed process therefore loses at most the
+events of its last 50 ms, and its journal still compiles: a torn last line is
 skipped.
 
 Journal records (one per line)::

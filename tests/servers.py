@@ -13,15 +13,22 @@ from pathlib import Path
 
 EXAMPLE_PROJECT = Path(__file__).parent / "example_project"
 START_TIMEOUT = 60.0
+
+
 # A command started from a background job inherits SIGINT as ignored, and then
 # neither Python nor Twisted handles Ctrl-C. Servers get the default back, as
 # they would when started from a terminal.
-_WITH_DEFAULT_SIGINT = [
-    sys.executable,
-    "-c",
-    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
-    "os.execv(sys.argv[1], sys.argv[1:])",
-]
+def _exec_with_sigint(disposition: str) -> list[str]:
+    return [
+        sys.executable,
+        "-c",
+        f"import os, signal, sys; signal.signal(signal.SIGINT, signal.{disposition}); "
+        "os.execv(sys.argv[1], sys.argv[1:])",
+    ]
+
+
+_WITH_DEFAULT_SIGINT = _exec_with_sigint("SIG_DFL")
+_WITH_IGNORED_SIGINT = _exec_with_sigint("SIG_IGN")
 
 
 def free_port() -> int:
@@ -122,14 +129,19 @@ class ServerFactory:
         env: dict[str, str] | None = None,
         wait: bool = True,
         port: int | None = None,
+        sigint_ignored: bool = False,
     ) -> Server:
-        """Run ``args`` (with ``{port}`` filled in) in the example project, in a new session."""
+        """Run ``args`` (with ``{port}`` filled in) in the example project, in a new session.
+
+        ``sigint_ignored`` starts it as a background job would be: ignoring SIGINT.
+        """
         port = port or free_port()
         log = self.cassette_dir.parent / f"server-{len(self.started)}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("wb") as handle:
             process = subprocess.Popen(
-                _WITH_DEFAULT_SIGINT + [part.format(port=port) for part in args],
+                (_WITH_IGNORED_SIGINT if sigint_ignored else _WITH_DEFAULT_SIGINT)
+                + [part.format(port=port) for part in args],
                 cwd=EXAMPLE_PROJECT,
                 env=env or self.env(),
                 stdout=handle,
@@ -149,6 +161,7 @@ class ServerFactory:
         reload: bool = False,
         wait: bool = True,
         port: int | None = None,
+        sigint_ignored: bool = False,
         **env: str,
     ) -> Server:
         """``manage.py runserver`` (by default recording into ``session``, no autoreload)."""
@@ -158,7 +171,9 @@ class ServerFactory:
         if not reload:
             args.append("--noreload")
         args += [*options, "127.0.0.1:{port}"]
-        return self.start(args, env=self.env(**env), wait=wait, port=port)
+        return self.start(
+            args, env=self.env(**env), wait=wait, port=port, sigint_ignored=sigint_ignored
+        )
 
     def manage(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
         """Run a management command of the example project to completion."""

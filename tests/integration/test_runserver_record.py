@@ -440,3 +440,18 @@ def test_an_unusable_cassette_directory_stops_runserver_with_the_fix(
     output = server.output()
     assert f"cannot record into {blocker}" in output
     assert "Traceback" not in output
+
+
+def test_ctrl_c_to_the_reloader_alone_finalises_a_background_started_server(
+    servers: ServerFactory,
+) -> None:
+    """Started with SIGINT ignored, SIGINT to the reloader still ends in a complete cassette."""
+    server = servers.runserver(reload=True, sigint_ignored=True)
+    run_session(server.base)
+    assert server.stop(signal.SIGINT) == 0
+    output = server.output()
+    assert "chanreplay: wrote" in output
+    assert "was killed" not in output  # it stopped by itself, writing everything
+    cassette = load(servers.cassette_dir / "session.json")
+    assert len(cassette.connections) == 10
+    assert all(c.closed for c in cassette.connections)

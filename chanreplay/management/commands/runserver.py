@@ -141,14 +141,23 @@ class Command(DaphneRunserverCommand):  # type: ignore[misc]  # daphne is untype
         """
         env = {**os.environ, autoreload.DJANGO_AUTORELOAD_ENV: "true"}
         while True:
-            child = subprocess.Popen(autoreload.get_child_arguments(), env=env, close_fds=False)
-            stop = _StopForwarder(child)
+            stop = _StopForwarder()
+            # Handlers first: a process started while SIGINT is ignored (as a
+            # background job's is) would pass that on to the server process.
             previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
             try:
-                code = stop.wait()
+                child = subprocess.Popen(autoreload.get_child_arguments(), env=env, close_fds=False)
+                stop.child = child
+                code = stop.wait(child)
             finally:
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
+            if stop.killed:
+                self.stderr.write(
+                    f"chanreplay: the server process did not stop within {STOP_TIMEOUT:g} s "
+                    "and was killed; the cassette holds what it journaled (all but its last "
+                    "50 ms)"
+                )
             if stop.requested is not None or code != 3:
                 return
 
@@ -183,38 +192,49 @@ class _StopForwarder:
     process is still running a moment later (SIGINT sent to this process alone).
     """
 
-    def __init__(self, child: subprocess.Popen[bytes]) -> None:
-        self.child = child
+    def __init__(self) -> None:
+        self.child: subprocess.Popen[bytes] | None = None
         self.requested: int | None = None
         self._since = 0.0
         self._forwarded = False
+        self._terminated = False
+        self.killed = False
+        """True when the server process had to be killed (it lost its last events)."""
 
     def __call__(self, signum: int, _frame: Any) -> None:
         if self.requested is None:
             self.requested = signum
             self._since = time.monotonic()
-            if signum != signal.SIGINT:
+            if signum != signal.SIGINT and self.child is not None:
                 self.child.send_signal(signum)
                 self._forwarded = True
 
-    def wait(self) -> int:
+    def wait(self, child: subprocess.Popen[bytes]) -> int:
         """Wait for the server process to exit; kill it if it hangs after a stop request."""
         try:
             while True:
                 try:
-                    return self.child.wait(0.2)
+                    return child.wait(0.2)
                 except subprocess.TimeoutExpired:
-                    self._escalate()
+                    self._escalate(child)
         except BaseException:
-            self.child.kill()
+            child.kill()
             raise
 
-    def _escalate(self) -> None:
+    def _escalate(self, child: subprocess.Popen[bytes]) -> None:
         if self.requested is None:
             return
         elapsed = time.monotonic() - self._since
         if not self._forwarded and elapsed > SIGINT_GRACE:
-            self.child.send_signal(self.requested)
+            child.send_signal(self.requested)
             self._forwarded = True
-        if elapsed > STOP_TIMEOUT:
-            self.child.kill()
+        elif (
+            self.requested == signal.SIGINT and not self._terminated and elapsed > SIGINT_GRACE * 3
+        ):
+            # A server process that ignores SIGINT (started from a background
+            # job, it inherits that) still stops cleanly on SIGTERM.
+            child.terminate()
+            self._terminated = True
+        if elapsed > STOP_TIMEOUT and not self.killed:
+            child.kill()
+            self.killed = True

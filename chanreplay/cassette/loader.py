@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,19 @@ def _validator() -> Any:
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator(schema())
+
+
+@functools.cache
+def _fast_validator() -> Callable[[Any], Any]:
+    """The schema compiled to Python: about ten times faster than jsonschema.
+
+    Every load validates; jsonschema is kept for the diagnosis of a document
+    this rejects, where its messages name the wrong field best.
+    """
+    import fastjsonschema
+
+    validator: Callable[[Any], Any] = fastjsonschema.compile(schema())
+    return validator
 
 
 def load(path: Path | str, *, validate_schema: bool = True) -> Cassette:
@@ -106,8 +120,15 @@ def loads(data: bytes | str, *, path: Path | None = None, validate_schema: bool 
 
 def validate(document: Any, *, path: Path | None = None) -> None:
     """Check ``document`` against the schema; raise naming the first bad place."""
+    from fastjsonschema import JsonSchemaException
     from jsonschema.exceptions import best_match
 
+    try:
+        _fast_validator()(document)
+    except JsonSchemaException:
+        pass  # diagnosed below
+    else:
+        return
     errors = list(_validator().iter_errors(document))
     if not errors:
         return

@@ -83,10 +83,18 @@ class ConnectionRecorder:
         self._deferred: dict[int, tuple[dict[str, Any], int, str, str]] = {}
 
     def inbound(self, message: Mapping[str, Any]) -> None:
-        """Record a message the server delivered to the application; it is a new input."""
-        self.step = self.recording.next_step()
+        """Record a message the server delivered to the application.
+
+        Each is a new input and takes the next step, except a disconnect: a
+        client cannot wait for the server to see it, so where it falls among
+        other connections' inputs is down to timing. It keeps its
+        connection's step, the last thing that happened on it.
+        """
+        disconnect = str(message.get("type", "")).endswith(".disconnect")
+        if not disconnect:
+            self.step = self.recording.next_step()
         self.recording.asgi_event(self, "in", message)
-        if str(message.get("type", "")).endswith(".disconnect"):
+        if disconnect:
             self._ended()
 
     def outbound(self, message: Mapping[str, Any]) -> None:

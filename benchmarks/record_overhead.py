@@ -652,6 +652,41 @@ async def _churn(
     return {name: seconds / (per_chunk * chunks) * 1000 for name, seconds in spent.items()}
 
 
+def _throughput_result(
+    result_id: str,
+    scenario: str,
+    plain: Server,
+    recording: Server,
+    rates: dict[str, list[float]],
+    config: Config,
+    *,
+    goal: float | None,
+) -> Result:
+    """A throughput row: medians of msg/s per server; ``goal`` None for context rows."""
+    bare = statistics.median(rates[plain.name])
+    recorded = statistics.median(rates[recording.name])
+    return Result(
+        id=result_id,
+        scenario=scenario,
+        unit="msg/s",
+        bare=bare,
+        recording=recorded,
+        ratio=recorded / bare,
+        goal="(context)" if goal is None else f">= {goal}x",
+        met=None if goal is None else recorded / bare >= goal,
+        details={
+            "median_of_round_ratios": round(
+                _paired_ratio(rates[recording.name], rates[plain.name]), 4
+            ),
+            "round_pairs": config.throughput_round_pairs,
+            "messages_per_round": config.throughput_messages,
+            "rounds_msg_per_s": {
+                name: [round(rate, 1) for rate in values] for name, values in rates.items()
+            },
+        },
+    )
+
+
 def _churn_results(plain: Server, recording: Server, config: Config) -> list[Result]:
     count = config.churn_connections
     log(f"[server] churn: {count} short connections per server, then throughput again ...")
@@ -661,8 +696,6 @@ def _churn_results(plain: Server, recording: Server, config: Config) -> list[Res
     after = {server.name: proc_status(server.pid)["VmRSS"] for server in (plain, recording)}
     again = replace(config, throughput_round_pairs=max(config.throughput_round_pairs // 4, 2))
     rates = asyncio.run(_throughput(plain, recording, again))
-    bare = statistics.median(rates[plain.name])
-    recorded = statistics.median(rates[recording.name])
     growth = {name: (after[name] - before[name]) / 1024 for name in before}
     return [
         Result(
@@ -681,25 +714,14 @@ def _churn_results(plain: Server, recording: Server, config: Config) -> list[Res
                 "rss_growth_mb": {name: round(value, 1) for name, value in growth.items()},
             },
         ),
-        Result(
-            id="server-throughput-after-churn",
-            scenario=f"runserver websocket echo after those {count}, --record",
-            unit="msg/s",
-            bare=bare,
-            recording=recorded,
-            ratio=recorded / bare,
-            goal="(context)",
-            met=None,
-            details={
-                "median_of_round_ratios": round(
-                    _paired_ratio(rates[recording.name], rates[plain.name]), 4
-                ),
-                "round_pairs": again.throughput_round_pairs,
-                "messages_per_round": again.throughput_messages,
-                "rounds_msg_per_s": {
-                    name: [round(rate, 1) for rate in values] for name, values in rates.items()
-                },
-            },
+        _throughput_result(
+            "server-throughput-after-churn",
+            f"runserver websocket echo after those {count}, --record",
+            plain,
+            recording,
+            rates,
+            again,
+            goal=None,
         ),
     ]
 
@@ -719,28 +741,15 @@ def bench_server(config: Config, scratch: Path) -> list[Result]:
             f"{config.throughput_messages} sequential echo messages ..."
         )
         rates = asyncio.run(_throughput(plain, recording, config))
-        bare = statistics.median(rates[plain.name])
-        recorded = statistics.median(rates[recording.name])
         results.append(
-            Result(
-                id="server-throughput",
-                scenario="runserver websocket echo, --record",
-                unit="msg/s",
-                bare=bare,
-                recording=recorded,
-                ratio=recorded / bare,
-                goal=">= 0.95x",
-                met=recorded / bare >= 0.95,
-                details={
-                    "median_of_round_ratios": round(
-                        _paired_ratio(rates[recording.name], rates[plain.name]), 4
-                    ),
-                    "round_pairs": config.throughput_round_pairs,
-                    "messages_per_round": config.throughput_messages,
-                    "rounds_msg_per_s": {
-                        name: [round(rate, 1) for rate in values] for name, values in rates.items()
-                    },
-                },
+            _throughput_result(
+                "server-throughput",
+                "runserver websocket echo, --record",
+                plain,
+                recording,
+                rates,
+                config,
+                goal=0.95,
             )
         )
         sessions = {}

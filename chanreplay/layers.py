@@ -20,6 +20,7 @@ and extension of the inner layer is forwarded, and whatever it raises
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -30,7 +31,12 @@ from chanreplay.recorder.recording import ORIGIN_KEY, Recording
 
 __all__ = ["RecordingChannelLayer", "unwrap"]
 
-_OWN_ATTRIBUTES = frozenset({"inner", "alias"})
+_OWN_ATTRIBUTES = frozenset({"inner", "alias", "_in_process", "_sent", "_sends"})
+
+_STEP_BITS = 32
+_STEP_MASK = (1 << _STEP_BITS) - 1
+_SENT_KEPT = 4096
+"""Serialised messages an in-process layer keeps for the receives that follow."""
 
 
 class RecordingChannelLayer:
@@ -58,6 +64,14 @@ class RecordingChannelLayer:
             inner = import_string(BACKEND)(**dict(CONFIG or {}))
         object.__setattr__(self, "inner", inner)
         object.__setattr__(self, "alias", alias or ALIAS or "default")
+        # The in-memory layer delivers a private deep copy of what was sent,
+        # in this process: a receive can reuse the send's serialisation
+        # instead of making its own, and may take the tag off in place.
+        from channels.layers import InMemoryChannelLayer
+
+        object.__setattr__(self, "_in_process", isinstance(inner, InMemoryChannelLayer))
+        object.__setattr__(self, "_sent", {})
+        object.__setattr__(self, "_sends", itertools.count(1))
 
     # -- forwarding ---------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
@@ -112,13 +126,26 @@ class RecordingChannelLayer:
             return
         connection = current_connection.get()
         step = connection.step if connection is not None else recording.external_step()
-        outgoing = {**message, ORIGIN_KEY: step} if isinstance(message, dict) else message
         channel, group = (target, None) if op == "send" else (None, target)
         # Journal the operation before it runs: a receiver's receive() may
         # complete before this await returns, and must come after it.
-        recording.layer_event(
+        payload = recording.layer_event(
             connection, op, step, alias=self.alias, message=message, channel=channel, group=group
         )
+        if not isinstance(message, dict):
+            outgoing = message  # the inner layer rejects it
+        elif self._in_process:
+            # The tag holds the step and which send this is; the receive
+            # finds this serialisation under it (copied: orjson's own bytes
+            # object holds a 4 KiB buffer, too much to keep thousands of).
+            sent = self._sent
+            if len(sent) >= _SENT_KEPT:
+                sent.clear()  # a receive that misses serialises the message itself
+            number = next(self._sends)
+            sent[number] = b"%b" % payload if payload is not None else None
+            outgoing = {**message, ORIGIN_KEY: number << _STEP_BITS | step}
+        else:
+            outgoing = {**message, ORIGIN_KEY: step}
         try:
             await method(target, outgoing)
         except Exception as error:  # not CancelledError: that is the caller stopping
@@ -134,13 +161,20 @@ class RecordingChannelLayer:
         except Exception as error:  # not CancelledError: a consumer stopping is no event
             self._record("receive", channel=channel, error=error)
             raise
-        if isinstance(message, dict) and ORIGIN_KEY in message:
+        payload = None
+        if not isinstance(message, dict) or ORIGIN_KEY not in message:
+            origin = None
+        elif self._in_process:
+            # A private copy (see __init__): the tag comes off in place.
+            origin = message.pop(ORIGIN_KEY)
+            if isinstance(origin, int):
+                payload = self._sent.get(origin >> _STEP_BITS)
+                origin &= _STEP_MASK
+        else:
             # Copy rather than pop: channels_redis hands one dict to every
             # local channel of a group, and the others need their tag too.
             message = dict(message)
             origin = message.pop(ORIGIN_KEY)
-        else:
-            origin = None
         recording = state.recording
         if recording is None:
             return message
@@ -152,13 +186,21 @@ class RecordingChannelLayer:
         else:
             step = self._external(recording, origin, message)
         if connection is not None and dispatch.deferring.get():
-            connection.defer_receive(message, step, channel=channel, alias=self.alias)
+            connection.defer_receive(
+                message, step, channel=channel, alias=self.alias, payload=payload
+            )
             return message
         if connection is not None:
             # What the consumer does with this message belongs to the step that sent it.
             connection.step = step
         recording.layer_event(
-            connection, "receive", step, alias=self.alias, channel=channel, message=message
+            connection,
+            "receive",
+            step,
+            alias=self.alias,
+            channel=channel,
+            message=message,
+            payload=payload,
         )
         return message
 

@@ -139,6 +139,39 @@ async def test_messages_are_copied_at_record_time(recording: Recording) -> None:
     assert sent["message"] == {"type": "x", "items": [1]}
 
 
+async def test_a_receive_records_what_was_sent_through_every_layer(
+    inner: Any, recording: Recording
+) -> None:
+    """The receive event holds the message as sent: tagged values and all, not later edits."""
+    layer = RecordingChannelLayer(inner)
+    await as_connection(recording)
+    channel = await layer.new_channel()
+    message: dict[str, Any] = {"type": "x", "raw": b"\x00\xff", "$set": [1], "price": "$5"}
+    await layer.send(channel, message)
+    message["$set"].append(2)
+    await layer.receive(channel)
+    sent, received = cassette(recording).connection("c1").events[1:3]
+    assert (sent["op"], received["op"]) == ("send", "receive")
+    expected = {"$object": {"type": "x", "raw": {"$bytes": "AP8="}, "$set": [1], "price": "$5"}}
+    assert sent["message"] == received["message"] == expected
+
+
+async def test_in_memory_receives_serialise_themselves_once_the_send_is_forgotten(
+    recording: Recording,
+) -> None:
+    """The in-memory layer keeps a bounded number of sends; a receive past them still records."""
+    layer = RecordingChannelLayer(InMemoryChannelLayer())
+    await as_connection(recording)
+    channel = await layer.new_channel()
+    for number in range(3):
+        await layer.send(channel, {"type": "n", "n": number})
+    layer._sent.clear()  # as when more sends than it keeps are in flight
+    received = [await layer.receive(channel) for _ in range(3)]
+    assert received == [{"type": "n", "n": number} for number in range(3)]
+    events = cassette(recording).connection("c1").events
+    assert [e["message"] for e in events if e["op"] == "receive"] == received
+
+
 async def test_channel_full_is_raised_unchanged_and_recorded(recording: Recording) -> None:
     """The inner layer's ChannelFull reaches the caller; the failure is in the cassette."""
     layer = RecordingChannelLayer(InMemoryChannelLayer(capacity=1))

@@ -173,25 +173,23 @@ _isfinite = math.isfinite
 
 
 def _plain(value: Any) -> bool:
-    """True when ``value`` is plain JSON orjson writes faithfully.
+    """True when orjson writes ``value`` faithfully, keys aside.
 
-    That is: only exact JSON types (no subclasses), finite floats (orjson
-    writes nan as null) and keys that do not start with ``$`` (those need
-    escaping). orjson itself rejects integers beyond 64 bits. Written as
-    plain loops because it runs for every recorded event.
+    That is: only exact JSON types (no subclasses) and finite floats (orjson
+    writes nan as null). Dict keys are left to :func:`dumps`: orjson itself
+    rejects keys that are not exact ``str``, and a key starting with ``$``
+    shows in the output. Runs for every recorded event, so the common case,
+    a container of scalars, is one C-level pass over the types.
     """
     kind = type(value)
     if kind is dict:
-        for key in value:
-            if type(key) is not str or key[:1] == "$":
-                return False
-        return _plain_items(value.values())
-    if kind is list or kind is tuple:
-        return _plain_items(value)
-    return kind in _SCALARS or (kind is float and _isfinite(value))
-
-
-def _plain_items(items: Iterable[Any]) -> bool:
+        items: Iterable[Any] = value.values()
+    elif kind is list or kind is tuple:
+        items = value
+    else:
+        return kind in _SCALARS or (kind is float and _isfinite(value))
+    if _SCALARS.issuperset(map(type, items)):
+        return True
     for item in items:
         kind = type(item)
         if kind in _SCALARS or (kind is float and _isfinite(item)):
@@ -237,9 +235,15 @@ def dumps(value: Any, *, path: str = "message") -> bytes:
     """
     if _plain(value):
         try:
-            return orjson.dumps(value)
-        except TypeError:  # an integer beyond 64 bits
+            data = orjson.dumps(value)
+        except TypeError:  # an integer beyond 64 bits, a key that is not a str
             pass
+        else:
+            # A key starting with "$" needs escaping. The test also catches
+            # string values starting with "$": those take the slow path,
+            # which writes them unchanged.
+            if data.find(b'"$') < 0:
+                return data
     return orjson.dumps(encode_value(value, path))
 
 

@@ -286,7 +286,8 @@ class Redactor:
         the same way on every run.
         """
         for secret in self._secret_bytes:
-            if secret in data:
+            # find(), not "in": on bytes it is the cheaper of the two.
+            if data.find(secret) >= 0:
                 data = data.replace(secret, _REDACTED_BYTES)
         return data
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import threading
 
+import orjson
+
 from chanreplay.cassette.redaction import find_all
 
 __all__ = ["ChannelNames", "placeholder_pattern"]
@@ -33,6 +35,7 @@ class ChannelNames:
 
     def __init__(self, *, external_start: int = 0) -> None:
         self._placeholders: dict[str, str] = {}
+        self._json: dict[str, bytes] = {}
         self._stems: tuple[bytes, ...] = ()
         self._per_owner: dict[str, int] = {}
         self._external = external_start
@@ -74,6 +77,15 @@ class ChannelNames:
         if "!" in live or _RANDOM_SUFFIX.search(live):
             return self.created(live, None)
         return live
+
+    def json(self, live: str) -> bytes:
+        """:meth:`name` serialised as a JSON string, cached: it runs for every layer event."""
+        encoded = self._json.get(live)
+        if encoded is None:
+            # A name's record form never changes once decided, so it can be
+            # kept; copied, because orjson's own result holds a 4 KiB buffer.
+            encoded = self._json[live] = b"%b" % orjson.dumps(self.name(live))
+        return encoded
 
     def might_contain(self, data: bytes) -> bool:
         """False when ``data`` surely holds no known live name (a cheap pre-check).

@@ -80,7 +80,7 @@ class ConnectionRecorder:
         """True once the connection itself ended (disconnect, or the complete response)."""
         self.finished = False
         """True once the application returned; it may outlive the connection a little."""
-        self._deferred: dict[int, tuple[dict[str, Any], int, str, str]] = {}
+        self._deferred: dict[int, tuple[dict[str, Any], int, str, str, bytes | None]] = {}
 
     def inbound(self, message: Mapping[str, Any]) -> None:
         """Record a message the server delivered to the application.
@@ -113,21 +113,30 @@ class ConnectionRecorder:
             self.recording.close_connection(self)
 
     def defer_receive(
-        self, message: dict[str, Any], step: int, *, channel: str, alias: str
+        self,
+        message: dict[str, Any],
+        step: int,
+        *,
+        channel: str,
+        alias: str,
+        payload: bytes | None = None,
     ) -> None:
-        """Hold a received layer message until the consumer dispatches it."""
+        """Hold a received layer message until the consumer dispatches it.
+
+        ``payload`` is the message already serialised, when the layer knows it.
+        """
         # Keyed by identity: the entry keeps the dict alive, so the id stays unique.
-        self._deferred[id(message)] = (message, step, channel, alias)
+        self._deferred[id(message)] = (message, step, channel, alias, payload)
 
     def dispatching(self, message: Any) -> None:
         """The consumer is about to handle ``message``: record it if it came from the layer."""
         held = self._deferred.pop(id(message), None)
         if held is None:
             return
-        message, step, channel, alias = held
+        message, step, channel, alias, payload = held
         self.step = step
         self.recording.layer_event(
-            self, "receive", step, alias=alias, channel=channel, message=message
+            self, "receive", step, alias=alias, channel=channel, message=message, payload=payload
         )
 
     def finish(self) -> None:
@@ -383,28 +392,43 @@ class Recording:
         group: str | None = None,
         message: Mapping[str, Any] | None = None,
         error: BaseException | None = None,
-    ) -> None:
-        """Record a channel-layer operation (``connection`` None: an external one)."""
-        event: dict[str, Any] = {"dir": "layer", "op": op, "step": step}
-        if alias != "default":
-            event["layer"] = alias
-        if channel is not None:
-            event["channel"] = self.channel_names.name(channel)
-        if group is not None:
-            event["group"] = group
-        if error is not None:
-            event["error"] = type(error).__name__
-        if message is not None:
-            # The event's own fields are plain by construction: only the
-            # message is checked and serialised (which also copies it).
+        payload: bytes | None = None,
+    ) -> bytes | None:
+        """Record a channel-layer operation (``connection`` None: an external one).
+
+        Returns the message as serialised (tagged JSON), or None without one.
+        A caller that knows the message has not changed since it was last
+        recorded (an in-process layer delivering what was sent) passes that
+        serialisation back as ``payload`` instead of having it made again.
+        """
+        if message is not None and payload is None:
+            # Serialising also copies: later changes to the dict are not recorded.
             try:
                 payload = codec.dumps(message, path="event.message")
             except UnserializableValueError as failure:
                 raise UnserializableValueError(
                     path=failure.path, value=failure.value, where=_where(connection, op)
                 ) from None
-            event["message"] = orjson.Fragment(payload)
-        self._write(connection, orjson.dumps(event), lambda: _where(connection, op))
+        # The line is composed as bytes: this runs for every layer message,
+        # and building a dict for orjson costs more than the rest together.
+        # Every field but the message is plain by construction.
+        if channel is not None:
+            target = b',"channel":%b' % self.channel_names.json(channel)
+            if group is not None:
+                target += b',"group":%b' % orjson.dumps(group)
+        elif group is not None:
+            target = b',"group":%b' % orjson.dumps(group)
+        else:
+            target = b""
+        if alias != "default":
+            target += b',"layer":%b' % orjson.dumps(alias)
+        if error is not None:
+            target += b',"error":%b' % orjson.dumps(type(error).__name__)
+        if payload is not None:
+            target += b',"message":%b' % payload
+        event = b'{"dir":"layer","op":"%b","step":%d%b}' % (op.encode(), step, target)
+        self._write(connection, event, lambda: _where(connection, op))
+        return payload
 
     def external_step(self) -> int:
         """The step of a layer operation made outside any connection."""
@@ -459,7 +483,7 @@ class Recording:
         if writer is not None:
             owner = b"null" if connection is None else connection.owner
             event = self.redactor.scrub_json(event)
-            writer.append(b'{"k":"ev","c":' + owner + b',"e":' + event + b"}\n")
+            writer.append(b'{"k":"ev","c":%b,"e":%b}\n' % (owner, event))
 
     def _append(self, record: bytes) -> None:
         writer = self._writer

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,7 +20,18 @@ import orjson
 
 from chanreplay.cassette.model import FORMAT, VERSION, Cassette, Event
 
-__all__ = ["dumps", "write", "write_stream"]
+__all__ = [
+    "Connection",
+    "EventList",
+    "Prerendered",
+    "Render",
+    "cassette_chunks",
+    "connection_chunks",
+    "dumps",
+    "write",
+    "write_chunks",
+    "write_stream",
+]
 
 _OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
 
@@ -37,8 +48,8 @@ def write(cassette: Cassette, path: Path) -> None:
 
 def write_stream(
     path: Path,
-    connections: Iterable[tuple[dict[str, Any], Iterable[Event]]],
-    external: Iterable[Event],
+    connections: Iterable[Connection],
+    external: Iterable[Event] | EventList,
     *,
     durable: bool = False,
 ) -> None:
@@ -47,7 +58,49 @@ def write_stream(
     ``durable`` also flushes the file to stable storage before it replaces the
     old one (worth its cost only for the final write of a recording).
     """
-    _atomic_write(path, _chunks(connections, external), durable=durable)
+    write_chunks(path, cassette_chunks(connections, external), durable=durable)
+
+
+def write_chunks(path: Path, chunks: Iterable[bytes], *, durable: bool = False) -> None:
+    """Write the bytes ``chunks`` (from :func:`cassette_chunks`) to ``path``, atomically."""
+    _atomic_write(path, chunks, durable=durable)
+
+
+Render = Callable[[Event], bytes]
+"""Turns one event into its canonical bytes at the depth of the array being written."""
+
+
+class EventList:
+    """The events of one array, as the writer asks for them.
+
+    The writer calls :meth:`body` with the separator between items and the
+    function that renders one event. Override it to supply the items another
+    way (the incremental compiler copies items it rendered before). Chunks
+    that are not bytes are passed through to the consumer of
+    :func:`cassette_chunks` untouched: markers it may use to learn offsets.
+    """
+
+    def __init__(self, events: Iterable[Event] = ()) -> None:
+        self._events = events
+
+    def body(self, separator: bytes, render: Render) -> Iterator[Any]:
+        """The rendered items joined by ``separator`` (nothing for no items)."""
+        first = True
+        for event in self._events:
+            yield render(event) if first else separator + render(event)
+            first = False
+
+
+class Prerendered:
+    """A connection object supplied as its rendered chunks rather than header and events."""
+
+    def chunks(self) -> Iterator[Any]:
+        """The connection object's bytes (and any markers), exactly as the writer renders it."""
+        raise NotImplementedError
+
+
+Connection = tuple[dict[str, Any], "Iterable[Event] | EventList"] | Prerendered
+"""One connection for :func:`cassette_chunks`: (header, events), or already rendered."""
 
 
 def _indented(value: Any, depth: int) -> bytes:
@@ -56,26 +109,29 @@ def _indented(value: Any, depth: int) -> bytes:
     return data.replace(b"\n", b"\n" + b"  " * depth)
 
 
-def _array(items: Iterable[Any], depth: int, render: Any) -> Iterator[bytes]:
-    """Chunks of a JSON array at ``depth`` whose items ``render`` turns into bytes."""
+def _array(events: Iterable[Event] | EventList, depth: int) -> Iterator[Any]:
+    """Chunks of a JSON array of events at ``depth``."""
+    items = events if isinstance(events, EventList) else EventList(events)
     pad = b"  " * (depth + 1)
-    first = True
-    for item in items:
-        yield (b"[\n" if first else b",\n") + pad + render(item)
-        first = False
-    yield b"[]" if first else b"\n" + b"  " * depth + b"]"
+    yield b"["
+    empty = True
+    for chunk in items.body(b",\n" + pad, lambda event: _indented(event, depth + 1)):
+        if empty:
+            yield b"\n" + pad
+            empty = False
+        yield chunk
+    yield b"]" if empty else b"\n" + b"  " * depth + b"]"
 
 
-def _connection(pair: tuple[dict[str, Any], Iterable[Event]]) -> Iterator[bytes]:
+def connection_chunks(header: dict[str, Any], events: Iterable[Event] | EventList) -> Iterator[Any]:
     """Chunks of one connection object, its events rendered one at a time."""
-    header, events = pair
     pad = b"      "
     yield b"{"
     members = sorted({**header, "events": None}.items())
     for index, (key, value) in enumerate(members):
         yield b"\n" + pad + orjson.dumps(key) + b": "
         if key == "events":
-            yield from _array(events, 3, lambda e: _indented(e, 4))
+            yield from _array(events, 3)
         else:
             yield _indented(value, 3)
         if index < len(members) - 1:
@@ -83,18 +139,22 @@ def _connection(pair: tuple[dict[str, Any], Iterable[Event]]) -> Iterator[bytes]
     yield b"\n    }"
 
 
-def _chunks(
-    connections: Iterable[tuple[dict[str, Any], Iterable[Event]]], external: Iterable[Event]
-) -> Iterator[bytes]:
+def cassette_chunks(
+    connections: Iterable[Connection], external: Iterable[Event] | EventList
+) -> Iterator[Any]:
+    """The canonical bytes of a cassette, in chunks (plus any markers its event lists yield)."""
     yield b'{\n  "connections": '
     first = True
-    for pair in connections:
+    for connection in connections:
         yield (b"[\n" if first else b",\n") + b"    "
-        yield from _connection(pair)
+        if isinstance(connection, Prerendered):
+            yield from connection.chunks()
+        else:
+            yield from connection_chunks(*connection)
         first = False
     yield b"[]" if first else b"\n  ]"
     yield b',\n  "external": '
-    yield from _array(external, 1, lambda e: _indented(e, 2))
+    yield from _array(external, 1)
     yield b',\n  "format": ' + orjson.dumps(FORMAT)
     yield b',\n  "version": ' + orjson.dumps(VERSION) + b"\n}\n"
 

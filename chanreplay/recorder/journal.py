@@ -4,9 +4,9 @@ A recording never rewrites what it has written: each event is one JSON line
 appended to ``cassettes/.NAME.journal``. A background thread moves lines from
 memory to the file every :data:`FLUSH_INTERVAL` (50 ms) and, shortly after a
 connection closes, compiles the journal into the cassette (atomically, so the
-cassette on disk always loads). A killed process therefore loses at most the
-events of its last 50 ms, and its journal still compiles: a torn last line is
-skipped.
+cassette on disk always loads; incrementally: :mod:`chanreplay.recorder.compiler`).
+A killed process therefore loses at most the events of its last 50 ms, and its
+journal still compiles: a torn last line is skipped.
 
 Journal records (one per line)::
 
@@ -27,24 +27,27 @@ import os
 import re
 import threading
 import time
-from array import array
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
 
-from chanreplay.cassette import writer
-from chanreplay.cassette.model import Cassette, Event
+from chanreplay.cassette.model import Cassette
 from chanreplay.exceptions import CassetteFormatError, JournalLocked
+from chanreplay.recorder.compiler import (
+    CompileResult,
+    JournalCompiler,
+    compile_journal,
+    open_fields,
+    positioned_records,
+)
 
 __all__ = [
-    "CompileResult",
     "JournalLocked",
     "JournalState",
     "JournalWriter",
-    "compile_journal",
     "in_use",
     "journal_lines",
     "journal_path",
@@ -96,29 +99,8 @@ def read_state(path: Path) -> JournalState:
 
 
 def _records(path: Path) -> Iterator[dict[str, Any]]:
-    for _, record in _positioned_records(path):
+    for _, record in positioned_records(path):
         yield record
-
-
-def _positioned_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Every whole record in the journal with its byte offset; torn lines are skipped."""
-    try:
-        handle = path.open("rb")
-    except FileNotFoundError:
-        return
-    with handle:
-        offset = 0
-        for line in handle:
-            start = offset
-            offset += len(line)
-            if not line.endswith(b"\n"):
-                break  # the process died mid-write: this line was never journaled whole
-            try:
-                record = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-            if isinstance(record, dict):
-                yield start, record
 
 
 def journal_lines(cassette: Cassette, run: str) -> Iterator[bytes]:
@@ -126,74 +108,13 @@ def journal_lines(cassette: Cassette, run: str) -> Iterator[bytes]:
     yield orjson.dumps({"k": "run", "run": run}) + b"\n"
     for connection in cassette.connections:
         header = connection.header()
-        yield orjson.dumps({"k": "open", "c": connection.id, **_open_fields(header)}) + b"\n"
+        yield orjson.dumps({"k": "open", "c": connection.id, **open_fields(header)}) + b"\n"
         for event in connection.events:
             yield orjson.dumps({"k": "ev", "c": connection.id, "e": event}) + b"\n"
         if connection.closed:
             yield orjson.dumps({"k": "close", "c": connection.id}) + b"\n"
     for event in cassette.external:
         yield orjson.dumps({"k": "ev", "c": None, "e": event}) + b"\n"
-
-
-def _open_fields(header: dict[str, Any]) -> dict[str, Any]:
-    return {key: header[key] for key in ("type", "scope", "user", "step")}
-
-
-@dataclass
-class CompileResult:
-    """What compiling a journal found."""
-
-    connections: int = 0
-    events: int = 0
-    unclosed: list[str] = field(default_factory=list)
-
-
-def compile_journal(journal: Path, cassette: Path, *, durable: bool = False) -> CompileResult:
-    """Write the cassette that ``journal`` describes to ``cassette``, atomically.
-
-    Memory stays small whatever the journal's size: only byte offsets are held,
-    and events are read back one at a time as the cassette is written.
-    """
-    if not journal.exists():
-        raise CassetteFormatError(journal, "no such journal", fix="nothing to recover")
-    opened: dict[str, dict[str, Any]] = {}
-    offsets: dict[str, array[int]] = {}
-    closed: set[str] = set()
-    external = array("q")
-    result = CompileResult()
-    for offset, record in _positioned_records(journal):
-        kind = record.get("k")
-        if kind == "open":
-            opened[record["c"]] = _open_fields(record)
-            offsets.setdefault(record["c"], array("q"))
-        elif kind == "ev":
-            owner = record.get("c")
-            if owner is None:
-                external.append(offset)
-            elif owner in offsets:
-                offsets[owner].append(offset)
-            else:
-                continue  # its connection was never opened: it is not written
-            result.events += 1
-        elif kind == "close":
-            closed.add(record["c"])
-    result.connections = len(opened)
-    result.unclosed = [cid for cid in opened if cid not in closed]
-
-    with journal.open("rb") as handle:
-
-        def events(positions: array[int]) -> Iterator[Event]:
-            for position in positions:
-                handle.seek(position)
-                event: Event = orjson.loads(handle.readline())["e"]
-                yield event
-
-        connections = (
-            ({**opened[cid], "id": cid, "closed": cid in closed}, events(offsets[cid]))
-            for cid in opened
-        )
-        writer.write_stream(cassette, connections, events(external), durable=durable)
-    return result
 
 
 def in_use(journal: Path) -> bool:
@@ -267,6 +188,7 @@ class JournalWriter:
             self._file.write(b"\n")
             self._file.flush()
         self._pending: list[bytes] = []
+        self._compiler = JournalCompiler(journal, cassette)
         self._lock = threading.Lock()
         self._compile_at: float | None = None
         self._last_compile_cost = 0.0
@@ -309,7 +231,7 @@ class JournalWriter:
         """Flush, then rebuild the cassette from the journal."""
         self.flush()
         started = time.monotonic()
-        result = compile_journal(self.journal, self.cassette, durable=durable)
+        result = self._compiler.compile(durable=durable)
         self._last_compile_cost = time.monotonic() - started
         return result
 

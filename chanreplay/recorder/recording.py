@@ -34,11 +34,10 @@ from chanreplay.cassette.loader import load
 from chanreplay.cassette.redaction import Redactor
 from chanreplay.exceptions import CassetteExistsError, ConfigurationError, UnserializableValueError
 from chanreplay.recorder.channel_names import ChannelNames
+from chanreplay.recorder.compiler import CompileResult, compile_journal
 from chanreplay.recorder.journal import (
-    CompileResult,
     JournalLocked,
     JournalWriter,
-    compile_journal,
     in_use,
     journal_lines,
     journal_path,

@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from chanreplay.recorder import dispatch
-from chanreplay.recorder.journal import CompileResult
+from chanreplay.recorder.compiler import CompileResult
 from chanreplay.recorder.recording import Recording
 
 __all__ = ["drain_before_reactor_shutdown", "recording", "relaying", "start", "stop"]

@@ -293,8 +293,6 @@ def test_rewritten_cassette_keeps_its_file_mode(tmp_path: Path) -> None:
 
 def test_a_connection_is_written_one_event_at_a_time() -> None:
     """Compiling never holds a whole connection's rendered events: they are pulled lazily."""
-    from chanreplay.cassette.writer import _chunks
-
     pulled = 0
 
     def events() -> Iterator[dict[str, Any]]:
@@ -304,7 +302,7 @@ def test_a_connection_is_written_one_event_at_a_time() -> None:
             yield {"dir": "in", "message": {"type": "websocket.connect"}, "step": step}
 
     header = {"closed": True, "id": "c1", "scope": {}, "step": 1, "type": "websocket", "user": None}
-    chunks = _chunks([(header, events())], [])
+    chunks = writer.cassette_chunks([(header, events())], [])
     for chunk in chunks:
         if b'"step": 1\n' in chunk:
             break

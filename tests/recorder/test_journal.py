@@ -14,11 +14,11 @@ import pytest
 from chanreplay.cassette import load, writer
 from chanreplay.cassette.model import Cassette
 from chanreplay.exceptions import CassetteFormatError, ChanreplayError
+from chanreplay.recorder.compiler import compile_journal
 from chanreplay.recorder.journal import (
     JournalLocked,
     JournalState,
     JournalWriter,
-    compile_journal,
     journal_lines,
     journal_path,
     read_state,

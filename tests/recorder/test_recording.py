@@ -118,7 +118,10 @@ async def test_a_dead_runs_journal_is_recovered_before_recording(tmp_path: Path)
     writer = dead._writer
     assert writer is not None
     writer.flush()
-    writer._file.close()  # as if the process had been killed: no final compile
+    # As if the process had been killed: no thread, no final compile.
+    writer._stop.set()
+    writer._thread.join()
+    writer._file.close()
     with pytest.raises(CassetteExistsError, match="recovered an interrupted recording"):
         Recording("x", cassette_dir=tmp_path, run_id="new").prepare()
     assert len(load(tmp_path / "x.json").connections) == 1

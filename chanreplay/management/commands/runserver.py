@@ -24,7 +24,7 @@ from django.utils import autoreload
 from chanreplay.asgi import RecordingMiddleware
 from chanreplay.exceptions import ChanreplayError
 from chanreplay.recorder import activation, state
-from chanreplay.recorder.journal import compile_journal
+from chanreplay.recorder.compiler import compile_journal
 from chanreplay.recorder.recording import RECORD_MODES
 
 STOP_TIMEOUT = 15.0

@@ -21,10 +21,12 @@ from chanreplay.recorder import state
 from chanreplay.recorder.context import current_connection
 from chanreplay.recorder.recording import Recording
 
-__all__ = ["RecordingMiddleware"]
+__all__ = ["REPLAY_ID_KEY", "RecordingMiddleware"]
 
 _MARK = "chanreplay.connection"
 """Scope key telling an inner RecordingMiddleware that this connection is recorded."""
+REPLAY_ID_KEY = "chanreplay.replay_id"
+"""Scope key by which a replay names the connection (the id the cassette gives it)."""
 
 ASGIApp = Any
 
@@ -44,7 +46,10 @@ class RecordingMiddleware:
             await self.app(scope, receive, send)
             return
         # Per-connection state lives in this call, never on self.
-        connection = await recording.open_connection(scope)
+        replay_id = scope.get(REPLAY_ID_KEY)
+        if replay_id is not None:
+            scope = {key: value for key, value in scope.items() if key != REPLAY_ID_KEY}
+        connection = await recording.open_connection(scope, connection_id=replay_id)
         response_done = False
 
         async def recording_receive() -> Any:

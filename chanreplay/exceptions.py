@@ -89,3 +89,7 @@ class UnserializableValueError(ChanreplayError, TypeError):
             "  fix: send a JSON-compatible value (for example an ISO string for a datetime), "
             "or convert it in a CHANREPLAY['BEFORE_RECORD'] hook."
         )
+
+
+class ReplayError(ChanreplayError, RuntimeError):
+    """A replay could not be set up (a user the cassette names is missing, ...)."""

@@ -87,6 +87,13 @@ class ChannelNames:
             encoded = self._json[live] = b"%b" % orjson.dumps(self.name(live))
         return encoded
 
+    def live(self, placeholder: str) -> str | None:
+        """The live name recorded as ``placeholder`` (a replay maps them back), if any."""
+        for live, known in self._placeholders.items():
+            if known == placeholder:
+                return live
+        return None
+
     def might_contain(self, data: bytes) -> bool:
         """False when ``data`` surely holds no known live name (a cheap pre-check).
 

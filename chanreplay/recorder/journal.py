@@ -162,7 +162,7 @@ class JournalWriter:
         self.journal = journal
         self.cassette = cassette
         self._on_error = on_error
-        self._clean = clean
+        self.clean = clean
         journal.parent.mkdir(parents=True, exist_ok=True)
         self._file: IO[bytes] = journal.open("ab")
         # One writer per journal: a second process would interleave its
@@ -220,10 +220,10 @@ class JournalWriter:
             del pending[:count]
             if batch:
                 data = b"".join(batch)
-                if self._clean is not None:
+                if self.clean is not None:
                     # Redaction happens here, on the whole batch at once: one
                     # scan of the joined lines costs far less than one per event.
-                    data = self._clean(data)
+                    data = self.clean(data)
                 self._file.write(data)
                 self._file.flush()
 

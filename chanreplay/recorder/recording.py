@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -48,6 +48,7 @@ __all__ = [
     "ORIGIN_KEY",
     "RECORD_MODES",
     "ConnectionRecorder",
+    "JournalSink",
     "Recording",
 ]
 
@@ -145,6 +146,19 @@ class ConnectionRecorder:
         self.recording.connection_finished(self)
 
 
+class JournalSink(Protocol):
+    """Where a recording's journal lines go: a :class:`JournalWriter`, or memory."""
+
+    clean: Callable[[bytes], bytes] | None
+
+    def append(self, line: bytes) -> None: ...
+    def request_compile(self) -> None: ...
+    def flush(self) -> None: ...
+    def compile(self, *, durable: bool = False) -> CompileResult: ...
+    def close(self, *, compile: bool = True) -> CompileResult | None: ...
+    def remove(self) -> None: ...
+
+
 class Recording:
     """Records one session into ``CASSETTE_DIR/NAME.json`` through a journal.
 
@@ -185,12 +199,14 @@ class Recording:
         self.identify = identify
         self.ignore_paths = ignore_paths
         self.finalize = finalize
+        self.step_source: Callable[[], int] | None = None
+        """Where step numbers come from instead of the counter (a replay sets it)."""
         self.channel_names = ChannelNames()
         self._connections = itertools.count(1)
         self._steps = itertools.count(1)
         self._external_origins: dict[str, int] = {}
         self._open: set[ConnectionRecorder] = set()
-        self._writer: JournalWriter | None = None
+        self._writer: JournalSink | None = None
         self._lock = threading.Lock()
 
     # -- life cycle -------------------------------------------------------
@@ -251,6 +267,16 @@ class Recording:
 
     RESUME_LOCK_TIMEOUT = 15.0
     """Seconds a resuming process waits for the process it replaces to release the journal."""
+
+    def start_in(self, sink: JournalSink) -> None:
+        """Begin recording into ``sink`` instead of a journal file (a replay's recorder).
+
+        Nothing touches the cassette directory. Each line reaches the sink
+        cleaned (placeholders, redaction), as it would reach the journal.
+        """
+        self.channel_names = ChannelNames()
+        sink.clean = self._clean_batch
+        self._writer = sink
 
     def start(self) -> str:
         """Open the journal (resuming one of this run) and begin recording."""
@@ -318,11 +344,19 @@ class Recording:
 
     def next_step(self) -> int:
         """Allocate the step number of a new input."""
+        if self.step_source is not None:
+            return self.step_source()
         return next(self._steps)
 
-    async def open_connection(self, scope: Mapping[str, Any]) -> ConnectionRecorder:
-        """Record a new connection's scope (and its user) and return its recorder."""
-        connection_id = f"c{next(self._connections)}"
+    async def open_connection(
+        self, scope: Mapping[str, Any], *, connection_id: str | None = None
+    ) -> ConnectionRecorder:
+        """Record a new connection's scope (and its user) and return its recorder.
+
+        A replay names the connection itself (``connection_id``), so that the
+        ids match the cassette's even when some connections are not replayed.
+        """
+        connection_id = connection_id or f"c{next(self._connections)}"
         step = self.next_step()
         connection = ConnectionRecorder(self, connection_id, scope["type"], step)
         self._open.add(connection)

@@ -14,13 +14,14 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from chanreplay.recorder import dispatch
 from chanreplay.recorder.compiler import CompileResult
 from chanreplay.recorder.recording import Recording
 
-__all__ = ["drain_before_reactor_shutdown", "recording", "relaying", "start", "stop"]
+__all__ = ["drain_before_reactor_shutdown", "recording", "relaying", "replaying", "start", "stop"]
 
 recording: Recording | None = None
 """The active recording, or None."""
@@ -51,6 +52,26 @@ def start(new: Recording) -> str:
             atexit.register(stop)
             _atexit_registered = True
     return message
+
+
+@contextlib.contextmanager
+def replaying(replay: Recording) -> Iterator[None]:
+    """Make ``replay`` (a replay's recorder, already started) the recording for a while."""
+    global recording
+    with _lock:
+        if recording is not None:
+            raise RuntimeError(
+                f"cannot replay while recording {recording.cassette_path} in this process"
+            )
+        recording = replay
+    with contextlib.suppress(ImportError):
+        dispatch.install()
+    try:
+        yield
+    finally:
+        with _lock:
+            recording = None
+        dispatch.uninstall()
 
 
 DRAIN_TIMEOUT = 2.0

@@ -1,0 +1,143 @@
+"""Renders a :class:`~chanreplay.diff.compare.CassetteDiff` as text a person can act on.
+
+For each connection that differs: its id, path and user; then each differing
+event with its index, what it is (``out websocket.send``, ``layer group_send``),
+the fields that changed with expected against actual, and the events around
+it for context. Plain text, readable in a terminal and in pytest's output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from chanreplay.cassette.model import Connection, Event
+from chanreplay.diff.compare import CassetteDiff, ConnectionDiff, EventDiff, FieldChange
+from chanreplay.diff.paths import format_path, unwrap
+
+__all__ = ["describe_event", "render_text", "summarize_event"]
+
+_WIDTH = 100
+"""Longest a one-line event summary gets before it is cut."""
+
+
+def describe_event(event: Event) -> str:
+    """``out websocket.send`` / ``layer group_send chat_lobby``: what an event is."""
+    direction = event.get("dir", "?")
+    if direction == "layer":
+        target = event.get("group") or event.get("channel") or ""
+        return f"layer {event.get('op', '?')} {target}".rstrip()
+    message = unwrap(event.get("message"))
+    kind = message.get("type", "?") if isinstance(message, dict) else "?"
+    return f"{direction} {kind}"
+
+
+def summarize_event(event: Event) -> str:
+    """One line: what the event is, its step, and a short form of its payload."""
+    message = event.get("message")
+    payload = ""
+    if isinstance(message, dict):
+        shown = {key: value for key, value in message.items() if key != "type"}
+        if shown:
+            payload = " " + _short(shown)
+    if "error" in event:
+        payload += f" !{event['error']}"
+    return f"{describe_event(event)} (step {event.get('step', '?')}){payload}"
+
+
+def _short(value: Any) -> str:
+    text = orjson.dumps(value).decode()
+    return text if len(text) <= _WIDTH else text[: _WIDTH - 3] + "..."
+
+
+def _value(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _field(change: FieldChange) -> list[str]:
+    where = format_path(change.path)
+    if change.matcher is not None:
+        actual = _value(change.actual) if change.has_actual else "(absent)"
+        return [f"    {where}: expected {change.matcher.describe()}, actual {actual}"]
+    if not change.has_expected:
+        return [f"    {where}: unexpected, actual {_value(change.actual)}"]
+    if not change.has_actual:
+        return [f"    {where}: missing, expected {_value(change.expected)}"]
+    return [
+        f"    {where}:",
+        f"      expected {_value(change.expected)}",
+        f"      actual   {_value(change.actual)}",
+    ]
+
+
+def _context(events: Sequence[Event], index: int, around: int, marker: str) -> list[str]:
+    lines = []
+    for position in range(max(index - around, 0), min(index + around + 1, len(events))):
+        prefix = marker if position == index else " "
+        lines.append(f"    {prefix} {position:>3}  {summarize_event(events[position])}")
+    return lines
+
+
+def _event(diff: EventDiff, expected: Connection, actual: Connection | None) -> list[str]:
+    around = 2
+    if diff.kind == "changed":
+        assert diff.expected is not None
+        assert diff.expected_index is not None
+        lines = [f"  event {diff.expected_index}: {describe_event(diff.expected)} changed"]
+        for change in diff.changes:
+            lines += _field(change)
+        lines.append("    around it, as recorded:")
+        lines += _context(expected.events, diff.expected_index, around, ">")
+        return lines
+    if diff.kind == "missing":
+        assert diff.expected is not None
+        assert diff.expected_index is not None
+        lines = [
+            f"  event {diff.expected_index}: {describe_event(diff.expected)} expected, "
+            "but it never happened",
+            "    around it, as recorded:",
+        ]
+        return lines + _context(expected.events, diff.expected_index, around, "-")
+    assert diff.actual is not None
+    assert diff.actual_index is not None
+    lines = [f"  unexpected event: {summarize_event(diff.actual)}"]
+    if actual is not None:
+        lines.append("    around it, as it happened:")
+        lines += _context(actual.events, diff.actual_index, around, "+")
+    return lines
+
+
+def _who(connection: Connection) -> str:
+    user = connection.user or {}
+    name = user.get("username") if isinstance(user, dict) else None
+    return f" (user {name})" if name else ""
+
+
+def _connection(diff: ConnectionDiff) -> list[str]:
+    connection = diff.connection
+    title = f"connection {connection.describe()}{_who(connection)}"
+    if diff.kind == "missing":
+        return [f"{title}: expected, but it was not replayed"]
+    if diff.kind == "unexpected":
+        return [f"{title}: unexpected, not in the cassette"]
+    lines = [f"{title}:"]
+    for change in diff.header:
+        lines += _field(change)
+    for event_diff in diff.events:
+        lines += _event(event_diff, connection, diff.actual)
+    return lines
+
+
+def render_text(diff: CassetteDiff, *, title: str = "") -> str:
+    """The whole report; ``title`` is its first line."""
+    lines = [title] if title else []
+    for connection_diff in diff.connections:
+        lines += _connection(connection_diff)
+    if diff.external:
+        lines.append("external events:")
+        for event_diff in diff.external:
+            side = event_diff.expected or event_diff.actual or {}
+            lines.append(f"  {event_diff.kind}: {summarize_event(side)}")
+    return "\n".join(lines)

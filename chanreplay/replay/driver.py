@@ -1,0 +1,400 @@
+"""The replayer: feeds a cassette's inputs to the real application and records what it does.
+
+For the duration of a replay every channel-layer alias is a captive
+in-memory layer (no Redis, no network), wrapped by the same recorder that
+made the cassette, and the application is wrapped by the same ASGI recorder.
+Each recorded connection runs as a task of its own with its scope rebuilt
+(not through asgiref's ``ApplicationCommunicator``, which starts the
+application in an empty context: database work would then leave the test's
+thread, and its transaction); the driver follows the :mod:`plan <chanreplay.replay.plan>`:
+it feeds step ``n`` once everything recorded up to step ``n - 1`` has
+happened again, and gives up after ``timeout`` seconds without progress. What
+the recorder wrote is then compared with the cassette by the differ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import re
+import secrets as random_secrets
+import threading
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from chanreplay.asgi import REPLAY_ID_KEY, RecordingMiddleware
+from chanreplay.cassette.asgi import decode_message, decode_scope
+from chanreplay.cassette.codec import decode_value
+from chanreplay.cassette.model import Cassette, Connection
+from chanreplay.diff import CassetteDiff, Rules, diff_cassettes
+from chanreplay.layers import RecordingChannelLayer
+from chanreplay.recorder import state
+from chanreplay.recorder.channel_names import placeholder_pattern
+from chanreplay.recorder.memory import MemoryJournal
+from chanreplay.recorder.recording import Recording
+from chanreplay.replay.plan import Input, Plan, build_plan
+from chanreplay.replay.secrets import Secrets
+
+__all__ = ["ReplayResult", "Replayer"]
+
+DEFAULT_TIMEOUT = 5.0
+"""Seconds a replay waits for an expected event before it reports it missing."""
+SETTLE = 0.02
+"""Seconds without a new event after which the application is taken to be done."""
+
+
+@dataclass
+class ReplayResult:
+    """What a replay found: the cassette's connections as replayed, and how they differ."""
+
+    expected: Cassette
+    actual: Cassette
+    diff: CassetteDiff
+    stalled: str | None = None
+    """What the replay was waiting for when it gave up, if it did."""
+
+    @property
+    def passed(self) -> bool:
+        """True when the application did exactly what the cassette recorded."""
+        return self.diff.equal and self.stalled is None
+
+
+class _Progress:
+    """Counts what the replay's recorder has seen, and wakes the driver on each record."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.opened: set[str] = set()
+        self.per_step: Counter[tuple[str, int]] = Counter()
+        self.per_connection: Counter[str] = Counter()
+        self.changed = asyncio.Event()
+        self.records = 0
+
+    def observe(self, record: dict[str, Any]) -> None:
+        kind = record.get("k")
+        owner = record.get("c")
+        if kind == "open":
+            self.opened.add(str(owner))
+        elif kind == "ev" and owner is not None:
+            self.per_step[owner, int(record["e"].get("step", 0))] += 1
+            self.per_connection[owner] += 1
+        self.records += 1
+        if threading.current_thread() is threading.main_thread() or _on_loop(self.loop):
+            self.changed.set()
+        else:
+            self.loop.call_soon_threadsafe(self.changed.set)
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
+
+
+class _Running:
+    """One connection's application, running: fed through a queue, its output dropped.
+
+    Its output needs no keeping: the recorder around the application sees it.
+    The task inherits the driver's context, as code under ``async_to_sync``
+    does, so thread-sensitive work runs in the test's own thread.
+    """
+
+    def __init__(self, application: Any, scope: dict[str, Any]) -> None:
+        self.inputs: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.future: asyncio.Future[Any] = asyncio.ensure_future(
+            application(scope, self.inputs.get, self._drop)
+        )
+
+    async def _drop(self, message: dict[str, Any]) -> None:
+        return None
+
+    async def send_input(self, message: dict[str, Any]) -> None:
+        await self.inputs.put(message)
+
+
+class Replayer:
+    """Replays one cassette through one ASGI application."""
+
+    def __init__(
+        self,
+        cassette: Cassette,
+        application: Any,
+        *,
+        include: tuple[str, ...] = (),
+        exclude: tuple[str, ...] = (),
+        rules: Rules | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        secrets: Mapping[str, str] | None = None,
+        sessions: Mapping[str, str] | None = None,
+        recording: Recording | None = None,
+    ) -> None:
+        self.cassette = cassette
+        self.application = application
+        self.plan: Plan = build_plan(cassette, include, exclude)
+        self.rules = rules or Rules()
+        self.timeout = timeout
+        self.sessions = dict(sessions or {})
+        """Session keys of the users the cassette names, by username."""
+        csrf = random_secrets.token_hex(16)  # 32 characters, as Django's own
+        self.secrets = Secrets(
+            {"csrftoken": csrf, "csrfmiddlewaretoken": csrf, "x_csrftoken": csrf, **(secrets or {})}
+        )
+        self.recording = recording or Recording("replay", finalize=False)
+        self._step = 0
+        self._communicators: dict[str, _Running] = {}
+
+    # -- the run ----------------------------------------------------------
+    async def run(self) -> ReplayResult:
+        """Replay the cassette; compare what happened with it."""
+        progress = _Progress(asyncio.get_running_loop())
+        journal = MemoryJournal(progress.observe)
+        self.recording.step_source = lambda: self._step
+        self.recording.start_in(journal)
+        application = RecordingMiddleware(self.application, recording=self.recording)
+        stalled = None
+        with _captive_layers(), state.replaying(self.recording):
+            try:
+                stalled = await self._drive(application, progress)
+                if stalled is None:
+                    await self._settle(progress)
+                actual = journal.cassette()
+            finally:
+                await self._shut_down()
+        expected = Cassette(connections=self.plan.connections, path=self.cassette.path)
+        diff = diff_cassettes(expected, actual, self.rules, external=False)
+        return ReplayResult(expected, actual, diff, stalled)
+
+    async def _drive(self, application: Any, progress: _Progress) -> str | None:
+        """Feed every input in order; the reason it stopped early, or None."""
+        for step in self.plan.steps:
+            for item in (i for i in self.plan.inputs if i.step == step):
+                stalled = await self._feed(application, item, progress)
+                if stalled is not None:
+                    return stalled
+            stalled = await self._wait(
+                progress,
+                functools.partial(self._caught_up, progress, step),
+                functools.partial(self._behind, progress, step),
+            )
+            if stalled is not None:
+                return stalled
+        return None
+
+    async def _feed(self, application: Any, item: Input, progress: _Progress) -> str | None:
+        connection = item.connection
+        if item.kind == "disconnect":
+            assert connection is not None
+            # Everything before the disconnect on its connection comes first.
+            stalled = await self._wait(
+                progress,
+                lambda: progress.per_connection[connection.id] >= item.index,
+                lambda: (
+                    f"{connection.describe()}: event {progress.per_connection[connection.id]}"
+                    f" of {item.index} before its disconnect"
+                ),
+            )
+            if stalled is not None:
+                return stalled
+        self._step = item.step
+        if item.kind == "open":
+            assert connection is not None
+            scope = self._scope(connection)
+            self._communicators[connection.id] = _Running(application, scope)
+            return await self._wait(
+                progress,
+                lambda: connection.id in progress.opened,
+                lambda: f"{connection.describe()} to open",
+            )
+        if item.kind == "inject":
+            await self._inject(item)
+            return None
+        assert connection is not None
+        assert item.event is not None
+        message = self._message(connection, item.event["message"])
+        await self._communicators[connection.id].send_input(message)
+        return None
+
+    def _caught_up(self, progress: _Progress, step: int) -> bool:
+        return all(
+            progress.per_step[key] >= count
+            for key, count in self.plan.expected.items()
+            if key[1] <= step
+        )
+
+    def _behind(self, progress: _Progress, step: int) -> str:
+        for (cid, at), count in sorted(self.plan.expected.items(), key=lambda kv: kv[0][1]):
+            if at <= step and progress.per_step[cid, at] < count:
+                seen = progress.per_step[cid, at]
+                return f"connection {cid}: {count - seen} more event(s) of step {at}"
+        return "nothing"
+
+    async def _wait(
+        self, progress: _Progress, done: Callable[[], bool], what: Callable[[], str]
+    ) -> str | None:
+        """Wait until ``done()``; after ``timeout`` seconds without progress, say what was due."""
+        while not done():
+            crashed = self._crashed()
+            if crashed is not None:
+                return crashed
+            progress.changed.clear()
+            waiting = [asyncio.ensure_future(progress.changed.wait())]
+            running = [c.future for c in self._communicators.values() if not c.future.done()]
+            finished, _ = await asyncio.wait(
+                [*waiting, *running], timeout=self.timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            waiting[0].cancel()
+            if not finished:
+                if done():
+                    return None
+                return f"waited {self.timeout:g} s for {what()}"
+        return None
+
+    def _crashed(self) -> str | None:
+        """How an application that raised failed, if one did."""
+        for cid, communicator in self._communicators.items():
+            future = communicator.future
+            if future.done() and not future.cancelled() and future.exception() is not None:
+                error = future.exception()
+                trace = "".join(traceback.format_exception(error)).rstrip()
+                return f"saw the application of connection {cid} raise:\n{trace}"
+        return None
+
+    async def _settle(self, progress: _Progress) -> None:
+        """Let the application finish what it does after the last expected event.
+
+        Connections the cassette saw close are waited for (their applications
+        return); then the replay waits until nothing new is recorded for a
+        moment, so an unexpected trailing event is caught rather than cut off.
+        """
+        closing = [
+            self._communicators[c.id].future
+            for c in self.plan.connections
+            if c.closed and c.id in self._communicators
+        ]
+        if closing:
+            await asyncio.wait(closing, timeout=self.timeout)
+        while True:
+            seen = progress.records
+            await asyncio.sleep(SETTLE)
+            if progress.records == seen:
+                return
+
+    async def _shut_down(self) -> None:
+        """Stop every application still running (connections the cassette left open)."""
+        for communicator in self._communicators.values():
+            future = communicator.future
+            if not future.done():
+                future.cancel()
+            with contextlib.suppress(BaseException):
+                await future
+
+    # -- inputs -----------------------------------------------------------
+    def _scope(self, connection: Connection) -> dict[str, Any]:
+        """The ASGI scope of ``connection``, with redacted values filled in."""
+        scope = decode_scope(connection.type, connection.scope)
+        scope["client"] = ["127.0.0.1", 0]
+        scope["server"] = ["testserver", 80]
+        secrets = self.secrets
+        user = connection.user or {}
+        username = user.get("username") if isinstance(user, dict) else None
+        if username is not None and username in self.sessions:
+            secrets = Secrets({**secrets.values, "sessionid": self.sessions[username]})
+            scope["headers"] = _with_session_cookie(scope["headers"], self.sessions[username])
+        scope["headers"] = secrets.headers(scope["headers"])
+        scope["query_string"] = secrets.form(scope["query_string"].decode("latin-1")).encode(
+            "latin-1"
+        )
+        scope[REPLAY_ID_KEY] = connection.id
+        return scope
+
+    def _message(self, connection: Connection, encoded: Mapping[str, Any]) -> dict[str, Any]:
+        """The inbound ASGI message an event stands for, with redacted values filled in."""
+        message = decode_message(encoded)
+        if isinstance(message.get("text"), str):
+            message["text"] = self.secrets.text(message["text"])
+        if isinstance(message.get("body"), bytes | bytearray):
+            content_type = _header(connection.scope.get("headers", []), "content-type")
+            message["body"] = self.secrets.body(bytes(message["body"]), content_type)
+        return message
+
+    async def _inject(self, item: Input) -> None:
+        """Make a layer operation that came from outside the replayed connections."""
+        from channels.layers import get_channel_layer
+
+        event = item.event
+        assert event is not None
+        layer = get_channel_layer(event.get("layer", "default"))
+        assert layer is not None
+        message = self._live(decode_value(event.get("message", {})))
+        if event["op"] == "group_send":
+            await layer.group_send(event["group"], message)
+        else:
+            await layer.send(self._live(event["channel"]), message)
+
+    def _live(self, value: Any) -> Any:
+        """``value`` with channel placeholders replaced by the replay's live names."""
+        if isinstance(value, str):
+            return placeholder_pattern.sub(self._live_name, value)
+        if isinstance(value, dict):
+            return {key: self._live(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._live(item) for item in value]
+        return value
+
+    def _live_name(self, match: re.Match[str]) -> str:
+        live = self.recording.channel_names.live(match.group())
+        return live if live is not None else match.group()
+
+
+def _header(headers: list[str], name: str) -> str:
+    for line in headers:
+        key, _, value = line.partition(":")
+        if key.strip().lower() == name:
+            return value.strip()
+    return ""
+
+
+def _with_session_cookie(headers: list[tuple[bytes, bytes]], key: str) -> list[tuple[bytes, bytes]]:
+    """Headers whose ``Cookie`` carries session ``key`` (added when there is none)."""
+    from django.conf import settings
+
+    name = settings.SESSION_COOKIE_NAME
+    result = []
+    found = False
+    for header, value in headers:
+        if header.lower() == b"cookie":
+            found = True
+            parts = [p.strip() for p in value.decode("latin-1").split(";") if p.strip()]
+            parts = [p for p in parts if p.partition("=")[0] != name]
+            value = "; ".join([*parts, f"{name}={key}"]).encode("latin-1")
+        result.append((header, value))
+    if not found:
+        result.append((b"cookie", f"{name}={key}".encode("latin-1")))
+    return result
+
+
+@contextlib.contextmanager
+def _captive_layers() -> Iterator[None]:
+    """Every configured channel-layer alias as a fresh, recorded in-memory layer."""
+    from channels.layers import InMemoryChannelLayer, channel_layers
+    from django.conf import settings
+
+    aliases = list(getattr(settings, "CHANNEL_LAYERS", {}) or {"default": {}})
+    saved = {alias: channel_layers.backends.get(alias) for alias in aliases}
+    try:
+        for alias in aliases:
+            channel_layers.backends[alias] = RecordingChannelLayer(
+                InMemoryChannelLayer(), alias=alias
+            )
+        yield
+    finally:
+        for alias, layer in saved.items():
+            if layer is None:
+                channel_layers.backends.pop(alias, None)
+            else:
+                channel_layers.backends[alias] = layer

@@ -1,0 +1,108 @@
+"""Values for what recording redacted, so that a replayed request works (pure).
+
+A cassette never holds a password, a session id or a CSRF token: they are
+``<redacted>``. Some requests only work with a real value: a login form needs
+the password, a POST needs a CSRF token that matches its cookie. A replay
+fills ``<redacted>`` values by name from ``secrets`` (``{"password":
+"wonderland"}``), in cookies, headers, query strings, form bodies and JSON
+(bodies and text frames); CSRF tokens get a value of their own that matches
+between cookie, header and form, and the session cookie is the replayed
+user's (see :mod:`chanreplay.replay.driver`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, quote_plus
+
+import orjson
+
+from chanreplay.cassette.redaction import REDACTED
+
+__all__ = ["Secrets"]
+
+_REDACTED_BYTES = REDACTED.encode()
+
+
+class Secrets:
+    """Replacement values for redacted fields, by field, cookie or header name."""
+
+    def __init__(self, values: Mapping[str, str] | None = None) -> None:
+        self.values = {name.lower(): value for name, value in (values or {}).items()}
+
+    def value(self, name: str) -> str | None:
+        """The value to put where ``name`` was redacted, if known."""
+        return self.values.get(name.lower().replace("-", "_")) or self.values.get(name.lower())
+
+    def headers(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """Headers with redacted cookies and header values filled where a value is known."""
+        filled = []
+        for raw_name, raw_value in headers:
+            name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            if name == "cookie":
+                value = self.cookie(value)
+            elif REDACTED in value:
+                known = self.value(name)
+                if known is not None:
+                    value = value.replace(REDACTED, known)
+            filled.append((raw_name, value.encode("latin-1")))
+        return filled
+
+    def cookie(self, header: str) -> str:
+        """A ``Cookie`` header with each redacted cookie given its value, if known."""
+        parts = []
+        for part in header.split(";"):
+            name, equals, value = part.strip().partition("=")
+            if equals and value == REDACTED:
+                known = self.value(name)
+                if known is not None:
+                    value = known
+            parts.append(f"{name}{equals}{value}")
+        return "; ".join(parts)
+
+    def form(self, text: str) -> str:
+        """A URL-encoded query or form with redacted fields filled, if known."""
+        if REDACTED not in text:
+            return text
+        pairs = parse_qsl(text, keep_blank_values=True)
+        filled = []
+        for name, value in pairs:
+            if value == REDACTED:
+                value = self.value(name) or value
+            filled.append(f"{quote_plus(name)}={quote_plus(value)}")
+        return "&".join(filled)
+
+    def json(self, value: Any, key: str | None = None) -> Any:
+        """Parsed JSON with redacted string values filled by their key, if known."""
+        if isinstance(value, dict):
+            return {k: self.json(item, k) for k, item in value.items()}
+        if isinstance(value, list):
+            return [self.json(item, key) for item in value]
+        if value == REDACTED and key is not None:
+            return self.value(key) or value
+        return value
+
+    def body(self, body: bytes, content_type: str) -> bytes:
+        """An HTTP request body with redacted fields filled (form or JSON), if known."""
+        if _REDACTED_BYTES not in body:
+            return body
+        if "json" in content_type:
+            try:
+                return orjson.dumps(self.json(orjson.loads(body)))
+            except orjson.JSONDecodeError:
+                return body
+        try:
+            return self.form(body.decode("utf-8")).encode("utf-8")
+        except UnicodeDecodeError:
+            return body
+
+    def text(self, text: str) -> str:
+        """A websocket text frame with redacted JSON fields filled, if it holds JSON."""
+        if REDACTED not in text:
+            return text
+        try:
+            return orjson.dumps(self.json(orjson.loads(text))).decode()
+        except orjson.JSONDecodeError:
+            return text

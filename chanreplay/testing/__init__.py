@@ -1,0 +1,23 @@
+"""Testing with cassettes: replay them in Django test cases and pytest."""
+
+from chanreplay.diff.matchers import ANY, ANY_INT, ANY_NUMBER, ANY_STRING, Regex
+from chanreplay.testing.replay import (
+    ReplayMixin,
+    ReplayTestCase,
+    ReplayTransactionTestCase,
+    areplay_cassette,
+    replay_cassette,
+)
+
+__all__ = [
+    "ANY",
+    "ANY_INT",
+    "ANY_NUMBER",
+    "ANY_STRING",
+    "Regex",
+    "ReplayMixin",
+    "ReplayTestCase",
+    "ReplayTransactionTestCase",
+    "areplay_cassette",
+    "replay_cassette",
+]

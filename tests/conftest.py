@@ -15,6 +15,8 @@ import pytest
 
 from tests.servers import EXAMPLE_PROJECT, ServerFactory
 
+pytest_plugins = ("pytester",)
+
 
 def _redis_reachable(url: str) -> bool:
     parsed = urlparse(url)

@@ -132,8 +132,10 @@ class Replayer:
         secrets: Mapping[str, str] | None = None,
         sessions: Mapping[str, str] | None = None,
         recording: Recording | None = None,
+        keep_going: bool = False,
     ) -> None:
         self.cassette = cassette
+        self.keep_going = keep_going
         self.application = application
         self.plan: Plan = build_plan(cassette, include, exclude)
         self.rules = rules or Rules()
@@ -160,7 +162,7 @@ class Replayer:
         with _captive_layers(), state.replaying(self.recording):
             try:
                 stalled = await self._drive(application, progress)
-                if stalled is None:
+                if stalled is None or self.keep_going:
                     await self._settle(progress)
                 actual = journal.cassette()
             finally:
@@ -170,20 +172,27 @@ class Replayer:
         return ReplayResult(expected, actual, diff, stalled)
 
     async def _drive(self, application: Any, progress: _Progress) -> str | None:
-        """Feed every input in order; the reason it stopped early, or None."""
+        """Feed every input in order; the reason it stopped early, or None.
+
+        With ``keep_going`` it does not stop: what it waited for in vain is
+        taken as gone, and the remaining inputs are fed (an update needs them all).
+        """
+        first: str | None = None
         for step in self.plan.steps:
             for item in (i for i in self.plan.inputs if i.step == step):
                 stalled = await self._feed(application, item, progress)
-                if stalled is not None:
+                first = first or stalled
+                if stalled is not None and not self.keep_going:
                     return stalled
             stalled = await self._wait(
                 progress,
                 functools.partial(self._caught_up, progress, step),
                 functools.partial(self._behind, progress, step),
             )
-            if stalled is not None:
+            first = first or stalled
+            if stalled is not None and not self.keep_going:
                 return stalled
-        return None
+        return first
 
     async def _feed(self, application: Any, item: Input, progress: _Progress) -> str | None:
         connection = item.connection
@@ -198,7 +207,7 @@ class Replayer:
                     f" of {item.index} before its disconnect"
                 ),
             )
-            if stalled is not None:
+            if stalled is not None and not self.keep_going:
                 return stalled
         self._step = item.step
         if item.kind == "open":

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +25,12 @@ from asgiref.sync import async_to_sync, sync_to_async
 from django.test import TestCase, TransactionTestCase
 
 from chanreplay.cassette import Cassette, load
+from chanreplay.cassette.model import Connection
 from chanreplay.diff import Rules, render_text
 from chanreplay.exceptions import ConfigurationError, ReplayError
 from chanreplay.replay.driver import DEFAULT_TIMEOUT, Replayer, ReplayResult
 from chanreplay.replay.plan import build_plan
+from chanreplay.replay.update import update_requested, write_update
 
 __all__ = [
     "ReplayMixin",
@@ -36,6 +38,7 @@ __all__ = [
     "ReplayTransactionTestCase",
     "areplay_cassette",
     "cassette_path",
+    "create_missing_users",
     "replay_cassette",
 ]
 
@@ -78,11 +81,7 @@ def login_users(
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    names = {
-        str(c.user["username"])
-        for c in build_plan(cassette, include, exclude).connections
-        if isinstance(c.user, dict) and c.user.get("username")
-    }
+    names = _usernames(build_plan(cassette, include, exclude).connections)
     model = get_user_model()
     sessions = {}
     for name in sorted(names):
@@ -99,6 +98,33 @@ def login_users(
         client.force_login(user)
         sessions[name] = client.cookies[settings.SESSION_COOKIE_NAME].value
     return sessions
+
+
+def create_missing_users(cassette: Cassette, password: str | None = None) -> list[str]:
+    """Create the users ``cassette`` names that do not exist; their names.
+
+    They get ``password`` (so a recorded login form can log them in again),
+    or an unusable one.
+    """
+    from django.contrib.auth import get_user_model
+
+    model = get_user_model()
+    created = []
+    for name in sorted(_usernames(cassette.connections)):
+        if not model._default_manager.filter(**{model.USERNAME_FIELD: name}).exists():
+            user = model(**{model.USERNAME_FIELD: name})
+            user.set_password(password)  # None makes it unusable
+            user.save()
+            created.append(name)
+    return created
+
+
+def _usernames(connections: Iterable[Connection]) -> set[str]:
+    return {
+        str(c.user["username"])
+        for c in connections
+        if isinstance(c.user, dict) and c.user.get("username")
+    }
 
 
 @contextlib.contextmanager
@@ -175,6 +201,7 @@ class _Call:
             raise ConfigurationError(f"replay({str(name)!r}): {error}") from None
         self.timeout = DEFAULT_TIMEOUT if timeout is None else timeout
         self.secrets = secrets
+        self.update = update_requested()
 
     def replayer(self, sessions: Mapping[str, str]) -> Replayer:
         from chanreplay.recorder.activation import build_recording
@@ -189,12 +216,23 @@ class _Call:
             secrets=self.secrets,
             sessions=sessions,
             recording=build_recording("replay", finalize=False),
+            keep_going=self.update,
         )
 
     def check(self, result: ReplayResult) -> ReplayResult:
-        if not result.passed:
-            raise AssertionError(report(result))
-        return result
+        """Raise the report of a replay that did not match, unless updating was asked for."""
+        if result.passed:
+            return result
+        if self.update:
+            write_update(self.path, self.cassette, result)
+            for listener in UPDATE_LISTENERS:
+                listener(self.path)
+            return result
+        raise AssertionError(report(result))
+
+
+UPDATE_LISTENERS: list[Callable[[Path], None]] = []
+"""Called with the path of each cassette an update rewrote (the pytest plugin lists them)."""
 
 
 def report(result: ReplayResult) -> str:

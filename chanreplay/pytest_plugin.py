@@ -1,0 +1,281 @@
+"""The pytest plugin: the ``replay`` fixture, the ``chanreplay`` marker, cassettes as tests.
+
+Registered through the ``pytest11`` entry point, so installing chanreplay is
+enough. With pytest-django::
+
+    def test_chat(replay, django_user_model):
+        django_user_model.objects.create_user("alice")
+        replay("chat", include=["/ws/chat/*"])
+
+    @pytest.mark.chanreplay("chat", include=["/ws/chat/*"])
+    def test_chat_again(django_user_model):
+        django_user_model.objects.create_user("alice")   # the replay follows the test body
+
+    async def test_chat_async(replay):                    # needs django_db(transaction=True)
+        await replay.areplay("chat")
+
+Options: ``--chanreplay-cassettes DIR`` makes every cassette in DIR a test of
+its own; ``--chanreplay-update`` (or ``CHANREPLAY_UPDATE=1``) rewrites the
+cassettes whose replay differs with what the application does now. The
+``chanreplay_config`` fixture (override it in a conftest) gives the options
+every replay of its scope starts from (``secrets``, ``exclude``, ...).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+__all__ = ["CassetteItem", "Replay"]
+
+_MARKER = "chanreplay"
+_UPDATED_KEY = "chanreplay_updated"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("chanreplay", "replaying Django Channels cassettes")
+    group.addoption(
+        "--chanreplay-cassettes",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="collect every cassette (*.json) in DIR as a test of its own (repeatable)",
+    )
+    group.addoption(
+        "--chanreplay-update",
+        action="store_true",
+        default=False,
+        help="rewrite each cassette whose replay differs with what the application did "
+        "(same as CHANREPLAY_UPDATE=1; refused under CI=true)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{_MARKER}(name, **options): replay cassette NAME after the test body "
+        "(options as for the replay fixture)",
+    )
+    if config.getoption("chanreplay_update"):
+        from chanreplay.replay.update import ENV_UPDATE
+
+        os.environ[ENV_UPDATE] = "1"
+    config.stash[_updated] = []
+    from chanreplay.testing.replay import UPDATE_LISTENERS
+
+    UPDATE_LISTENERS.append(_Listener(config))
+
+
+_updated = pytest.StashKey[list[str]]()
+
+
+class _Listener:
+    """Notes each rewritten cassette on the test that rewrote it (reports carry it to xdist)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.item: pytest.Item | None = None
+
+    def __call__(self, path: Path) -> None:
+        if self.item is not None:
+            self.item.user_properties.append((_UPDATED_KEY, str(path)))
+
+
+def _listener(config: pytest.Config) -> _Listener | None:
+    from chanreplay.testing.replay import UPDATE_LISTENERS
+
+    for listener in UPDATE_LISTENERS:
+        if isinstance(listener, _Listener) and listener.config is config:
+            return listener
+    return None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    from chanreplay.testing.replay import UPDATE_LISTENERS
+
+    listener = _listener(config)
+    if listener is not None:
+        UPDATE_LISTENERS.remove(listener)
+
+
+class Replay:
+    """The ``replay`` fixture: ``replay(name, **options)``, ``await replay.areplay(...)``.
+
+    Options left out come from the ``chanreplay`` marker and then from the
+    ``chanreplay_config`` fixture; the name may come from the marker.
+    """
+
+    def __init__(self, defaults: dict[str, Any], name: str | None) -> None:
+        self.defaults = defaults
+        self.name = name
+        self.replayed = False
+
+    def _arguments(
+        self, name: str | Path | None, options: dict[str, Any]
+    ) -> tuple[Any, dict[str, Any]]:
+        chosen = name if name is not None else self.name
+        if chosen is None:
+            raise TypeError(
+                "replay() needs a cassette name, or a @pytest.mark.chanreplay('NAME') on the test"
+            )
+        self.replayed = True
+        return chosen, {**self.defaults, **options}
+
+    def __call__(self, name: str | Path | None = None, **options: Any) -> Any:
+        """Replay cassette ``name``; fail the test with a report on a mismatch."""
+        from chanreplay.testing.replay import replay_cassette
+
+        chosen, merged = self._arguments(name, options)
+        return replay_cassette(chosen, **merged)
+
+    async def areplay(self, name: str | Path | None = None, **options: Any) -> Any:
+        """:meth:`__call__` for async tests."""
+        from chanreplay.testing.replay import areplay_cassette
+
+        chosen, merged = self._arguments(name, options)
+        return await areplay_cassette(chosen, **merged)
+
+
+@pytest.fixture
+def chanreplay_config() -> dict[str, Any]:
+    """Options every replay in its scope starts from; override it in a conftest."""
+    return {}
+
+
+def _marker(node: pytest.Item) -> tuple[str | None, dict[str, Any]]:
+    marker = node.get_closest_marker(_MARKER)
+    if marker is None:
+        return None, {}
+    if len(marker.args) != 1:
+        raise pytest.UsageError(
+            f"{node.nodeid}: @pytest.mark.{_MARKER} takes one cassette name, "
+            f"as in @pytest.mark.{_MARKER}('chat', include=['/ws/chat/*'])"
+        )
+    return str(marker.args[0]), dict(marker.kwargs)
+
+
+def _needs_database(request: pytest.FixtureRequest) -> None:
+    """Let the replay use the test database (users, sessions) under pytest-django."""
+    if not request.config.pluginmanager.hasplugin("django"):
+        return
+    names = request.fixturenames
+    if "transactional_db" in names or "live_server" in names:
+        return
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or marker.args[:1] == (True,)):
+        request.getfixturevalue("transactional_db")
+    else:
+        request.getfixturevalue("db")
+
+
+@pytest.fixture
+def replay(
+    request: pytest.FixtureRequest,
+    chanreplay_config: dict[str, Any],
+    _chanreplay_marked: Replay | None,
+) -> Replay:
+    """Replays cassettes in a test: ``replay("chat")`` (see :class:`Replay`)."""
+    if _chanreplay_marked is not None:
+        return _chanreplay_marked  # calling it counts as the marked replay
+    _needs_database(request)
+    return Replay(dict(chanreplay_config), None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    listener = _listener(item.config)
+    if listener is not None:
+        listener.item = item
+    try:
+        result = yield
+        marked = (
+            item.funcargs.get("_chanreplay_marked") if isinstance(item, pytest.Function) else None
+        )
+        if isinstance(marked, Replay) and not marked.replayed:
+            marked()  # the marked cassette replays after the test body
+        return result
+    finally:
+        if listener is not None:
+            listener.item = None
+
+
+@pytest.fixture(autouse=True)
+def _chanreplay_marked(
+    request: pytest.FixtureRequest, chanreplay_config: dict[str, Any]
+) -> Replay | None:
+    """For a test with the ``chanreplay`` marker: what it replays after its body."""
+    name, options = _marker(request.node)
+    if name is None:
+        return None
+    _needs_database(request)
+    return Replay({**chanreplay_config, **options}, name)
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    directories = config.getoption("chanreplay_cassettes")
+    if directories and not config.pluginmanager.hasplugin("django"):
+        raise pytest.UsageError(
+            "--chanreplay-cassettes needs pytest-django (pip install pytest-django) and "
+            "DJANGO_SETTINGS_MODULE: cassettes replay against your Django project"
+        )
+    for directory in directories:
+        root = Path(directory)
+        if not root.is_dir():
+            raise pytest.UsageError(
+                f"--chanreplay-cassettes {directory}: no such directory (relative to {Path.cwd()})"
+            )
+        for path in sorted(root.glob("*.json")):
+            cassette_file = CassetteFile.from_parent(session, path=path.resolve())
+            items.extend(cassette_file.collect())
+
+
+class CassetteFile(pytest.File):
+    """A cassette collected by ``--chanreplay-cassettes``: one test item."""
+
+    def collect(self) -> Iterator[CassetteItem]:
+        yield CassetteItem.from_parent(self, name=self.path.stem, callobj=_replay_collected)
+
+
+class CassetteItem(pytest.Function):
+    """Replays one collected cassette, creating the users it names if they are missing."""
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"cassette {self.path.name}"
+
+
+def _replay_collected(
+    request: pytest.FixtureRequest, chanreplay_config: dict[str, Any], db: None
+) -> None:
+    """The body of a collected cassette's test (in pytest-django's test database)."""
+    from chanreplay.cassette import load
+    from chanreplay.testing.replay import create_missing_users, replay_cassette
+
+    path = Path(request.node.path)
+    # "Record a session, drop the file in": the users it names are created,
+    # with the password chanreplay_config's secrets give, if any.
+    password = (chanreplay_config.get("secrets") or {}).get("password")
+    create_missing_users(load(path), password)
+    replay_cassette(path, **chanreplay_config)
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> None:
+    if report.when == "call":
+        for key, value in report.user_properties:
+            if key == _UPDATED_KEY:
+                config.stash[_updated].append(str(value))
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    found: list[str] = config.stash.get(_updated, [])
+    updated = sorted(set(found))
+    if updated:
+        terminalreporter.section("chanreplay")
+        terminalreporter.write_line(f"updated {len(updated)} cassette(s) to what the app does now:")
+        for path in updated:
+            terminalreporter.write_line(f"  {path}")

@@ -1,0 +1,54 @@
+"""Re-blessing a cassette: what the application did now, written over what it did then.
+
+Update mode keeps a cassette's inputs and replaces the replayed connections'
+events by those the replay recorded, so a reviewer sees the change in
+behaviour as a cassette diff. Connections the replay left out, and the
+external events, stay as they were.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from chanreplay.cassette import writer
+from chanreplay.cassette.model import Cassette
+from chanreplay.exceptions import ConfigurationError
+from chanreplay.replay.driver import ReplayResult
+
+__all__ = ["ENV_UPDATE", "update_requested", "updated_cassette", "write_update"]
+
+ENV_UPDATE = "CHANREPLAY_UPDATE"
+"""Set to 1 (or pass pytest --chanreplay-update) to re-bless cassettes that differ."""
+
+
+def update_requested() -> bool:
+    """True when cassettes that differ should be rewritten; refused under CI."""
+    if os.environ.get(ENV_UPDATE, "") not in ("1", "true", "yes"):
+        return False
+    if os.environ.get("CI") == "true":
+        raise ConfigurationError(
+            f"{ENV_UPDATE} is set under CI=true: cassettes are re-blessed on a developer's "
+            "machine and committed, never rewritten by CI; unset it in the CI job"
+        )
+    return True
+
+
+def updated_cassette(original: Cassette, result: ReplayResult) -> Cassette:
+    """``original`` with each replayed connection's events replaced by what happened."""
+    actual = {connection.id: connection for connection in result.actual.connections}
+    connections = []
+    for connection in original.connections:
+        now = actual.get(connection.id)
+        if now is None:
+            connections.append(connection)
+        else:
+            # The inputs (scope, user) are kept; the behaviour is what happened now.
+            connections.append(replace(connection, events=now.events, closed=now.closed))
+    return replace(original, connections=connections)
+
+
+def write_update(path: Path, original: Cassette, result: ReplayResult) -> None:
+    """Write the re-blessed cassette over ``path`` (atomically)."""
+    writer.write(updated_cassette(original, result), path)

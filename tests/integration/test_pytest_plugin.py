@@ -1,0 +1,249 @@
+"""The pytest plugin, driven through pytester: a fresh pytest process on the example project."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from chanreplay.cassette import load
+from tests.servers import EXAMPLE_PROJECT
+
+CASSETTE = Path(__file__).parents[2] / "cassettes" / "example_session.json"
+PASSWORD = "wonderland-secret-1"
+
+INI = f"""
+[pytest]
+DJANGO_SETTINGS_MODULE = example.settings
+pythonpath = {EXAMPLE_PROJECT}
+asyncio_mode = auto
+asyncio_default_fixture_loop_scope = function
+addopts = -p no:cacheprovider -p no:randomly
+"""
+
+SHOUTING = """
+import json
+import pytest
+from chat.consumers import ChatConsumer
+
+async def shouting(self, event):
+    await self.send(text_data=json.dumps({
+        "type": "message", "message": event["message"].upper(),
+        "user": event["user"], "room": event["room"],
+    }))
+
+@pytest.fixture(autouse=True)
+def broken_chat(monkeypatch):
+    monkeypatch.setattr(ChatConsumer, "chat_message", shouting)
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A pytest project using the example app, with the example cassette in cassettes/."""
+    pytester.makeini(INI)
+    (pytester.path / "cassettes").mkdir()
+    shutil.copy(CASSETTE, pytester.path / "cassettes" / "session.json")
+    return pytester
+
+
+def run(project: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return project.runpytest_subprocess(*args, timeout=300)
+
+
+def test_the_replay_fixture_passes_and_fails(project: pytest.Pytester) -> None:
+    """replay() passes on the unchanged app and fails with the report on a changed one."""
+    project.makepyfile(
+        test_chat="""
+        CHAT = ["/ws/chat/*"]
+
+        def test_replays(replay, django_user_model):
+            django_user_model.objects.create_user("alice")
+            replay("cassettes/session.json", include=CHAT)
+
+        def test_fails_when_the_consumer_changed(replay, django_user_model, monkeypatch):
+            from chat.consumers import ChatConsumer
+            import conftest_shout
+            monkeypatch.setattr(ChatConsumer, "chat_message", conftest_shout.shouting)
+            django_user_model.objects.create_user("alice")
+            replay("cassettes/session.json", include=CHAT)
+        """,
+        conftest_shout=SHOUTING,
+    )
+    result = run(project)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*message.text.message:*", '*expected "hello"*'])
+
+
+def test_the_marker_replays_after_the_test_body(project: pytest.Pytester) -> None:
+    """A marked test replays its cassette once its body (which creates the user) is done."""
+    project.makepyfile(
+        test_marked="""
+        import pytest
+
+        @pytest.mark.chanreplay("cassettes/session.json", include=["/ws/chat/*"])
+        def test_with_user(django_user_model):
+            django_user_model.objects.create_user("alice")
+
+        @pytest.mark.chanreplay("cassettes/session.json", include=["/ws/chat/*"])
+        def test_without_user():
+            pass
+
+        @pytest.mark.chanreplay("cassettes/session.json", include=["/ws/notes/"])
+        def test_called_by_the_body_replays_once(replay, django_user_model):
+            django_user_model.objects.create_user("alice")
+            replay()  # a second replay would find the first one's notes and fail
+        """
+    )
+    result = run(project)
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*ReplayError: cassettes/session.json replays connections of user 'alice'*"]
+    )
+    assert "FAILED test_marked.py::test_without_user" in result.stdout.str()
+
+
+def test_chanreplay_config_gives_defaults(project: pytest.Pytester) -> None:
+    """Options of the chanreplay_config fixture apply to every replay of its scope."""
+    project.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture
+        def chanreplay_config():
+            return {"include": ["/ws/echo/", "/ws/binary/"]}
+        """
+    )
+    project.makepyfile(
+        test_config="""
+        def test_echo_and_binary_only(replay):
+            result = replay("cassettes/session.json")
+            assert [c.path for c in result.actual.connections] == ["/ws/echo/", "/ws/binary/"]
+        """
+    )
+    run(project).assert_outcomes(passed=1)
+
+
+def test_a_directory_of_cassettes_becomes_tests(project: pytest.Pytester) -> None:
+    """--chanreplay-cassettes DIR: one test item per cassette, users created for them."""
+    broken = load(project.path / "cassettes" / "session.json")
+    connection = broken.connection("c8")  # /ws/echo/
+    connection.events[4]["message"]["text"] = "echo: something else"
+    from chanreplay.cassette import writer
+
+    writer.write(broken, project.path / "cassettes" / "broken.json")
+    project.makeconftest(
+        f"""
+        import pytest
+
+        @pytest.fixture
+        def chanreplay_config():
+            return {{"secrets": {{"password": "{PASSWORD}"}}}}
+        """
+    )
+    result = run(project, "--chanreplay-cassettes", "cassettes", "-v")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*cassettes/broken.json::broken FAILED*",
+            "*cassettes/session.json::session PASSED*",
+        ]
+    )
+
+
+def test_an_unknown_cassette_directory_is_a_usage_error(project: pytest.Pytester) -> None:
+    """A directory that does not exist is reported, not silently ignored."""
+    result = run(project, "--chanreplay-cassettes", "no-such-dir")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--chanreplay-cassettes no-such-dir: no such directory*"])
+
+
+def test_update_rewrites_the_cassette_to_the_new_behaviour(project: pytest.Pytester) -> None:
+    """--chanreplay-update re-blesses a differing cassette; the next run passes without it."""
+    project.makeconftest(SHOUTING)
+    project.makepyfile(
+        test_chat="""
+        def test_chat(replay, django_user_model):
+            django_user_model.objects.create_user("alice")
+            replay("cassettes/session.json", include=["/ws/chat/*"])
+        """
+    )
+    path = project.path / "cassettes" / "session.json"
+    before = path.read_bytes()
+    run(project).assert_outcomes(failed=1)
+    assert path.read_bytes() == before  # a failing test never writes
+    result = run(project, "--chanreplay-update")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*updated 1 cassette(s)*", "*cassettes/session.json"])
+    updated = load(path)
+    texts = [e["message"].get("text") for e in updated.connection("c4").events if e["dir"] == "out"]
+    assert {
+        "$json": {"message": "HELLO", "room": "lobby", "type": "message", "user": "alice"}
+    } in texts
+    # Only the behaviour changed: the inputs and the other connections are kept.
+    original = load(CASSETTE)
+    assert updated.connection("c7") == original.connection("c7")
+    assert [e for e in updated.connection("c4").events if e["dir"] == "in"] == [
+        e for e in original.connection("c4").events if e["dir"] == "in"
+    ]
+    run(project).assert_outcomes(passed=1)
+
+
+def test_update_is_refused_under_ci(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CI never rewrites cassettes: updating there is an error that says so."""
+    monkeypatch.setenv("CI", "true")
+    project.makepyfile(
+        test_chat="""
+        def test_chat(replay, django_user_model):
+            django_user_model.objects.create_user("alice")
+            replay("cassettes/session.json", include=["/ws/chat/*"])
+        """
+    )
+    result = run(project, "--chanreplay-update")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*CHANREPLAY_UPDATE is set under CI=true*"])
+
+
+def test_works_under_xdist(project: pytest.Pytester) -> None:
+    """Fixture tests and collected cassettes run on several workers."""
+    project.makeconftest(
+        f"""
+        import pytest
+
+        @pytest.fixture
+        def chanreplay_config():
+            return {{"secrets": {{"password": "{PASSWORD}"}}}}
+        """
+    )
+    project.makepyfile(
+        test_many="""
+        import pytest
+
+        @pytest.mark.parametrize("path", ["/ws/chat/*", "/ws/echo/", "/ws/binary/", "/ws/notes/"])
+        def test_part(replay, django_user_model, path):
+            django_user_model.objects.create_user("alice")
+            replay("cassettes/session.json", include=[path])
+        """
+    )
+    result = run(project, "-n", "2", "--chanreplay-cassettes", "cassettes")
+    result.assert_outcomes(passed=5)
+
+
+def test_async_tests_use_areplay(project: pytest.Pytester) -> None:
+    """An async test awaits replay.areplay() (transactional database: other threads see it)."""
+    project.makepyfile(
+        test_async="""
+        import pytest
+
+        @pytest.mark.django_db(transaction=True)
+        async def test_async(replay):
+            from asgiref.sync import sync_to_async
+            from django.contrib.auth import get_user_model
+            await sync_to_async(get_user_model().objects.create_user)("alice")
+            await replay.areplay("cassettes/session.json", include=["/ws/chat/*", "/ws/notes/"])
+        """
+    )
+    run(project).assert_outcomes(passed=1)

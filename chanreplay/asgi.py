@@ -17,7 +17,7 @@ from typing import Any
 
 from asgiref.typing import ASGIReceiveCallable, ASGISendCallable
 
-from chanreplay.recorder import state
+from chanreplay.recorder import dispatch, state
 from chanreplay.recorder.context import current_connection
 from chanreplay.recorder.recording import Recording
 
@@ -57,7 +57,10 @@ class RecordingMiddleware:
             # A client closing its socket after a complete response is noise,
             # and whether the app sees it at all is a race: leave it out.
             if not (response_done and message.get("type") == "http.disconnect"):
-                connection.inbound(message)
+                if dispatch.deferring.get():
+                    connection.defer_inbound(message)  # recorded when the consumer handles it
+                else:
+                    connection.inbound(message)
             return message
 
         async def recording_send(message: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,36 @@ async def test_each_input_takes_a_new_step_and_outputs_share_it(recording: Recor
         ("in", 3),
         ("layer", 3),
     ]
+
+
+async def test_a_frame_is_recorded_when_the_consumer_handles_it(recording: Recording) -> None:
+    """Frames sent back to back: each reply carries the step of the frame that caused it.
+
+    The consumer reads the next frame while still busy with the previous one
+    (here, the chat message the previous frame's group_send brought back);
+    recorded on arrival, that frame would lend its step to the earlier reply.
+    """
+    communicator = WebsocketCommunicator(
+        RecordingMiddleware(application), "/ws/chat/burst/", headers=ORIGIN
+    )
+    await communicator.connect()
+    for number in range(5):
+        await communicator.send_to(text_data=json.dumps({"message": f"m{number}"}))
+    replies = [json.loads(await communicator.receive_from()) for _ in range(5)]
+    await communicator.disconnect()
+    assert [reply["message"] for reply in replies] == [f"m{n}" for n in range(5)]
+    events = finished(recording).connection("c1").events
+    step_of = {
+        e["message"]["text"]["$json"]["message"]: e["step"]
+        for e in events
+        if e["dir"] == "in" and e["message"]["type"] == "websocket.receive"
+    }
+    sent = [
+        (e["message"]["text"]["$json"]["message"], e["step"])
+        for e in events
+        if e["dir"] == "out" and e["message"]["type"] == "websocket.send"
+    ]
+    assert sent == [(f"m{n}", step_of[f"m{n}"]) for n in range(5)]
 
 
 async def test_http_request_and_response_are_recorded(recording: Recording) -> None:

@@ -67,7 +67,17 @@ Identify = Callable[[Mapping[str, Any]], Awaitable["dict[str, Any] | None"]]
 class ConnectionRecorder:
     """Per-connection recording state; the ASGI recorder creates one per connection."""
 
-    __slots__ = ("_deferred", "closed", "finished", "id", "kind", "owner", "recording", "step")
+    __slots__ = (
+        "_deferred",
+        "_held_inbound",
+        "closed",
+        "finished",
+        "id",
+        "kind",
+        "owner",
+        "recording",
+        "step",
+    )
 
     def __init__(self, recording: Recording, connection_id: str, kind: str, step: int) -> None:
         self.recording = recording
@@ -81,6 +91,7 @@ class ConnectionRecorder:
         self.finished = False
         """True once the application returned; it may outlive the connection a little."""
         self._deferred: dict[int, tuple[dict[str, Any], int, str, str, bytes | None]] = {}
+        self._held_inbound: dict[int, Mapping[str, Any]] = {}
 
     def inbound(self, message: Mapping[str, Any]) -> None:
         """Record a message the server delivered to the application.
@@ -96,6 +107,17 @@ class ConnectionRecorder:
         self.recording.asgi_event(self, "in", message)
         if disconnect:
             self._ended()
+
+    def defer_inbound(self, message: Mapping[str, Any]) -> None:
+        """Hold a message from the client until the consumer dispatches it.
+
+        A consumer reads its client's next message while it may still be
+        handling the previous one (or a layer message that came first):
+        recording it on arrival would give what the consumer still does for
+        the earlier input the step of this one.
+        """
+        # Keyed by identity: the entry keeps the dict alive, so the id stays unique.
+        self._held_inbound[id(message)] = message
 
     def outbound(self, message: Mapping[str, Any]) -> None:
         """Record a message the application sent to the client."""
@@ -129,7 +151,11 @@ class ConnectionRecorder:
         self._deferred[id(message)] = (message, step, channel, alias, payload)
 
     def dispatching(self, message: Any) -> None:
-        """The consumer is about to handle ``message``: record it if it came from the layer."""
+        """The consumer is about to handle ``message``: record it if it was held."""
+        inbound = self._held_inbound.pop(id(message), None)
+        if inbound is not None:
+            self.inbound(inbound)
+            return
         held = self._deferred.pop(id(message), None)
         if held is None:
             return
@@ -141,6 +167,10 @@ class ConnectionRecorder:
 
     def finish(self) -> None:
         """The application returned: the connection is over whatever the protocol said."""
+        # What the client sent and the consumer never got round to is still recorded.
+        held, self._held_inbound = list(self._held_inbound.values()), {}
+        for message in held:
+            self.inbound(message)
         self.finished = True
         self._ended()
         self.recording.connection_finished(self)

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import orjson
+
 from chanreplay.cassette.model import Cassette, Connection, Event
 from chanreplay.diff.matchers import Matcher, as_matcher
 from chanreplay.diff.paths import TRANSPARENT_TAGS, PathPattern
@@ -125,22 +127,39 @@ class CassetteDiff:
 
 
 def diff_values(
-    expected: Any, actual: Any, rules: Rules = Rules(), path: tuple[str | int, ...] = ()
+    expected: Any,
+    actual: Any,
+    rules: Rules = Rules(),
+    path: tuple[str | int, ...] = (),
+    *,
+    raw: bool = False,
 ) -> list[FieldChange]:
-    """The fields where ``actual`` differs from ``expected`` (both in cassette form)."""
+    """The fields where ``actual`` differs from ``expected`` (both in cassette form).
+
+    ``raw`` means the values are plain JSON from inside a frame (the payload
+    of ``$json`` or ``$bytes_json``), where no key is a tag.
+    """
     if path and rules.ignores(path):
         return []
     matcher = rules.matcher(path) if path else None
     if matcher is not None:
-        if actual is _MISSING or not matcher.matches(_plain(actual)):
+        if actual is _MISSING or not matcher.matches(_unwrap(actual, raw)[0]):
             return [FieldChange(path, expected, actual, matcher)]
         return []
-    expected, actual = _inner(expected), _inner(actual)
-    if isinstance(expected, dict) and isinstance(actual, dict) and not _is_leaf_tag(expected):
+    expected, expected_raw = _unwrap(expected, raw)
+    actual, actual_raw = _unwrap(actual, raw)
+    inner_raw = expected_raw and actual_raw
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        if not inner_raw and (_is_leaf_tag(expected) or _is_leaf_tag(actual)):
+            return _compare_whole(expected, actual, path)
         changes = []
         for key in sorted(expected.keys() | actual.keys()):
             changes += diff_values(
-                expected.get(key, _MISSING), actual.get(key, _MISSING), rules, (*path, key)
+                expected.get(key, _MISSING),
+                actual.get(key, _MISSING),
+                rules,
+                (*path, key),
+                raw=inner_raw,
             )
         return changes
     if isinstance(expected, list) and isinstance(actual, list):
@@ -153,13 +172,31 @@ def diff_values(
                 actual[index] if index < len(actual) else _MISSING,
                 rules,
                 (*path, index),
+                raw=inner_raw,
             )
         return changes
     if expected is _MISSING and actual is _MISSING:
         return []
-    if type(expected) is type(actual) and expected == actual:
+    return _compare_whole(expected, actual, path)
+
+
+def _compare_whole(expected: Any, actual: Any, path: tuple[str | int, ...]) -> list[FieldChange]:
+    if _same(expected, actual):
         return []
     return [FieldChange(path, expected, actual)]
+
+
+def _same(expected: Any, actual: Any) -> bool:
+    """Equal and of the same JSON types all the way down (1, 1.0 and true differ)."""
+    return bool(_typed(expected) == _typed(actual))
+
+
+def _typed(value: Any) -> Any:
+    if isinstance(value, dict):
+        return ("o", tuple(sorted((key, _typed(item)) for key, item in value.items())))
+    if isinstance(value, list):
+        return ("a", tuple(_typed(item) for item in value))
+    return (type(value).__name__, value)
 
 
 def _scalars(items: list[Any]) -> bool:
@@ -171,7 +208,9 @@ def _aligned(
 ) -> list[FieldChange]:
     """Changes between two lists of scalars (headers), aligned: one insertion is one change."""
     changes: list[FieldChange] = []
-    matcher = difflib.SequenceMatcher(a=expected, b=actual, autojunk=False)
+    matcher = difflib.SequenceMatcher(
+        a=[_typed(item) for item in expected], b=[_typed(item) for item in actual], autojunk=False
+    )
     for tag, e_start, e_end, a_start, a_end in matcher.get_opcodes():
         if tag == "equal":
             continue
@@ -192,13 +231,19 @@ def _aligned(
     return changes
 
 
-def _inner(value: Any) -> Any:
-    """The payload of a transparent tag (JSON inside a frame), else ``value``."""
+_RAW_TAGS = frozenset({"$json", "$bytes_json"})
+"""Tags whose payload is plain JSON (no tags inside); ``$object``'s payload is tagged."""
+
+
+def _unwrap(value: Any, raw: bool) -> tuple[Any, bool]:
+    """The value a transparent tag stands for, and whether that is raw JSON."""
+    if raw:
+        return value, True
     if isinstance(value, dict) and len(value) == 1:
         ((key, payload),) = value.items()
         if key in TRANSPARENT_TAGS:
-            return payload
-    return value
+            return payload, key in _RAW_TAGS
+    return value, False
 
 
 def _is_leaf_tag(value: dict[str, Any]) -> bool:
@@ -206,14 +251,9 @@ def _is_leaf_tag(value: dict[str, Any]) -> bool:
     return len(value) == 1 and next(iter(value)).startswith("$")
 
 
-def _plain(value: Any) -> Any:
-    """A value as a matcher sees it: the JSON a tag stands for, not the tag."""
-    return _inner(value)
-
-
 def _signature(event: Event) -> tuple[Any, ...]:
     """What must agree for two events to be aligned as "the same event, maybe changed"."""
-    message = _inner(event.get("message"))
+    message = _unwrap(event.get("message"), False)[0]
     kind = message.get("type") if isinstance(message, dict) else None
     return (event.get("dir"), event.get("op"), kind)
 
@@ -221,27 +261,50 @@ def _signature(event: Event) -> tuple[Any, ...]:
 def diff_events(
     expected: Sequence[Event], actual: Sequence[Event], rules: Rules = Rules()
 ) -> list[EventDiff]:
-    """How the ``actual`` events differ from the ``expected`` ones, in order."""
+    """How the ``actual`` events differ from the ``expected`` ones, in order.
+
+    Events are aligned on their whole content first, so an event added or
+    removed among many alike (a run of frames) is one difference, not a shift
+    of all that follow; what differs is then paired by kind, as "changed".
+    """
     differences: list[EventDiff] = []
-    matcher = difflib.SequenceMatcher(
-        a=[_signature(e) for e in expected], b=[_signature(e) for e in actual], autojunk=False
+    exact = difflib.SequenceMatcher(
+        a=[_content(e) for e in expected], b=[_content(e) for e in actual], autojunk=False
     )
-    for tag, e_start, e_end, a_start, a_end in matcher.get_opcodes():
-        paired = min(e_end - e_start, a_end - a_start) if tag in ("equal", "replace") else 0
-        for offset in range(paired):
-            e_index, a_index = e_start + offset, a_start + offset
-            changes = diff_values(expected[e_index], actual[a_index], rules)
-            if changes:
-                differences.append(
-                    EventDiff(
-                        "changed", e_index, a_index, expected[e_index], actual[a_index], changes
+    for tag, e_start, e_end, a_start, a_end in exact.get_opcodes():
+        if tag == "equal":
+            continue
+        by_kind = difflib.SequenceMatcher(
+            a=[_signature(e) for e in expected[e_start:e_end]],
+            b=[_signature(e) for e in actual[a_start:a_end]],
+            autojunk=False,
+        )
+        for kind, e_from, e_to, a_from, a_to in by_kind.get_opcodes():
+            paired = min(e_to - e_from, a_to - a_from) if kind in ("equal", "replace") else 0
+            for offset in range(paired):
+                e_index, a_index = e_start + e_from + offset, a_start + a_from + offset
+                changes = diff_values(expected[e_index], actual[a_index], rules)
+                if changes:
+                    differences.append(
+                        EventDiff(
+                            "changed",
+                            e_index,
+                            a_index,
+                            expected[e_index],
+                            actual[a_index],
+                            changes,
+                        )
                     )
-                )
-        for e_index in range(e_start + paired, e_end):
-            differences.append(EventDiff("missing", e_index, None, expected[e_index], None))
-        for a_index in range(a_start + paired, a_end):
-            differences.append(EventDiff("unexpected", None, a_index, None, actual[a_index]))
+            for e_index in range(e_start + e_from + paired, e_start + e_to):
+                differences.append(EventDiff("missing", e_index, None, expected[e_index], None))
+            for a_index in range(a_start + a_from + paired, a_start + a_to):
+                differences.append(EventDiff("unexpected", None, a_index, None, actual[a_index]))
     return differences
+
+
+def _content(event: Event) -> bytes:
+    """An event's whole content, for exact alignment."""
+    return orjson.dumps(event, option=orjson.OPT_SORT_KEYS)
 
 
 def diff_cassettes(

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import re
 import secrets as random_secrets
-import threading
+import sys
 import traceback
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -64,15 +63,40 @@ class ReplayResult:
 
 
 class _Progress:
-    """Counts what the replay's recorder has seen, and wakes the driver on each record."""
+    """Counts what the replay's recorder has seen, and wakes the driver on each record.
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    ``outstanding`` holds the (connection, step) pairs that are due (their
+    step has been fed) and not yet complete: the driver may feed the next step
+    when it is empty. Kept up to date record by record, so a replay's cost
+    grows with its length, not with its square.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, expected: Counter[tuple[str, int]]) -> None:
         self.loop = loop
+        self.expected = expected
         self.opened: set[str] = set()
         self.per_step: Counter[tuple[str, int]] = Counter()
         self.per_connection: Counter[str] = Counter()
+        self.outstanding: set[tuple[str, int]] = set()
+        self._by_step: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        for key in expected:
+            self._by_step[key[1]].append(key)
+        self._pending_steps = sorted(self._by_step, reverse=True)
         self.changed = asyncio.Event()
         self.records = 0
+
+    def due(self, step: int) -> None:
+        """Everything expected up to ``step`` must now happen."""
+        while self._pending_steps and self._pending_steps[-1] <= step:
+            for key in self._by_step[self._pending_steps.pop()]:
+                if self.per_step[key] < self.expected[key]:
+                    self.outstanding.add(key)
+
+    def behind(self) -> str:
+        """What is due and has not happened (for the report)."""
+        cid, at = min(self.outstanding, key=lambda key: (key[1], key[0]))
+        missing = self.expected[cid, at] - self.per_step[cid, at]
+        return f"connection {cid}: {missing} more event(s) of step {at}"
 
     def observe(self, record: dict[str, Any]) -> None:
         kind = record.get("k")
@@ -80,12 +104,15 @@ class _Progress:
         if kind == "open":
             self.opened.add(str(owner))
         elif kind == "ev" and owner is not None:
-            self.per_step[owner, int(record["e"].get("step", 0))] += 1
+            key = (owner, int(record["e"].get("step", 0)))
+            self.per_step[key] += 1
             self.per_connection[owner] += 1
+            if key in self.outstanding and self.per_step[key] >= self.expected[key]:
+                self.outstanding.discard(key)
         self.records += 1
-        if threading.current_thread() is threading.main_thread() or _on_loop(self.loop):
+        if _on_loop(self.loop):
             self.changed.set()
-        else:
+        else:  # a record made in another thread (sync code) wakes the loop safely
             self.loop.call_soon_threadsafe(self.changed.set)
 
 
@@ -153,7 +180,7 @@ class Replayer:
     # -- the run ----------------------------------------------------------
     async def run(self) -> ReplayResult:
         """Replay the cassette; compare what happened with it."""
-        progress = _Progress(asyncio.get_running_loop())
+        progress = _Progress(asyncio.get_running_loop(), self.plan.expected)
         journal = MemoryJournal(progress.observe)
         self.recording.step_source = lambda: self._step
         self.recording.start_in(journal)
@@ -178,21 +205,24 @@ class Replayer:
         taken as gone, and the remaining inputs are fed (an update needs them all).
         """
         first: str | None = None
+        by_step: dict[int, list[Input]] = defaultdict(list)
+        for item in self.plan.inputs:
+            by_step[item.step].append(item)
         for step in self.plan.steps:
-            for item in (i for i in self.plan.inputs if i.step == step):
+            for item in by_step[step]:
                 stalled = await self._feed(application, item, progress)
                 first = first or stalled
                 if stalled is not None and not self.keep_going:
                     return stalled
-            stalled = await self._wait(
-                progress,
-                functools.partial(self._caught_up, progress, step),
-                functools.partial(self._behind, progress, step),
-            )
+            progress.due(step)
+            stalled = await self._wait(progress, lambda: not progress.outstanding, progress.behind)
             first = first or stalled
             if stalled is not None and not self.keep_going:
                 return stalled
-        return first
+        # Whatever the cassette holds beyond the last input is due as well.
+        progress.due(sys.maxsize)
+        stalled = await self._wait(progress, lambda: not progress.outstanding, progress.behind)
+        return first or stalled
 
     async def _feed(self, application: Any, item: Input, progress: _Progress) -> str | None:
         connection = item.connection
@@ -227,20 +257,6 @@ class Replayer:
         message = self._message(connection, item.event["message"])
         await self._communicators[connection.id].send_input(message)
         return None
-
-    def _caught_up(self, progress: _Progress, step: int) -> bool:
-        return all(
-            progress.per_step[key] >= count
-            for key, count in self.plan.expected.items()
-            if key[1] <= step
-        )
-
-    def _behind(self, progress: _Progress, step: int) -> str:
-        for (cid, at), count in sorted(self.plan.expected.items(), key=lambda kv: kv[0][1]):
-            if at <= step and progress.per_step[cid, at] < count:
-                seen = progress.per_step[cid, at]
-                return f"connection {cid}: {count - seen} more event(s) of step {at}"
-        return "nothing"
 
     async def _wait(
         self, progress: _Progress, done: Callable[[], bool], what: Callable[[], str]

@@ -33,7 +33,8 @@ class Secrets:
 
     def value(self, name: str) -> str | None:
         """The value to put where ``name`` was redacted, if known."""
-        return self.values.get(name.lower().replace("-", "_")) or self.values.get(name.lower())
+        known = self.values.get(name.lower().replace("-", "_"))
+        return known if known is not None else self.values.get(name.lower())
 
     def headers(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
         """Headers with redacted cookies and header values filled where a value is known."""
@@ -70,7 +71,8 @@ class Secrets:
         filled = []
         for name, value in pairs:
             if value == REDACTED:
-                value = self.value(name) or value
+                known = self.value(name)
+                value = value if known is None else known
             filled.append(f"{quote_plus(name)}={quote_plus(value)}")
         return "&".join(filled)
 
@@ -81,18 +83,22 @@ class Secrets:
         if isinstance(value, list):
             return [self.json(item, key) for item in value]
         if value == REDACTED and key is not None:
-            return self.value(key) or value
+            known = self.value(key)
+            return value if known is None else known
         return value
 
     def body(self, body: bytes, content_type: str) -> bytes:
         """An HTTP request body with redacted fields filled (form or JSON), if known."""
         if _REDACTED_BYTES not in body:
             return body
-        if "json" in content_type:
+        kind = content_type.split(";")[0].strip().lower()
+        if kind == "application/json" or kind.endswith("+json"):
             try:
                 return orjson.dumps(self.json(orjson.loads(body)))
             except orjson.JSONDecodeError:
                 return body
+        if kind != "application/x-www-form-urlencoded":
+            return body  # multipart, text: left as recorded rather than rewritten wrongly
         try:
             return self.form(body.decode("utf-8")).encode("utf-8")
         except UnicodeDecodeError:

@@ -19,6 +19,7 @@ import contextlib
 import re
 import secrets as random_secrets
 import sys
+import time
 import traceback
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping
@@ -82,8 +83,10 @@ class _Progress:
         for key in expected:
             self._by_step[key[1]].append(key)
         self._pending_steps = sorted(self._by_step, reverse=True)
-        self.changed = asyncio.Event()
         self.records = 0
+        self.last = time.monotonic()
+        """When the last record came (a wait times out after ``timeout`` without one)."""
+        self._waiter: tuple[Callable[[], bool], asyncio.Future[None]] | None = None
 
     def due(self, step: int) -> None:
         """Everything expected up to ``step`` must now happen."""
@@ -110,10 +113,30 @@ class _Progress:
             if key in self.outstanding and self.per_step[key] >= self.expected[key]:
                 self.outstanding.discard(key)
         self.records += 1
+        self.last = time.monotonic()
         if _on_loop(self.loop):
-            self.changed.set()
+            self.check()
         else:  # a record made in another thread (sync code) wakes the loop safely
-            self.loop.call_soon_threadsafe(self.changed.set)
+            self.loop.call_soon_threadsafe(self.check)
+
+    def wait_for(self, done: Callable[[], bool]) -> asyncio.Future[None]:
+        """A future resolved once ``done()`` holds (checked as records come) or on a poke."""
+        waiter = self.loop.create_future()
+        self._waiter = (done, waiter)
+        return waiter
+
+    def check(self) -> None:
+        """Resolve the waiter if what it waits for has happened."""
+        if self._waiter is not None and self._waiter[0]():
+            self.poke()
+
+    def poke(self, *args: Any) -> None:
+        """Wake the driver to look again (an application finished or crashed)."""
+        if self._waiter is not None:
+            waiter = self._waiter[1]
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
@@ -243,7 +266,8 @@ class Replayer:
         if item.kind == "open":
             assert connection is not None
             scope = self._scope(connection)
-            self._communicators[connection.id] = _Running(application, scope)
+            running = self._communicators[connection.id] = _Running(application, scope)
+            running.future.add_done_callback(progress.poke)
             return await self._wait(
                 progress,
                 lambda: connection.id in progress.opened,
@@ -261,22 +285,24 @@ class Replayer:
     async def _wait(
         self, progress: _Progress, done: Callable[[], bool], what: Callable[[], str]
     ) -> str | None:
-        """Wait until ``done()``; after ``timeout`` seconds without progress, say what was due."""
+        """Wait until ``done()``; after ``timeout`` seconds without progress, say what was due.
+
+        The driver sleeps until the record that completes the wait, an
+        application ending, or the timeout: not woken by every record.
+        """
         while not done():
             crashed = self._crashed()
             if crashed is not None:
                 return crashed
-            progress.changed.clear()
-            waiting = [asyncio.ensure_future(progress.changed.wait())]
-            running = [c.future for c in self._communicators.values() if not c.future.done()]
-            finished, _ = await asyncio.wait(
-                [*waiting, *running], timeout=self.timeout, return_when=asyncio.FIRST_COMPLETED
-            )
-            waiting[0].cancel()
-            if not finished:
+            quiet = time.monotonic() - progress.last
+            remaining = self.timeout - quiet if quiet < self.timeout else self.timeout
+            try:
+                await asyncio.wait_for(progress.wait_for(done), remaining)
+            except TimeoutError:
                 if done():
                     return None
-                return f"waited {self.timeout:g} s for {what()}"
+                if time.monotonic() - progress.last >= self.timeout:
+                    return f"waited {self.timeout:g} s for {what()}"
         return None
 
     def _crashed(self) -> str | None:
@@ -303,6 +329,8 @@ class Replayer:
         ]
         if closing:
             await asyncio.wait(closing, timeout=self.timeout)
+        if all(c.future.done() for c in self._communicators.values()):
+            return  # every application returned: nothing more can happen
         while True:
             seen = progress.records
             await asyncio.sleep(SETTLE)

@@ -65,6 +65,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
         os.environ[ENV_UPDATE] = "1"
     config.stash[_updated] = []
+    _add_cassette_directories(config)
     from chanreplay.testing.replay import UPDATE_LISTENERS
 
     UPDATE_LISTENERS.append(_Listener(config))
@@ -215,24 +216,36 @@ def _chanreplay_marked(
     return Replay({**chanreplay_config, **options}, name)
 
 
-def pytest_collection_modifyitems(
-    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
-) -> None:
+_cassette_dirs = pytest.StashKey[list[Path]]()
+
+
+def _add_cassette_directories(config: pytest.Config) -> None:
+    """Make the ``--chanreplay-cassettes`` directories part of what pytest collects."""
     directories = config.getoption("chanreplay_cassettes")
     if directories and not config.pluginmanager.hasplugin("django"):
         raise pytest.UsageError(
             "--chanreplay-cassettes needs pytest-django (pip install pytest-django) and "
             "DJANGO_SETTINGS_MODULE: cassettes replay against your Django project"
         )
+    roots = []
     for directory in directories:
         root = Path(directory)
         if not root.is_dir():
             raise pytest.UsageError(
                 f"--chanreplay-cassettes {directory}: no such directory (relative to {Path.cwd()})"
             )
-        for path in sorted(root.glob("*.json")):
-            cassette_file = CassetteFile.from_parent(session, path=path.resolve())
-            items.extend(cassette_file.collect())
+        roots.append(root.resolve())
+        if directory not in config.args:
+            config.args.append(directory)
+    config.stash[_cassette_dirs] = roots
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    roots = parent.config.stash.get(_cassette_dirs, [])
+    if file_path.suffix == ".json" and file_path.parent.resolve() in roots:
+        collected: pytest.Collector = CassetteFile.from_parent(parent, path=file_path)
+        return collected
+    return None
 
 
 class CassetteFile(pytest.File):

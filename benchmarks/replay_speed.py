@@ -1,0 +1,196 @@
+"""Measure how fast cassettes replay, side by side in one run, and print the ratios.
+
+Usage (from the repository root)::
+
+    .venv/bin/python benchmarks/replay_speed.py            # about a minute
+    .venv/bin/python benchmarks/replay_speed.py --quick    # smaller, a few seconds
+
+Two measurements against the goals the replay issue set:
+
+1. ``scaling``: events replayed per second for chat cassettes of 1,000,
+   10,000 and 100,000 events (one client in a room: each message is an
+   inbound frame, a ``group_send``, the consumer's ``receive`` and the frame it
+   sends back). Goal: replay time grows linearly, the per-event cost at
+   100,000 within 1.5x of that at 1,000.
+2. ``versus-communicator``: replaying a chat cassette against running the same
+   exchange as a hand-written ``WebsocketCommunicator`` test (connect, send
+   each message and assert the reply, disconnect). Goal: at most 1.5x.
+
+The cassettes are made by replaying an inputs-only cassette and keeping what
+the example project's ``ChatConsumer`` did (the same recorder as ever).
+Variants alternate round by round; medians are reported. Speed is measured
+here only, never asserted in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "tests" / "example_project")]
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def setup_django(scratch: Path) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example.settings")
+    os.environ["EXAMPLE_DB_PATH"] = str(scratch / "bench.sqlite3")
+    os.environ["EXAMPLE_CHANNEL_LAYER"] = "memory"
+    import django
+
+    django.setup()
+
+
+def inputs_only(messages: int) -> Any:
+    """A cassette holding only the client's side of a chat session of ``messages`` messages."""
+    from chanreplay.cassette.model import Cassette, Connection
+
+    headers = ["host: 127.0.0.1", "origin: http://127.0.0.1"]
+    scope = {"path": "/ws/chat/bench/", "query_string": "", "headers": headers}
+    events: list[dict[str, Any]] = [
+        {"dir": "in", "message": {"type": "websocket.connect"}, "step": 2}
+    ]
+    for number in range(messages):
+        text = {"$json": {"message": f"message {number}"}}
+        events.append(
+            {
+                "dir": "in",
+                "message": {"type": "websocket.receive", "text": text},
+                "step": number + 3,
+            }
+        )
+    events.append(
+        {
+            "dir": "in",
+            "message": {"type": "websocket.disconnect", "code": 1000},
+            "step": messages + 2,
+        }
+    )
+    connection = Connection(id="c1", type="websocket", scope=scope, step=1, events=events)
+    return Cassette(connections=[connection])
+
+
+def full_cassette(messages: int) -> Any:
+    """The chat cassette of ``messages`` messages: what the consumer does, recorded by replaying."""
+    from chanreplay.replay.driver import Replayer
+    from example.asgi import application
+
+    result = asyncio.run(Replayer(inputs_only(messages), application, keep_going=True).run())
+    return result.actual
+
+
+async def replay_once(cassette: Any) -> float:
+    from chanreplay.replay.driver import Replayer
+    from example.asgi import application
+
+    started = time.perf_counter()
+    result = await Replayer(cassette, application).run()
+    elapsed = time.perf_counter() - started
+    if not result.passed:
+        raise SystemExit("the benchmark cassette did not replay cleanly")
+    return elapsed
+
+
+async def communicator_once(messages: int) -> float:
+    """The same exchange as a hand-written test: connect, send and check each reply, disconnect."""
+    import json
+
+    from channels.layers import InMemoryChannelLayer, channel_layers
+    from channels.testing import WebsocketCommunicator
+
+    from example.asgi import application
+
+    saved = channel_layers.backends.get("default")
+    channel_layers.backends["default"] = InMemoryChannelLayer()  # as the replay's captive layer
+    try:
+        started = time.perf_counter()
+        headers = [(b"host", b"127.0.0.1"), (b"origin", b"http://127.0.0.1")]
+        communicator = WebsocketCommunicator(application, "/ws/chat/bench/", headers=headers)
+        connected, _ = await communicator.connect()
+        assert connected
+        for number in range(messages):
+            await communicator.send_to(text_data=json.dumps({"message": f"message {number}"}))
+            reply = json.loads(await communicator.receive_from())
+            assert reply == {
+                "type": "message",
+                "message": f"message {number}",
+                "user": "anonymous",
+                "room": "bench",
+            }
+        await communicator.disconnect()
+        return time.perf_counter() - started
+    finally:
+        if saved is not None:
+            channel_layers.backends["default"] = saved
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes")
+    args = parser.parse_args()
+    sizes = (1_000, 10_000) if args.quick else (1_000, 10_000, 100_000)
+    rounds = 3
+    with tempfile.TemporaryDirectory() as scratch:
+        setup_django(Path(scratch))
+        per_event: dict[int, float] = {}
+        for size in sizes:
+            messages = (size - 4) // 4  # connect: 2 events + 2 layer ops; 4 per message
+            log(f"[scaling] making a chat cassette of about {size:,} events ...")
+            cassette = full_cassette(messages)
+            events = cassette.event_count
+            times = []
+            for _ in range(rounds):
+                gc.collect()
+                times.append(asyncio.run(replay_once(cassette)))
+            median = statistics.median(times)
+            per_event[size] = median / events * 1e6
+            print(
+                f"replay {events:>7,} events: {median:8.2f} s, {events / median:9,.0f} events/s, "
+                f"{per_event[size]:6.1f} us/event"
+            )
+        smallest, largest = sizes[0], sizes[-1]
+        growth = per_event[largest] / per_event[smallest]
+        verdict = "met" if growth <= 1.5 else "NOT MET"
+        print(
+            f"per-event cost at {largest:,} / at {smallest:,}: {growth:.2f}x "
+            f"(goal <= 1.5x: {verdict})"
+        )
+
+        messages = 200
+        log(f"[versus] a chat exchange of {messages} messages: replay vs WebsocketCommunicator ...")
+        cassette = full_cassette(messages)
+        replayed: list[float] = []
+        handwritten: list[float] = []
+        for index in range(10):
+            variants = [
+                (replayed, lambda: replay_once(cassette)),
+                (handwritten, lambda: communicator_once(messages)),
+            ]
+            if index % 2:
+                variants.reverse()  # alternate which goes first
+            for results, make in variants:
+                gc.collect()
+                results.append(asyncio.run(make()))
+        ratio = statistics.median(replayed) / statistics.median(handwritten)
+        verdict = "met" if ratio <= 1.5 else "NOT MET"
+        print(
+            f"chat, {messages} messages ({cassette.event_count} events): replay "
+            f"{statistics.median(replayed) * 1000:.1f} ms, hand-written communicator test "
+            f"{statistics.median(handwritten) * 1000:.1f} ms: {ratio:.2f}x "
+            f"(goal <= 1.5x: {verdict})"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job end to end on the example project: record a scripted session
-# with `runserver --record`, stop the server, and show the cassette.
+# with `runserver --record`, stop the server, show the cassette, then replay
+# it against the example project as a test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -61,3 +62,24 @@ for connection in cassette.connections:
         print(f"   {event['step']:>3} {arrows[event['dir']]} {line[:110]}")
 print(f"{len(cassette.connections)} connections, {cassette.event_count} events")
 PY
+
+echo "== replay it: every cassette in $demo/cassettes is a test"
+cat > "$demo/pytest.ini" <<'INI'
+[pytest]
+DJANGO_SETTINGS_MODULE = example.settings
+pythonpath = ../tests/example_project
+addopts = -p no:cacheprovider
+INI
+cat > "$demo/conftest.py" <<'PY'
+import pytest
+
+from drive_session import PASSWORD
+
+
+@pytest.fixture
+def chanreplay_config():
+    # The recorded login form's password was redacted; the replay supplies it.
+    return {"secrets": {"password": PASSWORD}}
+PY
+cd "$demo"
+"../$python" -m pytest -v --chanreplay-cassettes cassettes

@@ -46,6 +46,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="collect every cassette (*.json) in DIR as a test of its own (repeatable)",
     )
     group.addoption(
+        "--chanreplay-record-mode",
+        default=None,
+        choices=("none", "once", "new_episodes", "all"),
+        help="what becomes of the traffic tests drive through chanreplay_app: compare with "
+        "the cassette (none, the default and the only mode under CI=true), record missing "
+        "cassettes (once), append new connections (new_episodes), or always re-record (all)",
+    )
+    group.addoption(
         "--chanreplay-update",
         action="store_true",
         default=False,
@@ -193,11 +201,13 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         listener.item = item
     try:
         result = yield
-        marked = (
-            item.funcargs.get("_chanreplay_marked") if isinstance(item, pytest.Function) else None
-        )
+        funcargs = item.funcargs if isinstance(item, pytest.Function) else {}
+        marked = funcargs.get("_chanreplay_marked")
         if isinstance(marked, Replay) and not marked.replayed:
             marked()  # the marked cassette replays after the test body
+        captured = funcargs.get("chanreplay_app")
+        if isinstance(captured, _Captured):
+            captured.settle()  # the test's own traffic against its cassette
         return result
     finally:
         if listener is not None:
@@ -210,8 +220,8 @@ def _chanreplay_marked(
 ) -> Replay | None:
     """For a test with the ``chanreplay`` marker: what it replays after its body."""
     name, options = _marker(request.node)
-    if name is None:
-        return None
+    if name is None or "chanreplay_app" in request.fixturenames:
+        return None  # with chanreplay_app, the marker names where the test's traffic goes
     _needs_database(request)
     return Replay({**chanreplay_config, **options}, name)
 
@@ -275,6 +285,90 @@ def _replay_collected(
     password = (chanreplay_config.get("secrets") or {}).get("password")
     create_missing_users(load(path), password)
     replay_cassette(path, **chanreplay_config)
+
+
+_CAPTURE_OPTIONS = frozenset({"directory", "application", "matchers", "ignore", "record_mode"})
+
+
+class _Captured:
+    """What ``chanreplay_app`` hands a test: the recorded application, and where it goes."""
+
+    def __init__(self, item: pytest.Item, session: Any, path: Path, mode: str, rules: Any) -> None:
+        self.item = item
+        self.session = session
+        self.path = path
+        self.mode = mode
+        self.rules = rules
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.session(scope, receive, send)
+
+    def settle(self) -> None:
+        from chanreplay.diff import render_text
+        from chanreplay.replay.capture import settle
+        from chanreplay.replay.update import update_requested
+        from chanreplay.testing.replay import UPDATE_LISTENERS
+
+        outcome = settle(
+            self.path,
+            self.session.cassette(),
+            self.mode,
+            update=update_requested(),
+            rules=self.rules,
+        )
+        if outcome.wrote:
+            for listener in UPDATE_LISTENERS:
+                listener(self.path)
+        if outcome.failed:
+            assert outcome.diff is not None
+            title = f"what {self.item.name} made the application do does not match {self.path}"
+            raise AssertionError(
+                render_text(outcome.diff, title=title)
+                + "\n(if the change is intended: --chanreplay-update rewrites the cassette)"
+            )
+
+
+@pytest.fixture
+def chanreplay_app(
+    request: pytest.FixtureRequest, chanreplay_config: dict[str, Any]
+) -> Iterator[_Captured]:
+    """The project's ASGI application, recorded: what the test makes it do is checked.
+
+    After the test body, the traffic is compared with the cassette the
+    ``chanreplay`` marker names (default: the test's name), or recorded into
+    it, as ``--chanreplay-record-mode`` (or the marker's ``record_mode``) says.
+    """
+    from chanreplay.diff import Rules
+    from chanreplay.recorder.activation import build_recording
+    from chanreplay.replay.capture import CapturedSession, effective_mode
+    from chanreplay.testing.replay import cassette_path, resolve_application
+
+    _needs_database(request)
+    name, options = _marker(request.node)
+    unknown = set(options) - _CAPTURE_OPTIONS
+    if unknown:
+        raise pytest.UsageError(
+            f"{request.node.nodeid}: the chanreplay marker of a test using chanreplay_app "
+            f"takes {', '.join(sorted(_CAPTURE_OPTIONS))}, not {', '.join(sorted(unknown))}"
+        )
+    merged = {**chanreplay_config, **options}
+    mode = effective_mode(
+        merged.get("record_mode") or request.config.getoption("chanreplay_record_mode") or "none"
+    )
+    path = cassette_path(name or _test_name(request.node), merged.get("directory"))
+    application = resolve_application(merged.get("application"))
+    session = CapturedSession(application, build_recording("capture", finalize=False))
+    rules = Rules.build(merged.get("ignore", ()), merged.get("matchers"))
+    session.start()
+    try:
+        yield _Captured(request.node, session, path, mode, rules)
+    finally:
+        session.stop()
+
+
+def _test_name(node: pytest.Item) -> str:
+    """A cassette name from a test's name: ``test_chat[lobby]`` -> ``test_chat-lobby``."""
+    return "".join(c if c.isalnum() or c in "_-." else "-" for c in node.name).strip("-")
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> None:

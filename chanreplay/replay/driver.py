@@ -39,7 +39,7 @@ from chanreplay.recorder.recording import Recording
 from chanreplay.replay.plan import Input, Plan, build_plan
 from chanreplay.replay.secrets import Secrets
 
-__all__ = ["ReplayResult", "Replayer"]
+__all__ = ["ReplayResult", "Replayer", "captive_layers"]
 
 DEFAULT_TIMEOUT = 5.0
 """Seconds a replay waits for an expected event before it reports it missing."""
@@ -209,7 +209,7 @@ class Replayer:
         self.recording.start_in(journal)
         application = RecordingMiddleware(self.application, recording=self.recording)
         stalled = None
-        with _captive_layers(), state.replaying(self.recording):
+        with captive_layers(), state.replaying(self.recording):
             try:
                 stalled = await self._drive(application, progress)
                 if stalled is None or self.keep_going:
@@ -432,7 +432,7 @@ def _with_session_cookie(headers: list[tuple[bytes, bytes]], key: str) -> list[t
 
 
 @contextlib.contextmanager
-def _captive_layers() -> Iterator[None]:
+def captive_layers() -> Iterator[None]:
     """Every configured channel-layer alias as a fresh, recorded in-memory layer."""
     from channels.layers import InMemoryChannelLayer, channel_layers
     from django.conf import settings

@@ -53,7 +53,7 @@ def cassette_path(name: str | Path, directory: str | Path | None = None) -> Path
     return cassette_dir(directory) / f"{name}.json"
 
 
-def _application(application: Any) -> Any:
+def resolve_application(application: Any) -> Any:
     """The application to replay against: the one given, or ``settings.ASGI_APPLICATION``."""
     if application is not None:
         return application
@@ -192,7 +192,7 @@ class _Call:
     ) -> None:
         self.path = cassette_path(name, directory)
         self.cassette = load(self.path)
-        self.application = _application(application)
+        self.application = resolve_application(application)
         self.include = (include,) if isinstance(include, str) else tuple(include)
         self.exclude = (exclude,) if isinstance(exclude, str) else tuple(exclude)
         try:

@@ -250,3 +250,114 @@ def test_async_tests_use_areplay(project: pytest.Pytester) -> None:
         """
     )
     run(project).assert_outcomes(passed=1)
+
+
+ECHO_TEST = """
+import os
+import pytest
+from channels.testing import WebsocketCommunicator
+
+ORIGIN = [(b"origin", b"http://127.0.0.1")]
+
+
+@pytest.mark.chanreplay("echo_flow")
+@pytest.mark.django_db(transaction=True)
+async def test_echo(chanreplay_app):
+    for number in range(int(os.environ.get("CONNECTIONS", "1"))):
+        communicator = WebsocketCommunicator(chanreplay_app, "/ws/echo/", headers=ORIGIN)
+        connected, _ = await communicator.connect()
+        assert connected
+        await communicator.send_to(text_data=f"hello {number}")
+        assert await communicator.receive_from() == f"echo: hello {number}"
+        await communicator.disconnect()
+"""
+
+
+def _echo_texts(path: Path) -> list[str]:
+    return [
+        e["message"]["text"]
+        for c in load(path).connections
+        for e in c.events
+        if e["dir"] == "out" and e["message"]["type"] == "websocket.send"
+    ]
+
+
+def test_record_modes_for_a_tests_own_traffic(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """none needs the cassette; once records it, then compares; new_episodes appends."""
+    monkeypatch.delenv("CI", raising=False)
+    project.makepyfile(test_echo=ECHO_TEST)
+    path = project.path / "cassettes" / "echo_flow.json"
+    result = run(project)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*echo_flow.json: no such cassette, and record mode 'none' does not record one",
+            "*fix: run the test once with --chanreplay-record-mode=once to record it*",
+        ]
+    )
+    assert not path.exists()
+    run(project, "--chanreplay-record-mode=once").assert_outcomes(passed=1)
+    assert _echo_texts(path) == ["echo: hello 0"]
+    run(project).assert_outcomes(passed=1)  # compared with what was recorded
+    monkeypatch.setenv("CONNECTIONS", "2")
+    result = run(project)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*connection c2 (websocket /ws/echo/): unexpected*"])
+    run(project, "--chanreplay-record-mode=new_episodes").assert_outcomes(passed=1)
+    assert _echo_texts(path) == ["echo: hello 0", "echo: hello 1"]
+    run(project).assert_outcomes(passed=1)
+
+
+def test_a_changed_consumer_fails_the_test_and_all_rerecords(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A behaviour change fails with the report; record mode all writes the new behaviour."""
+    monkeypatch.delenv("CI", raising=False)
+    project.makepyfile(test_echo=ECHO_TEST.replace('f"echo: hello {number}"', "reply"))
+    project.makeconftest(
+        """
+        import os
+        import pytest
+        from chat.consumers import EchoConsumer
+
+        @pytest.fixture(autouse=True)
+        def shouting_echo(monkeypatch):
+            if os.environ.get("SHOUT"):
+                def receive(self, text_data=None, bytes_data=None):
+                    self.send(text_data=f"ECHO: {text_data}")
+                monkeypatch.setattr(EchoConsumer, "receive", receive)
+        """
+    )
+    (project.path / "test_echo.py").write_text(
+        (project.path / "test_echo.py")
+        .read_text()
+        .replace(
+            "assert await communicator.receive_from() == reply",
+            "await communicator.receive_from()",
+        )
+    )
+    path = project.path / "cassettes" / "echo_flow.json"
+    run(project, "--chanreplay-record-mode=once").assert_outcomes(passed=1)
+    monkeypatch.setenv("SHOUT", "1")
+    result = run(project)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*what test_echo made the application do does not match*echo_flow.json",
+            '*expected "echo: hello 0"*',
+            '*actual   "ECHO: hello 0"*',
+        ]
+    )
+    run(project, "--chanreplay-record-mode=all").assert_outcomes(passed=1)
+    assert _echo_texts(path) == ["ECHO: hello 0"]
+
+
+def test_ci_never_records(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under CI=true every record mode is none: a missing cassette fails instead of appearing."""
+    monkeypatch.setenv("CI", "true")
+    project.makepyfile(test_echo=ECHO_TEST)
+    result = run(project, "--chanreplay-record-mode=all")
+    result.assert_outcomes(failed=1)
+    assert not (project.path / "cassettes" / "echo_flow.json").exists()

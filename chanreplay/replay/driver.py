@@ -434,20 +434,10 @@ def _with_session_cookie(headers: list[tuple[bytes, bytes]], key: str) -> list[t
 @contextlib.contextmanager
 def captive_layers() -> Iterator[None]:
     """Every configured channel-layer alias as a fresh, recorded in-memory layer."""
-    from channels.layers import InMemoryChannelLayer, channel_layers
-    from django.conf import settings
+    from chanreplay.replay.captive import CaptiveChannelLayer, configured_aliases, swapped_layers
 
-    aliases = list(getattr(settings, "CHANNEL_LAYERS", {}) or {"default": {}})
-    saved = {alias: channel_layers.backends.get(alias) for alias in aliases}
-    try:
-        for alias in aliases:
-            channel_layers.backends[alias] = RecordingChannelLayer(
-                InMemoryChannelLayer(), alias=alias
-            )
+    def recorded(alias: str) -> RecordingChannelLayer:
+        return RecordingChannelLayer(CaptiveChannelLayer(), alias=alias)
+
+    with swapped_layers(configured_aliases(), recorded):
         yield
-    finally:
-        for alias, layer in saved.items():
-            if layer is None:
-                channel_layers.backends.pop(alias, None)
-            else:
-                channel_layers.backends[alias] = layer

@@ -1,6 +1,14 @@
 """Testing with cassettes: replay them in Django test cases and pytest."""
 
 from chanreplay.diff.matchers import ANY, ANY_INT, ANY_NUMBER, ANY_STRING, Regex
+from chanreplay.testing.channels import (
+    Channel,
+    ChannelTestCase,
+    ChannelTestMixin,
+    ChannelTransactionTestCase,
+    Group,
+    Message,
+)
 from chanreplay.testing.replay import (
     ReplayMixin,
     ReplayTestCase,
@@ -14,6 +22,12 @@ __all__ = [
     "ANY_INT",
     "ANY_NUMBER",
     "ANY_STRING",
+    "Channel",
+    "ChannelTestCase",
+    "ChannelTestMixin",
+    "ChannelTransactionTestCase",
+    "Group",
+    "Message",
     "Regex",
     "ReplayMixin",
     "ReplayTestCase",

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from asgiref.sync import async_to_sync, sync_to_async
-from django.test import TestCase, TransactionTestCase
 
 from chanreplay.cassette import Cassette, load
 from chanreplay.cassette.model import Connection
@@ -31,6 +30,7 @@ from chanreplay.exceptions import ConfigurationError, ReplayError
 from chanreplay.replay.driver import DEFAULT_TIMEOUT, Replayer, ReplayResult
 from chanreplay.replay.plan import build_plan
 from chanreplay.replay.update import update_requested, write_update
+from chanreplay.testing.channels import ChannelTestCase, ChannelTransactionTestCase
 
 __all__ = [
     "ReplayMixin",
@@ -297,9 +297,9 @@ class ReplayMixin:
         return await areplay_cassette(name, **options)
 
 
-class ReplayTestCase(ReplayMixin, TestCase):
-    """A ``django.test.TestCase`` that replays cassettes (each test in a transaction)."""
+class ReplayTestCase(ReplayMixin, ChannelTestCase):
+    """A :class:`ChannelTestCase` that replays cassettes (each test in a transaction)."""
 
 
-class ReplayTransactionTestCase(ReplayMixin, TransactionTestCase):
-    """A ``django.test.TransactionTestCase`` that replays cassettes."""
+class ReplayTransactionTestCase(ReplayMixin, ChannelTransactionTestCase):
+    """A :class:`ChannelTransactionTestCase` that replays cassettes."""

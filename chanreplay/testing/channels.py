@@ -1,0 +1,192 @@
+"""The Channels 1.x testing toolkit on Channels 4: ChannelTestCase, Channel, Group, Message.
+
+::
+
+    from chanreplay.testing import Channel, ChannelTestCase, Group
+
+    class MyTests(ChannelTestCase):
+        def test_a_thing(self):
+            Group("results").add("test-channel")
+            Channel("input").send({"value": 33})
+            message = self.get_next_message("input", require=True)
+            ...
+            result = self.get_next_message("test-channel", require=True)
+            self.assertEqual(result["value"], 1089)
+
+Each test of a :class:`ChannelTestCase` runs with the aliases in
+``test_channel_aliases`` swapped for captive in-memory layers, empty at the
+start of every test: no Redis or other server is needed, and nothing one test
+sends reaches the next. Synchronous test methods work as in the seed
+document; ``Channel``, ``Group`` and ``get_next_message`` are plain calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from django.test import TestCase, TransactionTestCase
+
+from chanreplay.replay.captive import CaptiveChannelLayer, swapped_layers
+
+__all__ = [
+    "Channel",
+    "ChannelTestCase",
+    "ChannelTestMixin",
+    "ChannelTransactionTestCase",
+    "Group",
+    "Message",
+]
+
+
+def _layer(alias: str) -> Any:
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer(alias)
+    if layer is None:
+        raise LookupError(
+            f"no channel layer {alias!r}: add it to CHANNEL_LAYERS (and, in a "
+            "ChannelTestCase, to test_channel_aliases)"
+        )
+    return layer
+
+
+class Channel:
+    """A named channel of a layer: ``Channel("input").send({"value": 33})``."""
+
+    def __init__(self, name: str, alias: str = "default") -> None:
+        self.name = name
+        self.alias = alias
+
+    def send(self, content: Mapping[str, Any], immediately: bool = False) -> None:
+        """Put ``content`` on the channel (``immediately`` is accepted for 1.x code: sends
+        are always immediate on Channels 4)."""
+        async_to_sync(self.asend)(content)
+
+    async def asend(self, content: Mapping[str, Any]) -> None:
+        """:meth:`send` for async tests."""
+        await _layer(self.alias).send(self.name, dict(content))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Channel) and (self.name, self.alias) == (other.name, other.alias)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.alias))
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"Channel({self.name!r}, alias={self.alias!r})"
+
+
+class Group:
+    """A group of a layer: ``Group("room").add("test-channel")``, ``.send({...})``."""
+
+    def __init__(self, name: str, alias: str = "default") -> None:
+        self.name = name
+        self.alias = alias
+
+    def add(self, channel: str | Channel) -> None:
+        """Add ``channel`` (a name or a :class:`Channel`) to the group."""
+        async_to_sync(self.aadd)(channel)
+
+    def discard(self, channel: str | Channel) -> None:
+        """Remove ``channel`` from the group."""
+        async_to_sync(self.adiscard)(channel)
+
+    def send(self, content: Mapping[str, Any], immediately: bool = False) -> None:
+        """Send ``content`` to every channel in the group."""
+        async_to_sync(self.asend)(content)
+
+    async def aadd(self, channel: str | Channel) -> None:
+        """:meth:`add` for async tests."""
+        await _layer(self.alias).group_add(self.name, str(channel))
+
+    async def adiscard(self, channel: str | Channel) -> None:
+        """:meth:`discard` for async tests."""
+        await _layer(self.alias).group_discard(self.name, str(channel))
+
+    async def asend(self, content: Mapping[str, Any]) -> None:
+        """:meth:`send` for async tests."""
+        await _layer(self.alias).group_send(self.name, dict(content))
+
+    def __repr__(self) -> str:
+        return f"Group({self.name!r}, alias={self.alias!r})"
+
+
+class Message(Mapping[str, Any]):
+    """A received message: item access to its content, and the channel it came on.
+
+    ``reply_channel`` is the :class:`Channel` the content names under
+    ``"reply_channel"`` (None when it names none), as in Channels 1.x.
+    """
+
+    def __init__(self, content: dict[str, Any], channel: Channel) -> None:
+        self.content = content
+        self.channel = channel
+
+    @property
+    def reply_channel(self) -> Channel | None:
+        """The channel to reply on, when the message names one."""
+        name = self.content.get("reply_channel")
+        return Channel(str(name), alias=self.channel.alias) if name else None
+
+    def __getitem__(self, key: str) -> Any:
+        return self.content[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.content)
+
+    def __len__(self) -> int:
+        return len(self.content)
+
+    def __repr__(self) -> str:
+        return f"<Message on {self.channel.name!r}: {self.content!r}>"
+
+
+class ChannelTestMixin:
+    """Captive layers for every test, and :meth:`get_next_message`.
+
+    For unittest and Django test case classes: each test runs (``setUp`` to
+    ``tearDown`` included) with the captive layers in place, so a ``setUp``
+    of your own needs no ``super()`` call.
+    """
+
+    test_channel_aliases: list[str] = ["default"]
+    """The layer aliases replaced by captive in-memory layers for each test."""
+
+    def run(self, result: Any = None) -> Any:
+        # run(), not _pre_setup(): Django 5.2 may run _pre_setup once per
+        # class (a classmethod), and captive layers must be fresh per test.
+        with swapped_layers(self.test_channel_aliases):
+            return super().run(result)  # type: ignore[misc]
+
+    def debug(self) -> None:
+        with swapped_layers(self.test_channel_aliases):
+            super().debug()  # type: ignore[misc]
+
+    def get_next_message(
+        self, channel: str, require: bool = False, alias: str = "default"
+    ) -> Message | None:
+        """The next message on ``channel``, or None; with ``require``, fail when there is none."""
+        layer = _layer(alias)
+        if not isinstance(layer, CaptiveChannelLayer):
+            raise LookupError(
+                f"layer {alias!r} is not captive in this test: add it to test_channel_aliases"
+            )
+        content = layer.receive_nowait(channel)
+        if content is None:
+            if require:
+                raise AssertionError(f"expected a message on channel {channel!r}, got none")
+            return None
+        return Message(content, Channel(channel, alias=alias))
+
+
+class ChannelTestCase(ChannelTestMixin, TestCase):
+    """A ``django.test.TestCase`` whose channel layers are captive (as in Channels 1.x)."""
+
+
+class ChannelTransactionTestCase(ChannelTestMixin, TransactionTestCase):
+    """A ``django.test.TransactionTestCase`` whose channel layers are captive."""

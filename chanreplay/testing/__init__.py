@@ -9,6 +9,7 @@ from chanreplay.testing.channels import (
     Group,
     Message,
 )
+from chanreplay.testing.clients import Client
 from chanreplay.testing.replay import (
     ReplayMixin,
     ReplayTestCase,
@@ -26,6 +27,7 @@ __all__ = [
     "ChannelTestCase",
     "ChannelTestMixin",
     "ChannelTransactionTestCase",
+    "Client",
     "Group",
     "Message",
     "Regex",

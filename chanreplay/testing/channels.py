@@ -37,6 +37,7 @@ __all__ = [
     "ChannelTransactionTestCase",
     "Group",
     "Message",
+    "captive_layer",
 ]
 
 
@@ -48,6 +49,17 @@ def _layer(alias: str) -> Any:
         raise LookupError(
             f"no channel layer {alias!r}: add it to CHANNEL_LAYERS (and, in a "
             "ChannelTestCase, to test_channel_aliases)"
+        )
+    return layer
+
+
+def captive_layer(alias: str) -> CaptiveChannelLayer:
+    """The captive layer standing in for ``alias``; a clear error when the alias is not captive."""
+    layer = _layer(alias)
+    if not isinstance(layer, CaptiveChannelLayer):
+        raise LookupError(
+            f"layer {alias!r} is not captive in this test: use a ChannelTestCase and list the "
+            "alias in test_channel_aliases"
         )
     return layer
 
@@ -171,12 +183,7 @@ class ChannelTestMixin:
         self, channel: str, require: bool = False, alias: str = "default"
     ) -> Message | None:
         """The next message on ``channel``, or None; with ``require``, fail when there is none."""
-        layer = _layer(alias)
-        if not isinstance(layer, CaptiveChannelLayer):
-            raise LookupError(
-                f"layer {alias!r} is not captive in this test: add it to test_channel_aliases"
-            )
-        content = layer.receive_nowait(channel)
+        content = captive_layer(alias).receive_nowait(channel)
         if content is None:
             if require:
                 raise AssertionError(f"expected a message on channel {channel!r}, got none")

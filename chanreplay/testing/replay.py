@@ -39,6 +39,7 @@ __all__ = [
     "areplay_cassette",
     "cassette_path",
     "create_missing_users",
+    "database_kept_open",
     "replay_cassette",
 ]
 
@@ -128,7 +129,7 @@ def _usernames(connections: Iterable[Connection]) -> set[str]:
 
 
 @contextlib.contextmanager
-def _database_kept_open() -> Iterator[None]:
+def database_kept_open() -> Iterator[None]:
     """Keep Django and Channels from closing the test's database connection mid-replay.
 
     Both close "old" connections around each request and each
@@ -257,7 +258,7 @@ def replay_cassette(name: str | Path, **options: Any) -> ReplayResult:
     _check_options(options)
     call = _Call(name, **options)
     sessions = login_users(call.cassette, call.include, call.exclude)
-    with _database_kept_open():
+    with database_kept_open():
         result = async_to_sync(call.replayer(sessions).run)()
     return call.check(result)
 
@@ -267,7 +268,7 @@ async def areplay_cassette(name: str | Path, **options: Any) -> ReplayResult:
     _check_options(options)
     call = _Call(name, **options)
     sessions = await sync_to_async(login_users)(call.cassette, call.include, call.exclude)
-    with _database_kept_open():
+    with database_kept_open():
         result = await call.replayer(sessions).run()
     return call.check(result)
 

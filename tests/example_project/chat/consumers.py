@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from asgiref.sync import async_to_sync
+from channels.consumer import SyncConsumer
 from channels.db import database_sync_to_async
 from channels.generic.http import AsyncHttpConsumer
 from channels.generic.websocket import (
@@ -194,3 +195,18 @@ class StatsConsumer(AsyncHttpConsumer):
     @database_sync_to_async
     def count_notes(self) -> int:
         return Note.objects.count()
+
+
+class NotesWorker(SyncConsumer):
+    """A background worker on the ``notes-worker`` channel (``ChannelNameRouter``).
+
+    ``notes.count`` messages name an owner and a ``reply_channel``; the worker
+    answers there with how many notes the owner has.
+    """
+
+    def notes_count(self, message: dict[str, Any]) -> None:
+        count = Note.objects.filter(owner__username=message["owner"]).count()
+        async_to_sync(self.channel_layer.send)(
+            message["reply_channel"],
+            {"type": "notes.counted", "owner": message["owner"], "count": count},
+        )

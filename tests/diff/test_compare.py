@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chanreplay.cassette.model import Cassette, Connection, Event
+from chanreplay.cassette.model import Cassette, Event
 from chanreplay.diff.compare import (
     CassetteDiff,
     EventDiff,
@@ -19,6 +19,7 @@ from chanreplay.diff.compare import (
 )
 from chanreplay.diff.matchers import ANY, ANY_INT, ANY_STRING, Predicate, Regex
 from chanreplay.diff.paths import PathPattern
+from tests.diff.events import accept, connect, connection, group_send, receive, send
 
 # -- helpers ------------------------------------------------------------------
 
@@ -38,54 +39,6 @@ def summary(changes: list[FieldChange]) -> list[tuple[tuple[str | int, ...], Any
 def kinds(differences: list[EventDiff]) -> list[tuple[str, int | None, int | None]]:
     """(kind, expected index, actual index) per event difference."""
     return [(d.kind, d.expected_index, d.actual_index) for d in differences]
-
-
-def receive(data: Any, step: int) -> Event:
-    """An inbound websocket frame holding JSON."""
-    return {
-        "dir": "in",
-        "message": {"type": "websocket.receive", "text": {"$json": data}},
-        "step": step,
-    }
-
-
-def send(data: Any, step: int) -> Event:
-    """An outbound websocket frame holding JSON."""
-    return {
-        "dir": "out",
-        "message": {"type": "websocket.send", "text": {"$json": data}},
-        "step": step,
-    }
-
-
-def connect(step: int) -> Event:
-    return {"dir": "in", "message": {"type": "websocket.connect"}, "step": step}
-
-
-def accept(step: int) -> Event:
-    return {
-        "dir": "out",
-        "message": {"type": "websocket.accept", "subprotocol": None},
-        "step": step,
-    }
-
-
-def group_send(group: str, step: int, **fields: Any) -> Event:
-    message = {"type": "chat.message", **fields}
-    return {"dir": "layer", "op": "group_send", "group": group, "message": message, "step": step}
-
-
-def connection(
-    cid: str,
-    events: list[Event] | None = None,
-    *,
-    path: str = "/ws/chat/lobby/",
-    user: dict[str, Any] | None = None,
-    closed: bool = True,
-    step: int = 1,
-) -> Connection:
-    scope = {"path": path, "query_string": "", "headers": ["host: testserver"]}
-    return Connection(cid, "websocket", scope, step, user, closed, list(events or []))
 
 
 # -- diff_values: structure ----------------------------------------------------

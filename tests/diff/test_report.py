@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from chanreplay.cassette.model import Cassette, Connection, Event
+from chanreplay.cassette.model import Cassette, Event
 from chanreplay.diff.compare import (
     CassetteDiff,
     ConnectionDiff,
@@ -17,41 +17,9 @@ from chanreplay.diff.compare import (
 )
 from chanreplay.diff.matchers import ANY_INT, Regex
 from chanreplay.diff.report import describe_event, render_text, summarize_event
+from tests.diff.events import accept, connect, connection, group_send, receive, send
 
 # -- helpers ------------------------------------------------------------------
-
-
-def send(data: Any, step: int) -> Event:
-    return {
-        "dir": "out",
-        "message": {"type": "websocket.send", "text": {"$json": data}},
-        "step": step,
-    }
-
-
-def receive(data: Any, step: int) -> Event:
-    return {
-        "dir": "in",
-        "message": {"type": "websocket.receive", "text": {"$json": data}},
-        "step": step,
-    }
-
-
-def connect(step: int) -> Event:
-    return {"dir": "in", "message": {"type": "websocket.connect"}, "step": step}
-
-
-def accept(step: int) -> Event:
-    return {
-        "dir": "out",
-        "message": {"type": "websocket.accept", "subprotocol": None},
-        "step": step,
-    }
-
-
-def group_send(group: str, step: int) -> Event:
-    message = {"type": "chat.message", "text": "hi"}
-    return {"dir": "layer", "op": "group_send", "group": group, "message": message, "step": step}
 
 
 def chat() -> list[Event]:
@@ -60,23 +28,11 @@ def chat() -> list[Event]:
         connect(1),
         accept(1),
         receive({"message": "hi"}, 2),
-        group_send("chat_lobby", 2),
+        group_send("chat_lobby", 2, text="hi"),
         send({"user": "alice", "message": "hi"}, 2),
         receive({"message": "bye"}, 3),
         send({"user": "alice", "message": "bye"}, 3),
     ]
-
-
-def connection(
-    cid: str,
-    events: list[Event] | None = None,
-    *,
-    path: str = "/ws/chat/lobby/",
-    user: dict[str, Any] | None = None,
-    closed: bool = True,
-) -> Connection:
-    scope = {"path": path, "query_string": "", "headers": []}
-    return Connection(cid, "websocket", scope, 1, user, closed, list(events or []))
 
 
 ALICE = {"username": "alice"}
@@ -99,7 +55,7 @@ def report(
     [
         (send({"a": 1}, 2), "out websocket.send"),
         (connect(1), "in websocket.connect"),
-        (group_send("chat_lobby", 2), "layer group_send chat_lobby"),
+        (group_send("chat_lobby", 2, text="hi"), "layer group_send chat_lobby"),
         (
             {"dir": "layer", "op": "send", "channel": "<channel:c4>", "step": 1},
             "layer send <channel:c4>",
@@ -126,7 +82,7 @@ def test_summarize_event_shows_step_and_payload_without_the_type() -> None:
 
 def test_summarize_event_shows_an_error() -> None:
     """A layer operation that failed shows its error after a ``!``."""
-    event = {**group_send("g", 4), "error": "ChannelFull"}
+    event = {**group_send("g", 4, text="hi"), "error": "ChannelFull"}
     assert summarize_event(event) == ('layer group_send g (step 4) {"text":"hi"} !ChannelFull')
 
 
@@ -331,9 +287,12 @@ def test_a_connection_without_a_username_names_no_user(user: dict[str, Any] | No
 def test_external_events_are_listed_by_kind() -> None:
     """External differences come last, each with its kind and summary."""
     sent = {"dir": "layer", "op": "send", "channel": "x", "step": 2}
-    changed = {**group_send("g", 3), "message": {"type": "chat.message", "text": "other"}}
+    changed = {
+        **group_send("g", 3, text="hi"),
+        "message": {"type": "chat.message", "text": "other"},
+    }
     discard = {"dir": "layer", "op": "group_discard", "group": "g", "channel": "y", "step": 5}
-    expected = Cassette([], [sent, group_send("g", 3)])
+    expected = Cassette([], [sent, group_send("g", 3, text="hi")])
     actual = Cassette([], [changed, discard])
     assert render_text(diff_cassettes(expected, actual)).splitlines() == [
         "external events:",

@@ -74,7 +74,7 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[ENV_UPDATE] = "1"
     config.stash[_updated] = []
     _add_cassette_directories(config)
-    from chanreplay.testing.replay import UPDATE_LISTENERS
+    from chanreplay.replay.update import UPDATE_LISTENERS
 
     UPDATE_LISTENERS.append(_Listener(config))
 
@@ -95,7 +95,7 @@ class _Listener:
 
 
 def _listener(config: pytest.Config) -> _Listener | None:
-    from chanreplay.testing.replay import UPDATE_LISTENERS
+    from chanreplay.replay.update import UPDATE_LISTENERS
 
     for listener in UPDATE_LISTENERS:
         if isinstance(listener, _Listener) and listener.config is config:
@@ -104,7 +104,7 @@ def _listener(config: pytest.Config) -> _Listener | None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    from chanreplay.testing.replay import UPDATE_LISTENERS
+    from chanreplay.replay.update import UPDATE_LISTENERS
 
     listener = _listener(config)
     if listener is not None:
@@ -306,8 +306,7 @@ class _Captured:
     def settle(self) -> None:
         from chanreplay.diff import render_text
         from chanreplay.replay.capture import settle
-        from chanreplay.replay.update import update_requested
-        from chanreplay.testing.replay import UPDATE_LISTENERS
+        from chanreplay.replay.update import notify_updated, update_requested
 
         outcome = settle(
             self.path,
@@ -317,8 +316,7 @@ class _Captured:
             rules=self.rules,
         )
         if outcome.wrote:
-            for listener in UPDATE_LISTENERS:
-                listener(self.path)
+            notify_updated(self.path)
         if outcome.failed:
             assert outcome.diff is not None
             title = f"what {self.item.name} made the application do does not match {self.path}"

@@ -9,15 +9,36 @@ external events, stay as they were.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chanreplay.cassette import writer
 from chanreplay.cassette.model import Cassette
 from chanreplay.exceptions import ConfigurationError
-from chanreplay.replay.driver import ReplayResult
 
-__all__ = ["ENV_UPDATE", "update_requested", "updated_cassette", "write_update"]
+if TYPE_CHECKING:  # the driver imports Channels; this module stays light for the plugin
+    from chanreplay.replay.driver import ReplayResult
+
+__all__ = [
+    "ENV_UPDATE",
+    "UPDATE_LISTENERS",
+    "notify_updated",
+    "update_requested",
+    "updated_cassette",
+    "write_update",
+]
+
+UPDATE_LISTENERS: list[Callable[[Path], None]] = []
+"""Called with the path of each cassette rewritten (the pytest plugin lists them)."""
+
+
+def notify_updated(path: Path) -> None:
+    """Tell every listener that the cassette at ``path`` was rewritten."""
+    for listener in UPDATE_LISTENERS:
+        listener(path)
+
 
 ENV_UPDATE = "CHANREPLAY_UPDATE"
 """Set to 1 (or pass pytest --chanreplay-update) to re-bless cassettes that differ."""

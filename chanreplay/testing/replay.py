@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from chanreplay.diff import Rules, render_text
 from chanreplay.exceptions import ConfigurationError, ReplayError
 from chanreplay.replay.driver import DEFAULT_TIMEOUT, Replayer, ReplayResult
 from chanreplay.replay.plan import build_plan
-from chanreplay.replay.update import update_requested, write_update
+from chanreplay.replay.update import notify_updated, update_requested, write_update
 from chanreplay.testing.channels import ChannelTestCase, ChannelTransactionTestCase
 
 __all__ = [
@@ -226,14 +226,9 @@ class _Call:
             return result
         if self.update:
             write_update(self.path, self.cassette, result)
-            for listener in UPDATE_LISTENERS:
-                listener(self.path)
+            notify_updated(self.path)
             return result
         raise AssertionError(report(result))
-
-
-UPDATE_LISTENERS: list[Callable[[Path], None]] = []
-"""Called with the path of each cassette an update rewrote (the pytest plugin lists them)."""
 
 
 def report(result: ReplayResult) -> str:

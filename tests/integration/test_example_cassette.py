@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from chanreplay.cassette import load
+from chanreplay.diff import diff_cassettes, render_text
 from tests.servers import ServerFactory, run_session
 
 pytestmark = pytest.mark.server
@@ -30,7 +31,8 @@ def test_recording_the_scripted_session_reproduces_the_committed_cassette(
     assert recorded.read_bytes() == COMMITTED.read_bytes(), (
         f"recording the example session no longer gives {COMMITTED}; if the change is "
         f"intended, re-record it with {REGENERATE}=1 .venv/bin/python -m pytest "
-        f"{Path(__file__).relative_to(COMMITTED.parents[1])} and review the diff"
+        f"{Path(__file__).relative_to(COMMITTED.parents[1])} and review the diff:\n"
+        + render_text(diff_cassettes(load(COMMITTED), load(recorded)))
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from chanreplay.cassette import Cassette, load
+from chanreplay.diff import diff_cassettes, render_text
 from tests.servers import EXAMPLE_PROJECT, ServerFactory, run_session
 
 pytestmark = pytest.mark.server
@@ -371,7 +372,9 @@ def test_redis_layers_record_the_same_cassette_as_in_memory(
         REDIS_URL=redis_url,
         EXAMPLE_REDIS_PREFIX=f"chanreplay-test-{tmp_path.name}",
     )
-    assert memory.read_bytes() == other.read_bytes()
+    assert memory.read_bytes() == other.read_bytes(), render_text(
+        diff_cassettes(load(memory), load(other))
+    )
 
 
 @pytest.mark.redis

@@ -166,7 +166,36 @@ class Result:
 
 # -- 1 and 2: the layer wrapper -------------------------------------------------------
 
-LAYER_MODES = ("bare", "recording", "passthrough")
+LAYER_MODES = ("bare", "recording", "passthrough", "naive")
+
+
+class NaiveRecorder:
+    """The floor for comparison: a wrapper that serialises each message with orjson and
+    writes a line, and nothing else (no causal step, no attribution, no redaction, no
+    placeholders, no crash-safe journal)."""
+
+    def __init__(self, inner: Any, out: Any) -> None:
+        self.inner = inner
+        self.out = out
+
+    async def new_channel(self) -> str:
+        name: str = await self.inner.new_channel()
+        return name
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        import orjson
+
+        self.out.write(orjson.dumps({"op": "send", "channel": channel, "message": message}) + b"\n")
+        await self.inner.send(channel, message)
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        import orjson
+
+        message: dict[str, Any] = await self.inner.receive(channel)
+        self.out.write(
+            orjson.dumps({"op": "receive", "channel": channel, "message": message}) + b"\n"
+        )
+        return message
 
 
 async def _pairs(
@@ -200,6 +229,12 @@ async def _layer_round(
     if mode == "passthrough":
         assert state.recording is None
         return await _pairs(wrapped, await wrapped.new_channel(), count)
+    if mode == "naive":
+        # Set-up outside the timed loop: a blocking call here costs the loop nothing.
+        cassettes.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
+        with (cassettes / "naive.jsonl").open("wb") as out:
+            naive = NaiveRecorder(wrapped.inner, out)
+            return await _pairs(naive, await naive.new_channel(), count, out.flush)
     # A fresh recording per round keeps the journal (and the final compile) small;
     # the channel is created inside the connection, as a consumer's would be.
     state.start(Recording("bench", cassette_dir=cassettes, mode="all"))
@@ -268,6 +303,7 @@ def _layer_results(
     bare = statistics.median(times["bare"])
     recording = statistics.median(times["recording"])
     passthrough = statistics.median(times["passthrough"])
+    naive = statistics.median(times["naive"])
     loop_only = statistics.median(times["recording_loop"])
     spread = {
         mode: [round(min(values), 3), round(max(values), 3)] for mode, values in times.items()
@@ -280,6 +316,7 @@ def _layer_results(
             "recording": round(recording, 3),
             "recording_loop_only": round(loop_only, 3),
             "passthrough": round(passthrough, 3),
+            "naive": round(naive, 3),
         },
         "min_max_us_per_pair": spread,
         "overhead_us_per_pair": round(recording - bare, 3),
@@ -304,6 +341,17 @@ def _layer_results(
             bare=bare,
             recording=passthrough,
             ratio=passthrough / bare,
+            goal="(context)",
+            met=None,
+            details={"rounds": rounds, "pairs_per_round": count},
+        ),
+        Result(
+            id=f"layer-{key}-naive",
+            scenario=f"{label}: send+receive, naive orjson-and-write wrapper",
+            unit="us/pair",
+            bare=bare,
+            recording=naive,
+            ratio=naive / bare,
             goal="(context)",
             met=None,
             details={"rounds": rounds, "pairs_per_round": count},

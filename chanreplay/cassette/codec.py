@@ -98,6 +98,11 @@ def _parse_json_container(text: str) -> JSONValue:
     try:
         if orjson.dumps(value) == text.encode():
             return value
+        # The same test for what Python's json.dumps sends by default (spaced
+        # separators, ASCII escapes): written back the same way, the same
+        # text means the same value.
+        if json.dumps(value) == text:
+            return value
     except TypeError:
         pass
     try:

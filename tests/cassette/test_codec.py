@@ -423,3 +423,16 @@ def test_malformed_tag_payload_is_a_format_error(encoded: Any) -> None:
     assert next(iter(encoded)) in message
     assert "external event 0" in message
     assert "fix:" in message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"message": "Hello, how is everyone: fine?", "user": "alice"}',
+        '[1, 2.5, {"a": null, "b": [true, false]}]',
+        '{"name": "caf\\u00e9"}',
+    ],
+)
+def test_json_as_python_writes_it_becomes_structure(text: str) -> None:
+    """What Python's json.dumps sends (spaced, ASCII-escaped) is stored as structure too."""
+    assert codec.encode_text(text) == {"$json": json.loads(text)}

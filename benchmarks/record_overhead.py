@@ -334,27 +334,22 @@ def _layer_results(
             met=recording / bare <= goal,
             details=details,
         ),
-        Result(
-            id=f"layer-{key}-passthrough",
-            scenario=f"{label}: send+receive, wrapper, no recording",
-            unit="us/pair",
-            bare=bare,
-            recording=passthrough,
-            ratio=passthrough / bare,
-            goal="(context)",
-            met=None,
-            details={"rounds": rounds, "pairs_per_round": count},
-        ),
-        Result(
-            id=f"layer-{key}-naive",
-            scenario=f"{label}: send+receive, naive orjson-and-write wrapper",
-            unit="us/pair",
-            bare=bare,
-            recording=naive,
-            ratio=naive / bare,
-            goal="(context)",
-            met=None,
-            details={"rounds": rounds, "pairs_per_round": count},
+        *(
+            Result(
+                id=f"layer-{key}-{mode}",
+                scenario=f"{label}: send+receive, {what}",
+                unit="us/pair",
+                bare=bare,
+                recording=value,
+                ratio=value / bare,
+                goal="(context)",
+                met=None,
+                details={"rounds": rounds, "pairs_per_round": count},
+            )
+            for mode, what, value in (
+                ("passthrough", "wrapper, no recording", passthrough),
+                ("naive", "naive orjson-and-write wrapper", naive),
+            )
         ),
     ]
 

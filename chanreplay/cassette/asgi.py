@@ -14,7 +14,13 @@ from typing import Any
 
 import orjson
 
-from chanreplay.cassette.codec import decode_value, encode_bytes, encode_text, encode_value
+from chanreplay.cassette.codec import (
+    decode_value,
+    dumps_text,
+    encode_bytes,
+    encode_text,
+    encode_value,
+)
 from chanreplay.cassette.redaction import Redactor
 
 __all__ = [
@@ -137,10 +143,10 @@ def dumps_frame(message: Mapping[str, Any]) -> bytes | None:
         return None
     text = message.get("text")
     if type(text) is str:
-        return b'{"type":' + kind + b',"text":' + orjson.dumps(encode_text(text)) + b"}"
+        return b'{"type":%b,"text":%b}' % (kind, dumps_text(text))
     data = message.get("bytes")
     if type(data) is bytes:
-        return b'{"type":' + kind + b',"bytes":' + orjson.dumps(encode_bytes(data)) + b"}"
+        return b'{"type":%b,"bytes":%b}' % (kind, orjson.dumps(encode_bytes(data)))
     return None
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import json
+import json.encoder
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -35,6 +36,7 @@ __all__ = [
     "check_json",
     "decode_value",
     "dumps",
+    "dumps_text",
     "encode_bytes",
     "encode_text",
     "encode_value",
@@ -57,7 +59,7 @@ def encode_bytes(data: bytes, *, prefer_text: bool = False) -> dict[str, JSONVal
         except UnicodeDecodeError:
             pass
         else:
-            parsed = _parse_json_container(text)
+            parsed, _ = _parse_json_container(text)
             if parsed is not _NOT_JSON:
                 return {"$bytes_json": parsed}
             return {"$bytes_text": text}
@@ -66,43 +68,77 @@ def encode_bytes(data: bytes, *, prefer_text: bool = False) -> dict[str, JSONVal
 
 def encode_text(text: str) -> JSONValue:
     """Store a text frame: as ``{"$json": ...}`` when it holds a JSON object or array."""
-    parsed = _parse_json_container(text)
+    parsed, _ = _parse_json_container(text)
     if parsed is _NOT_JSON:
         return text
     return {"$json": parsed}
 
 
+def dumps_text(text: str) -> bytes:
+    """``orjson.dumps(encode_text(text))``, with the structure serialised only once.
+
+    The recorder calls this for every text frame, and the check that the
+    frame parsed losslessly has already produced the serialisation it writes.
+    """
+    first = text[:1]
+    if first != "{" and first != "[" and not first.isspace():
+        return orjson.dumps(text)  # the common case of plain text, decided at once
+    parsed, compact = _parse_json_container(text)
+    if parsed is _NOT_JSON:
+        return orjson.dumps(text)
+    return b'{"$json":%b}' % compact
+
+
 _NOT_JSON: Any = object()
 
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+if _c_make_encoder is not None:
+    # What json.dumps(value) builds on each call, built once: the same C
+    # encoder with the same arguments (markers None: a parsed value has no
+    # cycles to detect). It writes exactly what json.dumps writes.
+    _encoder = _c_make_encoder(
+        None, None, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
 
-def _parse_json_container(text: str) -> JSONValue:
-    """The JSON object or array ``text`` holds, or ``_NOT_JSON``.
+    def _python_json(value: JSONValue) -> str:
+        return "".join(_encoder(value, 0))
 
-    Only containers qualify: a frame "5" or "true" stays a string. Text whose
-    value would not survive the round trip (duplicate keys, NaN, integers
-    beyond 64 bits) also stays a string, because storing it as structure would
-    change it. The standard parser is used because it keeps big integers exact
-    and lets us see duplicate keys; orjson would silently turn both into
-    something else.
+else:  # pragma: no cover - CPython always has the C accelerator
+
+    def _python_json(value: JSONValue) -> str:
+        return json.dumps(value)
+
+
+def _parse_json_container(text: str) -> tuple[JSONValue, bytes]:
+    """The JSON object or array ``text`` holds and its compact serialisation.
+
+    The value is ``_NOT_JSON`` (and the bytes empty) when ``text`` does not
+    hold one. Only containers qualify: a frame "5" or "true" stays a string.
+    Text whose value would not survive the round trip (duplicate keys, NaN,
+    integers beyond 64 bits) also stays a string, because storing it as
+    structure would change it. The standard parser is used because it keeps
+    big integers exact and lets us see duplicate keys; orjson would silently
+    turn both into something else.
     """
     stripped = text.lstrip()
     if not stripped or stripped[0] not in "{[":
-        return _NOT_JSON
+        return _NOT_JSON, b""
     # Fast path: compact JSON (what browsers send) that orjson writes back
     # byte for byte was parsed losslessly: no duplicate keys (the output would
     # be shorter), no big integers or odd number spellings (it would differ).
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError:
-        return _NOT_JSON
+        return _NOT_JSON, b""
     try:
-        if orjson.dumps(value) == text.encode():
-            return value
+        compact = orjson.dumps(value)
+        if compact == text.encode():
+            return value, compact
         # The same test for what Python's json.dumps sends by default (spaced
         # separators, ASCII escapes): written back the same way, the same
         # text means the same value.
-        if json.dumps(value) == text:
-            return value
+        if _python_json(value) == text:
+            return value, compact
     except TypeError:
         pass
     try:
@@ -112,10 +148,10 @@ def _parse_json_container(text: str) -> JSONValue:
             parse_constant=_reject_constant,
             parse_float=_finite_float,
         )
-        orjson.dumps(value)  # raises on integers beyond 64 bits
+        compact = orjson.dumps(value)  # raises on integers beyond 64 bits
     except (ValueError, TypeError):
-        return _NOT_JSON
-    return value
+        return _NOT_JSON, b""
+    return value, compact
 
 
 class _NotLossless(ValueError):

@@ -104,7 +104,8 @@ class Redactor:
         self.paths = [tuple(p.split(".")) for p in paths]
         self._secrets: set[str] = set()
         self._scrub: re.Pattern[str] | None = None
-        self._secret_bytes: tuple[bytes, ...] = ()
+        self.learned: tuple[bytes, ...] = ()
+        """The learned secrets as serialised JSON shows them (longest first)."""
 
     # -- learning -------------------------------------------------------
     def learn(self, value: str) -> None:
@@ -118,7 +119,7 @@ class Redactor:
         self._scrub = None  # compiled on first use: learning happens per connection
         # Serialised JSON escapes '"', "\\" and control characters; a few
         # substring tests beat one alternation.
-        self._secret_bytes = tuple(orjson.dumps(s)[1:-1] for s in alternatives)
+        self.learned = tuple(orjson.dumps(s)[1:-1] for s in alternatives)
 
     # -- headers ----------------------------------------------------------
     def header(self, name: str, value: str) -> str:
@@ -177,7 +178,7 @@ class Redactor:
         """
         if self.paths:
             return True
-        if learned and any(secret in data for secret in self._secret_bytes):
+        if learned and any(secret in data for secret in self.learned):
             return True
         if self._extra_keys is not None and self._extra_keys.search(data):
             return True
@@ -203,7 +204,7 @@ class Redactor:
         lowered = data.lower()
         offsets = [
             offset
-            for needle in (*_HINTS, b"%", b"csrfmiddlewaretoken")
+            for needle in (*_HINTS, b"%")  # "csrfmiddlewaretoken" holds "csrf"
             for offset in find_all(lowered, needle)
         ]
         if self._extra_keys is not None:
@@ -285,7 +286,7 @@ class Redactor:
         scrubbed from everything recorded after the header that revealed it,
         the same way on every run.
         """
-        for secret in self._secret_bytes:
+        for secret in self.learned:
             # find(), not "in": on bytes it is the cheaper of the two.
             if data.find(secret) >= 0:
                 data = data.replace(secret, _REDACTED_BYTES)

@@ -143,7 +143,7 @@ def _refuse_live(journal: Path) -> None:
 class JournalWriter:
     """Appends journal lines from any thread; a background thread writes and compiles.
 
-    :meth:`append` is the hot path: it only appends bytes to a list. The
+    :attr:`append` is the hot path: it only appends bytes to a list. The
     thread passes each batch through ``clean`` (redaction: nothing reaches
     the file before it), moves it to the file every :data:`FLUSH_INTERVAL` seconds and
     rebuilds the cassette :data:`COMPILE_DELAY` seconds after
@@ -188,6 +188,10 @@ class JournalWriter:
             self._file.write(b"\n")
             self._file.flush()
         self._pending: list[bytes] = []
+        self.append: Callable[[bytes], None] = self._pending.append
+        """Queue one record (a complete line ending in ``\\n``). The list's own
+        method: this runs for every event, and a Python method around it
+        would cost as much again as the append."""
         self._compiler = JournalCompiler(journal, cassette)
         self._lock = threading.Lock()
         self._compile_at: float | None = None
@@ -197,10 +201,6 @@ class JournalWriter:
             target=self._run, name=f"chanreplay-journal-{cassette.stem}", daemon=True
         )
         self._thread.start()
-
-    def append(self, line: bytes) -> None:
-        """Queue one record (a complete line ending in ``\\n``)."""
-        self._pending.append(line)
 
     def request_compile(self) -> None:
         """Ask for the cassette to be rebuilt shortly (debounced)."""

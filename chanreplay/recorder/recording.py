@@ -424,25 +424,28 @@ class Recording:
         self, connection: ConnectionRecorder, direction: str, message: Mapping[str, Any]
     ) -> None:
         """Record an ASGI message crossing ``connection`` in ``direction``."""
-
-        def where() -> str:  # only called on error
-            return f"connection {connection.id}, {direction}bound {message.get('type')!r}"
-
         frame = dumps_frame(message)
         if frame is not None:
             # The common case (a websocket frame) is composed directly.
-            step = str(connection.step).encode()
-            head = b'{"dir":"in","message":' if direction == "in" else b'{"dir":"out","message":'
-            self._write(connection, head + frame + b',"step":' + step + b"}", where)
+            event = b'{"dir":"%b","message":%b,"step":%d}' % (
+                _DIRECTIONS[direction],
+                frame,
+                connection.step,
+            )
+            self._write(connection, event)
             return
         try:
             encoded = encode_message(message, self.redactor)
         except UnserializableValueError as error:
             raise UnserializableValueError(
-                path=error.path, value=error.value, where=where()
+                path=error.path,
+                value=error.value,
+                where=f"connection {connection.id}, {direction}bound {message.get('type')!r}",
             ) from None
-        event = {"dir": direction, "message": encoded, "step": connection.step}
-        self._write(connection, orjson.dumps(event), where)
+        self._write(
+            connection,
+            orjson.dumps({"dir": direction, "message": encoded, "step": connection.step}),
+        )
 
     def layer_event(
         self,
@@ -490,7 +493,7 @@ class Recording:
         if payload is not None:
             target += b',"message":%b' % payload
         event = b'{"dir":"layer","op":"%b","step":%d%b}' % (op.encode(), step, target)
-        self._write(connection, event, lambda: _where(connection, op))
+        self._write(connection, event)
         return payload
 
     def external_step(self) -> int:
@@ -516,37 +519,39 @@ class Recording:
         """Register a channel name ``new_channel`` returned."""
         return self.channel_names.created(live, connection.id if connection else None)
 
-    def _write(
-        self, connection: ConnectionRecorder | None, event: bytes, where: Callable[[], str]
-    ) -> None:
-        """Queue one serialised event (cassette form) for the journal.
-
-        ``where`` names the event in errors; it is a function because building
-        the string for every event would cost more than the rest of this method.
-        """
+    def _write(self, connection: ConnectionRecorder | None, event: bytes) -> None:
+        """Queue one serialised event (cassette form) for the journal."""
         if self.before_record is not None:
-            # The hook sees the event exactly as it would be written (cassette
-            # form, tags included) and returns it, changed, or None to drop it.
-            hooked = self.before_record(orjson.loads(event), connection)
-            if hooked is None:
+            event = self._hooked(connection, event)
+            if not event:
                 return
-            try:
-                codec.check_json(hooked, path="event")
-            except UnserializableValueError as error:
-                raise ConfigurationError(
-                    f"CHANREPLAY['BEFORE_RECORD'] returned an event JSON cannot hold for "
-                    f"{where()}: {error.args[0].splitlines()[0]}; return the event in "
-                    "cassette form (tag bytes as {'$bytes': base64})"
-                ) from None
-            event = orjson.dumps(hooked)
-        # Secrets learned so far are scrubbed now (so the result does not
-        # depend on timing); placeholders and the rules that depend only on
-        # content are applied by the journal writer to whole batches.
         writer = self._writer
         if writer is not None:
             owner = b"null" if connection is None else connection.owner
-            event = self.redactor.scrub_json(event)
+            # Secrets learned so far are scrubbed now (so the result does not
+            # depend on timing); placeholders and the rules that depend only
+            # on content are applied by the journal writer to whole batches.
+            if self.redactor.learned:
+                event = self.redactor.scrub_json(event)
             writer.append(b'{"k":"ev","c":%b,"e":%b}\n' % (owner, event))
+
+    def _hooked(self, connection: ConnectionRecorder | None, event: bytes) -> bytes:
+        """The event as ``before_record`` returns it (empty: drop it)."""
+        # The hook sees the event exactly as it would be written (cassette
+        # form, tags included) and returns it, changed, or None to drop it.
+        parsed = orjson.loads(event)
+        hooked = self.before_record(parsed, connection) if self.before_record else parsed
+        if hooked is None:
+            return b""
+        try:
+            codec.check_json(hooked, path="event")
+        except UnserializableValueError as error:
+            raise ConfigurationError(
+                f"CHANREPLAY['BEFORE_RECORD'] returned an event JSON cannot hold for "
+                f"{_describe(connection, parsed)}: {error.args[0].splitlines()[0]}; return "
+                "the event in cassette form (tag bytes as {'$bytes': base64})"
+            ) from None
+        return orjson.dumps(hooked)
 
     def _append(self, record: bytes) -> None:
         writer = self._writer
@@ -591,6 +596,18 @@ class Recording:
 def _where(connection: ConnectionRecorder | None, op: str) -> str:
     """How errors name the place of a layer operation."""
     return f"connection {connection.id}, layer {op}" if connection else f"external layer {op}"
+
+
+def _describe(connection: ConnectionRecorder | None, event: Mapping[str, Any]) -> str:
+    """How errors name the place of a recorded event."""
+    if event.get("dir") == "layer":
+        return _where(connection, str(event.get("op")))
+    message = event.get("message")
+    kind = message.get("type") if isinstance(message, dict) else None
+    return f"connection {connection.id if connection else '?'}, {event.get('dir')}bound {kind!r}"
+
+
+_DIRECTIONS = {"in": b"in", "out": b"out"}
 
 
 def load_hook(dotted: str | Callable[..., Any] | None) -> Callable[..., Any] | None:

@@ -436,3 +436,16 @@ def test_malformed_tag_payload_is_a_format_error(encoded: Any) -> None:
 def test_json_as_python_writes_it_becomes_structure(text: str) -> None:
     """What Python's json.dumps sends (spaced, ASCII-escaped) is stored as structure too."""
     assert codec.encode_text(text) == {"$json": json.loads(text)}
+
+
+@given(
+    st.one_of(
+        st.text(),
+        json_values.map(json.dumps),
+        json_values.map(lambda value: json.dumps(value, separators=(",", ":"))),
+        json_values.map(lambda value: " " + json.dumps(value, ensure_ascii=False)),
+    )
+)
+def test_dumps_text_writes_what_the_general_encoder_writes(text: str) -> None:
+    """The recorder's one-serialisation path gives byte for byte orjson.dumps(encode_text())."""
+    assert codec.dumps_text(text) == orjson.dumps(codec.encode_text(text))

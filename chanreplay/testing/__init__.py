@@ -10,6 +10,7 @@ from chanreplay.testing.channels import (
     Message,
 )
 from chanreplay.testing.clients import Client
+from chanreplay.testing.connections import HttpClient, HttpResponse, WSClient
 from chanreplay.testing.replay import (
     ReplayMixin,
     ReplayTestCase,
@@ -17,6 +18,7 @@ from chanreplay.testing.replay import (
     areplay_cassette,
     replay_cassette,
 )
+from chanreplay.testing.routes import apply_routes
 
 __all__ = [
     "ANY",
@@ -29,11 +31,15 @@ __all__ = [
     "ChannelTransactionTestCase",
     "Client",
     "Group",
+    "HttpClient",
+    "HttpResponse",
     "Message",
     "Regex",
     "ReplayMixin",
     "ReplayTestCase",
     "ReplayTransactionTestCase",
+    "WSClient",
+    "apply_routes",
     "areplay_cassette",
     "replay_cassette",
 ]

@@ -29,6 +29,7 @@ from asgiref.sync import async_to_sync
 from django.test import TestCase, TransactionTestCase
 
 from chanreplay.replay.captive import CaptiveChannelLayer, swapped_layers
+from chanreplay.testing.loop import close_consumer_loop
 
 __all__ = [
     "Channel",
@@ -173,11 +174,23 @@ class ChannelTestMixin:
         # run(), not _pre_setup(): Django 5.2 may run _pre_setup once per
         # class (a classmethod), and captive layers must be fresh per test.
         with swapped_layers(self.test_channel_aliases):
-            return super().run(result)  # type: ignore[misc]
+            try:
+                return super().run(result)  # type: ignore[misc]
+            finally:
+                close_consumer_loop()
 
     def debug(self) -> None:
         with swapped_layers(self.test_channel_aliases):
-            super().debug()  # type: ignore[misc]
+            try:
+                super().debug()  # type: ignore[misc]
+            finally:
+                close_consumer_loop()
+
+    def _post_teardown(self) -> None:
+        # Before Django rolls the test's transaction back: a consumer still
+        # running must not write to the database outside of it.
+        close_consumer_loop()
+        super()._post_teardown()  # type: ignore[misc]
 
     def get_next_message(
         self, channel: str, require: bool = False, alias: str = "default"

@@ -55,9 +55,14 @@ def cassette_path(name: str | Path, directory: str | Path | None = None) -> Path
 
 
 def resolve_application(application: Any) -> Any:
-    """The application to replay against: the one given, or ``settings.ASGI_APPLICATION``."""
+    """The application to run: the one given, ``apply_routes``' one, or ``ASGI_APPLICATION``."""
     if application is not None:
         return application
+    from chanreplay.testing.routes import routed_application
+
+    routed = routed_application()
+    if routed is not None:
+        return routed
     from django.conf import settings
     from django.utils.module_loading import import_string
 

@@ -358,10 +358,22 @@ def chanreplay_app(
     session = CapturedSession(application, build_recording("capture", finalize=False))
     rules = Rules.build(merged.get("ignore", ()), merged.get("matchers"))
     session.start()
+    from chanreplay.testing.routes import apply_routes
+
     try:
-        yield _Captured(request.node, session, path, mode, rules)
+        with apply_routes(session):  # test clients talk to the recorded application
+            yield _Captured(request.node, session, path, mode, rules)
     finally:
         session.stop()
+
+
+@pytest.fixture(autouse=True)
+def _chanreplay_consumer_loop() -> Iterator[None]:
+    """Stop the consumers a test's WSClient or HttpClient left running."""
+    yield
+    from chanreplay.testing.loop import close_consumer_loop
+
+    close_consumer_loop()
 
 
 def _test_name(node: pytest.Item) -> str:

@@ -366,9 +366,34 @@ class HttpClient:
                 "receive(json=False) to get the text as it is"
             ) from None
 
+    # -- for async tests: the same calls, from the test's thread ------------------
     async def areceive(self, json: bool = True) -> Any:
         """:meth:`receive` for async tests."""
         return await sync_to_async(self.receive)(json)
+
+    async def arequest(self, method: str, path: str, **options: Any) -> HttpResponse:
+        """:meth:`request` for async tests."""
+        return await sync_to_async(self.request)(method, path, **options)
+
+    async def aget(self, path: str, **options: Any) -> HttpResponse:
+        """:meth:`get` for async tests."""
+        return await sync_to_async(self.get)(path, **options)
+
+    async def apost(self, path: str, *args: Any, **options: Any) -> HttpResponse:
+        """:meth:`post` for async tests."""
+        return await sync_to_async(self.post)(path, *args, **options)
+
+    async def ajoin_group(self, name: str) -> None:
+        """:meth:`join_group` for async tests."""
+        await sync_to_async(self.join_group)(name)
+
+    async def alogin(self, **credentials: Any) -> bool:
+        """:meth:`login` for async tests."""
+        return await sync_to_async(self.login)(**credentials)
+
+    async def aforce_login(self, user: Any, backend: str | None = None) -> None:
+        """:meth:`force_login` for async tests."""
+        await sync_to_async(self.force_login)(user, backend)
 
 
 class WSClient(HttpClient):
@@ -454,6 +479,12 @@ class WSClient(HttpClient):
             loop.run(self._finish_websocket(connection))
             self._connections = {p: c for p, c in self._connections.items() if c is not connection}
         loop.raise_failures()
+
+    async def asend(
+        self, kind: str, content: Mapping[str, Any] | None = None, **options: Any
+    ) -> None:
+        """:meth:`send` for async tests."""
+        await sync_to_async(self.send)(kind, content, **options)
 
     async def asend_and_consume(
         self, kind: str, content: Mapping[str, Any] | None = None, **options: Any

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import queue
 import threading
 import time
@@ -44,15 +45,32 @@ class TestThreadExecutor(Executor):
     def __init__(self) -> None:
         self._work: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
+        self._shut = False
         self.pending = 0
         """Work submitted and not finished yet."""
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         future: Future[T] = Future()
+        if self._shut:
+            future.cancel()  # the test is over: its consumers' work is not done
+            return future
         with self._lock:
             self.pending += 1
         self._work.put((future, fn, args, kwargs))
         return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Refuse new work and cancel what is queued (nothing here runs after the test)."""
+        self._shut = True
+        while True:
+            try:
+                item = self._work.get_nowait()
+            except queue.Empty:
+                return
+            if item is not None:
+                item[0].cancel()
+                with self._lock:
+                    self.pending -= 1
 
     def serve_pending(self) -> None:
         """Run every piece of work queued now."""
@@ -168,7 +186,9 @@ class ConsumerLoop:
     # -- from the test thread ----------------------------------------------
     def run(self, work: Coroutine[Any, Any, T], timeout: float = SETTLE_TIMEOUT) -> T:
         """Run ``work`` on the loop, doing its thread-sensitive work here; return its result."""
-        future = asyncio.run_coroutine_threadsafe(work, self.loop)
+        # In a context of its own: the caller's (an async test's, say) may hold
+        # the executor of a thread that is busy right here, serving this call.
+        future = contextvars.Context().run(asyncio.run_coroutine_threadsafe, work, self.loop)
         if not self.executor.serve_until(future, timeout):
             future.cancel()
             raise AssertionError(
@@ -222,7 +242,11 @@ class ConsumerLoop:
         return True
 
     def close(self) -> None:
-        """Cancel every consumer still running, stop the loop and let the layers go."""
+        """Cancel every consumer still running, stop the loop and let the layers go.
+
+        No thread-sensitive work runs any more: a consumer cancelled at the end
+        of a test must not touch the database after the test's transaction.
+        """
 
         async def cancel_all() -> None:
             tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
@@ -230,10 +254,11 @@ class ConsumerLoop:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
+        self.executor.shutdown()
         try:
             if self.loop.is_running():
-                with contextlib.suppress(AssertionError):
-                    self.run(cancel_all(), timeout=5.0)
+                with contextlib.suppress(Exception):
+                    asyncio.run_coroutine_threadsafe(cancel_all(), self.loop).result(timeout=5.0)
         finally:
             for layer in self._layers:
                 layer.home = None

@@ -361,3 +361,28 @@ def test_ci_never_records(project: pytest.Pytester, monkeypatch: pytest.MonkeyPa
     result = run(project, "--chanreplay-record-mode=all")
     result.assert_outcomes(failed=1)
     assert not (project.path / "cassettes" / "echo_flow.json").exists()
+
+
+def test_test_clients_talk_to_the_recorded_application(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A synchronous pytest test driving WSClient with chanreplay_app records its cassette."""
+    monkeypatch.delenv("CI", raising=False)
+    project.makepyfile(
+        test_clients="""
+        import pytest
+        from chanreplay.testing import WSClient
+
+        @pytest.mark.chanreplay("client_flow")
+        def test_echo(chanreplay_app, db):
+            client = WSClient()
+            client.send_and_consume("websocket.connect", path="/ws/echo/")
+            client.send_and_consume("websocket.receive", path="/ws/echo/", text="hi")
+            assert client.receive(json=False) == "echo: hi"
+            client.send_and_consume("websocket.disconnect", path="/ws/echo/")
+        """
+    )
+    run(project, "--chanreplay-record-mode=once").assert_outcomes(passed=1)
+    path = project.path / "cassettes" / "client_flow.json"
+    assert _echo_texts(path) == ["echo: hi"]
+    run(project).assert_outcomes(passed=1)

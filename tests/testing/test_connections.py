@@ -182,6 +182,28 @@ class WSClientTests(ChannelTestCase):
             WSClient().send_and_consume("websocket.receive", path="/ws/echo/", text="x")
 
 
+class AsyncTests(ChannelTestCase):
+    """The a-prefixed calls in async test methods: database work still sees the test's data."""
+
+    async def test_an_async_test(self) -> None:
+        alice = await get_user_model().objects.acreate(username="alice")
+        await Note.objects.acreate(owner=alice, text="async")
+        client = WSClient()
+        await client.aforce_login(alice)
+        await client.asend_and_consume("websocket.connect", path="/ws/notes/")
+        assert await client.areceive() == {"type": "hello", "user": "alice", "count": 1}
+        await client.ajoin_group(NOTES_GROUP)
+        await client.asend_and_consume(
+            "websocket.receive", path="/ws/notes/", text={"action": "add", "text": "b"}
+        )
+        # The reply, the consumer's own broadcast to its client, and the group message.
+        replies = [await client.areceive() for _ in range(3)]
+        assert sorted(reply["type"] for reply in replies) == ["added", "created", "notes.created"]
+        assert await client.areceive() is None
+        stats = await HttpClient().aget("/api/stats/")
+        assert stats.json()["notes"] == 2
+
+
 def _scope_of_connect(client: WSClient, path: str) -> dict[str, Any]:
     """The scope the binary consumer at ``path`` sees when ``client`` connects."""
     seen: list[dict[str, Any]] = []

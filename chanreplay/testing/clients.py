@@ -71,7 +71,7 @@ class Client:
         from chanreplay.testing.replay import database_kept_open
 
         with database_kept_open():
-            async_to_sync(_handle_one)(self.application, channel, message)
+            async_to_sync(handle_one)(self.application, channel, message)
         return message
 
     def send_and_consume(
@@ -90,7 +90,7 @@ class Client:
         Group(name, alias=self.alias).add(self.reply_channel)
 
 
-async def _handle_one(application: Any, channel: str, message: dict[str, Any]) -> None:
+async def handle_one(application: Any, channel: str, message: dict[str, Any]) -> None:
     """Run ``application`` for a ``channel`` scope until it has handled ``message``.
 
     The consumer asks for its next message once it is done with one: that

@@ -321,6 +321,40 @@ class HttpClient:
 
         self._reader = asyncio.ensure_future(read())
 
+    def send(self, channel: str, content: Mapping[str, Any] | None = None) -> None:
+        """Put ``content`` on layer channel ``channel`` with this client's ``reply_channel``."""
+        from chanreplay.testing.channels import captive_layer
+
+        message = {"reply_channel": self.reply_channel, **(content or {})}
+        layer = captive_layer(self.alias)
+        self._consumers.run(layer.send(channel, message))
+
+    def consume(self, channel: str, fail_on_none: bool = True) -> dict[str, Any] | None:
+        """Run the consumer the application routes ``channel`` to on its next message.
+
+        As :meth:`chanreplay.testing.Client.consume`, on the consumer loop: a
+        worker's replies reach connected consumers at once.
+        """
+        from chanreplay.testing.channels import captive_layer
+        from chanreplay.testing.clients import handle_one
+
+        message = captive_layer(self.alias).receive_nowait(channel)
+        if message is None:
+            if fail_on_none:
+                raise AssertionError(f"no message on channel {channel!r} to consume")
+            return None
+        loop = self._consumers
+        loop.run(handle_one(self.application, channel, message))
+        loop.settle()
+        return message
+
+    def send_and_consume(
+        self, channel: str, content: Mapping[str, Any] | None = None, **options: Any
+    ) -> Any:
+        """:meth:`send` to a worker's channel, then :meth:`consume` it."""
+        self.send(channel, content)
+        return self.consume(channel, **options)
+
     def join_group(self, name: str) -> None:
         """Add this client's reply channel to group ``name``; ``receive`` returns what is sent."""
         from channels.layers import get_channel_layer
@@ -422,12 +456,13 @@ class WSClient(HttpClient):
         headers: Mapping[str, str] | None = None,
         subprotocols: list[str] | None = None,
     ) -> None:
-        """Send one websocket message without waiting for the consumer to handle it."""
+        """Send one websocket message without waiting for the consumer to handle it.
+
+        Any other ``kind`` is a layer channel (a worker's): ``content`` goes there.
+        """
         if kind not in _WEBSOCKET_KINDS:
-            raise ValueError(
-                f"WSClient sends {', '.join(_WEBSOCKET_KINDS)}, not {kind!r} (HTTP requests: "
-                "request(), get(), post())"
-            )
+            super().send(kind, content)
+            return
         message: dict[str, Any] = {**(content or {}), "type": kind}
         loop = self._consumers
         if kind == "websocket.connect":
@@ -460,14 +495,17 @@ class WSClient(HttpClient):
         self._deliver(connection, message)
 
     def send_and_consume(
-        self,
-        kind: str,
-        content: Mapping[str, Any] | None = None,
-        *,
-        check_accept: bool = True,
-        **options: Any,
-    ) -> None:
-        """:meth:`send`, then wait until the consumers have handled it (and what it set off)."""
+        self, channel: str, content: Mapping[str, Any] | None = None, **options: Any
+    ) -> Any:
+        """:meth:`send`, then wait until the consumers have handled it (and what it set off).
+
+        ``check_accept=False`` (for ``websocket.connect``) lets a consumer close
+        instead of accepting. For a layer channel: :meth:`HttpClient.send_and_consume`.
+        """
+        if channel not in _WEBSOCKET_KINDS:
+            return super().send_and_consume(channel, content, **options)
+        kind = channel
+        check_accept = bool(options.pop("check_accept", True))
         self.send(kind, content, **options)
         path = options.get("path")
         connection = self._connection(path or ("/" if kind == "websocket.connect" else None))

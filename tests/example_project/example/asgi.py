@@ -20,6 +20,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.urls import re_path  # noqa: E402
 
 from chat.consumers import NotesWorker, StatsConsumer  # noqa: E402
+from chat.multiplex import NoteBinding  # noqa: E402
 from example.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -33,6 +34,8 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
-        "channel": ChannelNameRouter({"notes-worker": NotesWorker.as_asgi()}),
+        "channel": ChannelNameRouter(
+            {"notes-worker": NotesWorker.as_asgi(), "binding.notes": NoteBinding.as_asgi()}
+        ),
     }
 )

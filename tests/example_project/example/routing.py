@@ -5,10 +5,12 @@ from __future__ import annotations
 from django.urls import URLPattern, path
 
 from chat.consumers import BinaryConsumer, ChatConsumer, EchoConsumer, NotesConsumer
+from chat.multiplex import Demultiplexer
 
 websocket_urlpatterns: list[URLPattern] = [
     path("ws/chat/<str:room>/", ChatConsumer.as_asgi()),
     path("ws/notes/", NotesConsumer.as_asgi()),
     path("ws/echo/", EchoConsumer.as_asgi()),
     path("ws/binary/", BinaryConsumer.as_asgi()),
+    path("ws/multiplex/", Demultiplexer.as_asgi()),
 ]

@@ -11,6 +11,7 @@ from chanreplay.testing.channels import (
 )
 from chanreplay.testing.clients import Client
 from chanreplay.testing.connections import HttpClient, HttpResponse, WSClient
+from chanreplay.testing.live import ChannelLiveServerTestCase
 from chanreplay.testing.replay import (
     ReplayMixin,
     ReplayTestCase,
@@ -26,6 +27,7 @@ __all__ = [
     "ANY_NUMBER",
     "ANY_STRING",
     "Channel",
+    "ChannelLiveServerTestCase",
     "ChannelTestCase",
     "ChannelTestMixin",
     "ChannelTransactionTestCase",

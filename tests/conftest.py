@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite: Redis, and real runserver processes."""
+"""Fixtures shared by the whole suite: Redis, a browser, and real runserver processes."""
 
 from __future__ import annotations
 
@@ -36,10 +36,35 @@ def redis_url() -> str:
             f"no Redis server at {url}: start one (redis-server --port 6379) "
             "or point REDIS_URL at one"
         )
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI requires Redis: {reason}")
-        pytest.skip(reason)
+        _missing("Redis", reason)
     return url
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+@pytest.fixture
+def browser_ready() -> None:
+    """Debian's Chromium, its driver and Selenium; skipped without them, except under CI."""
+    import importlib.util
+
+    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not Path(path).exists()]
+    if importlib.util.find_spec("selenium") is None:
+        missing.append("the selenium package")
+    if missing:
+        _missing(
+            "a browser",
+            f"browser tests need {', '.join(missing)}: apt-get install chromium "
+            "chromium-driver, and pip install -e '.[test]'",
+        )
+
+
+def _missing(what: str, reason: str) -> None:
+    """Skip the test for want of ``what``; under CI, where everything must be there, fail it."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI requires {what}: {reason}")
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

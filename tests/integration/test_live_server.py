@@ -6,18 +6,12 @@ in a pytest subprocess (pytester) whose test database is a file.
 
 from __future__ import annotations
 
-import importlib.util
-import os
-from pathlib import Path
-
 import pytest
 
 from chanreplay.cassette import load
+from tests.conftest import CHROMEDRIVER, CHROMIUM
 from tests.integration.test_pytest_plugin import SHOUTING
 from tests.servers import EXAMPLE_PROJECT
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 
 INI = f"""
 [pytest]
@@ -76,22 +70,6 @@ import pytest
 def test_replay_the_browser_session(replay):
     replay("BrowserChatTests.test_chat", include=["/ws/*"])
 """
-
-
-@pytest.fixture
-def browser_ready() -> None:
-    """Chromium, its driver and Selenium; skipped without them, except under CI."""
-    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not Path(path).exists()]
-    if importlib.util.find_spec("selenium") is None:
-        missing.append("the selenium package")
-    if missing:
-        reason = (
-            f"browser tests need {', '.join(missing)}: apt-get install chromium "
-            "chromium-driver, and pip install -e '.[test]'"
-        )
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI requires a browser: {reason}")
-        pytest.skip(reason)
 
 
 def test_a_browser_session_is_recorded_and_replays_without_a_browser(

@@ -22,7 +22,7 @@ document; ``Channel``, ``Group`` and ``get_next_message`` are plain calls.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -39,6 +39,7 @@ __all__ = [
     "Group",
     "Message",
     "captive_layer",
+    "checked_name",
 ]
 
 
@@ -65,6 +66,20 @@ def captive_layer(alias: str) -> CaptiveChannelLayer:
     return layer
 
 
+def checked_name(kind: str, name: str, check: Callable[[str], Any]) -> str:
+    """``name`` if the layer's ``check`` accepts it; else fail the test saying which and why.
+
+    Channels' own error does not name the offending name.
+    """
+    try:
+        check(name)
+    except TypeError as error:
+        raise AssertionError(
+            f"{kind} {name!r} is not a {kind} name the channel layer accepts: {error}"
+        ) from None
+    return name
+
+
 class Channel:
     """A named channel of a layer: ``Channel("input").send({"value": 33})``."""
 
@@ -79,7 +94,10 @@ class Channel:
 
     async def asend(self, content: Mapping[str, Any]) -> None:
         """:meth:`send` for async tests."""
-        await _layer(self.alias).send(self.name, dict(content))
+        layer = _layer(self.alias)
+        await layer.send(
+            checked_name("channel", self.name, layer.require_valid_channel_name), dict(content)
+        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Channel) and (self.name, self.alias) == (other.name, other.alias)
@@ -115,15 +133,25 @@ class Group:
 
     async def aadd(self, channel: str | Channel) -> None:
         """:meth:`add` for async tests."""
-        await _layer(self.alias).group_add(self.name, str(channel))
+        layer, group, member = self._checked(channel)
+        await layer.group_add(group, member)
 
     async def adiscard(self, channel: str | Channel) -> None:
         """:meth:`discard` for async tests."""
-        await _layer(self.alias).group_discard(self.name, str(channel))
+        layer, group, member = self._checked(channel)
+        await layer.group_discard(group, member)
 
     async def asend(self, content: Mapping[str, Any]) -> None:
         """:meth:`send` for async tests."""
-        await _layer(self.alias).group_send(self.name, dict(content))
+        layer = _layer(self.alias)
+        await layer.group_send(
+            checked_name("group", self.name, layer.require_valid_group_name), dict(content)
+        )
+
+    def _checked(self, channel: str | Channel) -> tuple[Any, str, str]:
+        layer = _layer(self.alias)
+        group = checked_name("group", self.name, layer.require_valid_group_name)
+        return layer, group, checked_name("channel", str(channel), layer.require_valid_channel_name)
 
     def __repr__(self) -> str:
         return f"Group({self.name!r}, alias={self.alias!r})"
@@ -196,7 +224,10 @@ class ChannelTestMixin:
         self, channel: str, require: bool = False, alias: str = "default"
     ) -> Message | None:
         """The next message on ``channel``, or None; with ``require``, fail when there is none."""
-        content = captive_layer(alias).receive_nowait(channel)
+        layer = captive_layer(alias)
+        content = layer.receive_nowait(
+            checked_name("channel", channel, layer.require_valid_channel_name)
+        )
         if content is None:
             if require:
                 raise AssertionError(f"expected a message on channel {channel!r}, got none")

@@ -28,7 +28,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 
-from chanreplay.testing.channels import Group, captive_layer
+from chanreplay.testing.channels import Group, captive_layer, checked_name
 
 __all__ = ["Client"]
 
@@ -55,7 +55,9 @@ class Client:
     def send(self, channel: str, content: Mapping[str, Any] | None = None) -> None:
         """Put ``content`` on ``channel``, with this client's ``reply_channel``."""
         message = {"reply_channel": self.reply_channel, **(content or {})}
-        async_to_sync(captive_layer(self.alias).send)(channel, message)
+        layer = captive_layer(self.alias)
+        checked_name("channel", channel, layer.require_valid_channel_name)
+        async_to_sync(layer.send)(channel, message)
 
     def consume(self, channel: str, fail_on_none: bool = True) -> dict[str, Any] | None:
         """Run the consumer routed to ``channel`` on its next message; return that message.
@@ -63,7 +65,10 @@ class Client:
         With nothing on the channel it fails the test, or returns None when
         ``fail_on_none`` is false.
         """
-        message = captive_layer(self.alias).receive_nowait(channel)
+        layer = captive_layer(self.alias)
+        message = layer.receive_nowait(
+            checked_name("channel", channel, layer.require_valid_channel_name)
+        )
         if message is None:
             if fail_on_none:
                 raise AssertionError(f"no message on channel {channel!r} to consume")

@@ -283,7 +283,6 @@ class HttpClient:
         return HttpResponse(start["status"], headers, content)
 
     async def _open(self, scope: dict[str, Any], where: str) -> _Connection:
-        await self._start_reader()
         self._consumers.adopt()
         return _Connection(self, scope, where)
 
@@ -323,11 +322,14 @@ class HttpClient:
 
     def send(self, channel: str, content: Mapping[str, Any] | None = None) -> None:
         """Put ``content`` on layer channel ``channel`` with this client's ``reply_channel``."""
-        from chanreplay.testing.channels import captive_layer
+        from chanreplay.testing.channels import captive_layer, checked_name
 
         message = {"reply_channel": self.reply_channel, **(content or {})}
         layer = captive_layer(self.alias)
-        self._consumers.run(layer.send(channel, message))
+        checked_name("channel", channel, layer.require_valid_channel_name)
+        loop = self._consumers
+        loop.run(self._start_reader())  # a worker may answer on the reply channel
+        loop.run(layer.send(channel, message))
 
     def consume(self, channel: str, fail_on_none: bool = True) -> dict[str, Any] | None:
         """Run the consumer the application routes ``channel`` to on its next message.
@@ -335,10 +337,13 @@ class HttpClient:
         As :meth:`chanreplay.testing.Client.consume`, on the consumer loop: a
         worker's replies reach connected consumers at once.
         """
-        from chanreplay.testing.channels import captive_layer
+        from chanreplay.testing.channels import captive_layer, checked_name
         from chanreplay.testing.clients import handle_one
 
-        message = captive_layer(self.alias).receive_nowait(channel)
+        layer = captive_layer(self.alias)
+        message = layer.receive_nowait(
+            checked_name("channel", channel, layer.require_valid_channel_name)
+        )
         if message is None:
             if fail_on_none:
                 raise AssertionError(f"no message on channel {channel!r} to consume")

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import override_settings
 
-from chanreplay.testing import Channel, ChannelTestCase, Group, Message
+from chanreplay.testing import Channel, ChannelTestCase, Client, Group, Message, WSClient
 from chat.models import Note
 from chat.signals import NOTES_GROUP
 
@@ -32,6 +32,19 @@ class ChannelTests(ChannelTestCase):
         assert self.get_next_message("empty") is None
         with pytest.raises(AssertionError, match="expected a message on channel 'empty'"):
             self.get_next_message("empty", require=True)
+
+    def test_a_name_the_layer_rejects_says_which_and_why(self) -> None:
+        bad = "no spaces allowed"
+        for attempt in (
+            lambda: Channel(bad).send({"value": 1}),
+            lambda: self.get_next_message(bad),
+            lambda: Group(bad).send({"value": 1}),
+            lambda: Group("fine").add(bad),
+            lambda: Client().send(bad, {"value": 1}),
+            lambda: WSClient().send_and_consume(bad, {"value": 1}),
+        ):
+            with pytest.raises(AssertionError, match=r"'no spaces allowed' is not a .*name the"):
+                attempt()
 
     def test_messages_keep_their_order(self) -> None:
         for value in range(3):

@@ -234,6 +234,15 @@ class ApplyRoutesTests(ChannelTestCase):
         client.send_and_consume("websocket.receive", path="/anything/", bytes=b"ab")
         assert client.receive() == b"ba"
 
+    def test_a_router(self) -> None:
+        from channels.routing import URLRouter
+
+        with apply_routes(URLRouter([path("only/", BinaryConsumer.as_asgi())])):
+            client = WSClient()
+            client.send_and_consume("websocket.connect", path="/only/")
+            client.send_and_consume("websocket.receive", bytes=b"xy")
+            assert client.receive() == b"yx"
+
     def test_an_application(self) -> None:
         with apply_routes(ChatConsumer.as_asgi()):
             client = WSClient()

@@ -642,3 +642,9 @@ def test_diff_cassettes_applies_the_rules_to_events() -> None:
     assert diff_cassettes(expected, actual).equal is False
     rules = Rules.build(ignore=["message.text.user", "message.note"])
     assert diff_cassettes(expected, actual, rules).equal is True
+
+
+def test_an_event_replaced_by_one_of_another_direction_is_removed_and_added() -> None:
+    """An inbound frame where an outbound one was is not "dir changed": one out, one in."""
+    differences = diff_events([connect(1), receive({"a": 1}, 2)], [connect(1), send({"a": 1}, 2)])
+    assert kinds(differences) == [("missing", 1, None), ("unexpected", None, 1)]

@@ -1,0 +1,58 @@
+"""Where ``chanreplay show`` and ``diff`` read cassettes: files, and ``REV:path`` in git.
+
+Pure: no Django, no Channels.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from chanreplay.cassette.loader import load, loads
+from chanreplay.cassette.model import Cassette
+from chanreplay.exceptions import CassetteNotFoundError
+
+__all__ = ["is_revision", "read", "read_at"]
+
+
+def read(spec: str) -> Cassette:
+    """The cassette ``spec`` names: a file, or ``REV:path`` (``HEAD~1:cassettes/chat.json``)."""
+    if Path(spec).exists() or ":" not in spec:
+        return load(spec)
+    revision, _, path = spec.partition(":")
+    return read_at(revision, path)
+
+
+def read_at(revision: str, path: str) -> Cassette:
+    """The cassette at ``path`` as it was in git revision ``revision``."""
+    shown = subprocess.run(
+        ["git", "show", f"{revision}:{_git_path(path)}"],
+        capture_output=True,
+        check=False,
+    )
+    if shown.returncode != 0:
+        raise CassetteNotFoundError(
+            Path(f"{revision}:{path}"),
+            f"git cannot show it: {shown.stderr.decode(errors='replace').strip()}",
+            fix="name a revision and a path that git knows (git log -- PATH lists them)",
+        )
+    return loads(shown.stdout, path=Path(f"{revision}:{path}"))
+
+
+def is_revision(name: str) -> bool:
+    """True when ``name`` is a git revision here (and not a file)."""
+    if Path(name).exists():
+        return False
+    found = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{name}^{{commit}}"],
+        capture_output=True,
+        check=False,
+    )
+    return found.returncode == 0
+
+
+def _git_path(path: str) -> str:
+    """``path`` for ``git show REV:path``: relative to the current directory (git's ``./`` form)."""
+    relative = os.path.relpath(path) if os.path.isabs(path) else path
+    return relative if relative.startswith(("./", "../")) else f"./{relative}"

@@ -1,0 +1,297 @@
+"""A cassette as a transcript a person reads: ``chanreplay show``, and git's textconv.
+
+One block per connection (its id, type, path and user), then one line per
+event in order: the step, an arrow (``->`` from the client, ``<-`` to it,
+``..`` a channel-layer operation), what it is, and its payload. JSON payloads
+longer than a line are pretty-printed under it; bytes are summarised. A
+``group_send`` names the connections that received it. Nothing in the
+output depends on where the file lies or when it was shown, so that
+``git diff`` through the textconv shows only what changed.
+
+Pure: no Django, no Channels.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import orjson
+
+from chanreplay.cassette.model import Cassette, Connection, Event
+
+__all__ = ["Style", "plain", "transcript_json", "transcript_lines", "transcript_markdown"]
+
+Style = Callable[[str, str], str]
+"""``style(role, text)``: how a part of a line is shown (colour on a terminal)."""
+
+LINE = 120
+"""Width a payload may take on its event's line before it is pretty-printed below."""
+TEXT_PREVIEW = 160
+"""Characters of a text body shown."""
+
+
+def plain(role: str, text: str) -> str:
+    """No styling (files, pipes, git)."""
+    return text
+
+
+def transcript_lines(cassette: Cassette, style: Style = plain) -> Iterator[str]:
+    """The transcript, line by line."""
+    receivers = _receivers(cassette)
+    senders = _senders(cassette)
+    events = sum(len(c.events) for c in cassette.connections)
+    yield style(
+        "title",
+        f"{len(cassette.connections)} connection{'s' * (len(cassette.connections) != 1)}, "
+        f"{events} event{'s' * (events != 1)}, {len(cassette.external)} external",
+    )
+    for connection in cassette.connections:
+        yield ""
+        yield style("connection", heading(connection))
+        for event in connection.events:
+            yield from _event_lines(event, style, receivers, senders, connection.id)
+    if cassette.external:
+        yield ""
+        yield style("connection", "external (outside any connection)")
+        for event in cassette.external:
+            yield from _event_lines(event, style, receivers, senders, None)
+
+
+def transcript_markdown(cassette: Cassette) -> str:
+    """The transcript for a pull request: a heading and a fenced block per connection."""
+    lines = list(transcript_lines(cassette))
+    out = [f"**{lines[0]}**"]
+    block: list[str] = []
+
+    def flush() -> None:
+        if block:
+            out.extend(["```text", *block, "```"])
+            block.clear()
+
+    for line in lines[1:]:
+        if not line:
+            continue
+        if not line.startswith(" "):
+            flush()
+            out.extend(["", f"### `{line}`", ""])
+        else:
+            block.append(line)
+    flush()
+    return "\n".join(out) + "\n"
+
+
+def transcript_json(cassette: Cassette) -> dict[str, Any]:
+    """The transcript as data: each connection's events with their one-line summaries."""
+    receivers = _receivers(cassette)
+
+    def events(items: list[Event], owner: str | None) -> list[dict[str, Any]]:
+        return [
+            {
+                "step": event.get("step"),
+                "dir": event.get("dir"),
+                "what": what(event),
+                "payload": _payload_text(event),
+                **(
+                    {"received_by": sorted(set(receivers[_key(event)]) - {owner})}
+                    if event.get("op") in ("group_send", "send") and _key(event) in receivers
+                    else {}
+                ),
+                "event": event,
+            }
+            for event in items
+        ]
+
+    return {
+        "connections": [
+            {
+                "id": c.id,
+                "type": c.type,
+                "path": c.path,
+                "user": username(c),
+                "closed": c.closed,
+                "events": events(c.events, c.id),
+            }
+            for c in cassette.connections
+        ],
+        "external": events(cassette.external, None),
+    }
+
+
+def heading(connection: Connection) -> str:
+    """``c5 websocket /ws/chat/lobby/ (alice)``."""
+    scope = connection.scope
+    method = f"{scope.get('method')} " if connection.type == "http" and scope.get("method") else ""
+    query = f"?{scope['query_string']}" if scope.get("query_string") else ""
+    unclosed = ", never closed" if not connection.closed else ""
+    return (
+        f"{connection.id} {connection.type} {method}{connection.path}{query} "
+        f"({username(connection) or 'anonymous'}{unclosed})"
+    )
+
+
+def username(connection: Connection) -> str | None:
+    """The recorded user's name, if any."""
+    user = connection.user
+    name = user.get("username") if isinstance(user, dict) else None
+    return str(name) if name is not None else None
+
+
+_ARROWS = {"in": "->", "out": "<-", "layer": ".."}
+
+
+def what(event: Event) -> str:
+    """What an event is, briefly: ``websocket.send``, ``group_send chat_lobby``."""
+    if event.get("dir") == "layer":
+        target = event.get("group") or event.get("channel") or ""
+        op = str(event.get("op", "?"))
+        if op == "group_add" or op == "group_discard":
+            return f"{op} {event.get('group')} {event.get('channel')}"
+        error = f" !{event['error']}" if "error" in event else ""
+        return f"{op} {target}{error}".rstrip()
+    message = event.get("message")
+    kind = message.get("type", "?") if isinstance(message, dict) else "?"
+    return str(kind)
+
+
+def _event_lines(
+    event: Event,
+    style: Style,
+    receivers: dict[tuple[Any, ...], list[str]],
+    senders: dict[tuple[Any, ...], str],
+    owner: str | None,
+) -> Iterator[str]:
+    arrow = _ARROWS.get(str(event.get("dir")), "??")
+    step = f"{event.get('step', '?'):>4}"
+    head = f"  {style('step', step)} {style(str(event.get('dir')), arrow)} {what(event)}"
+    payload = _payload(event)
+    op = event.get("op")
+    if op in ("group_send", "send"):
+        others = sorted(set(receivers.get(_key(event), ())) - {owner})
+        if others:
+            head += style("note", f"  (received by {', '.join(others)})")
+    elif op == "receive" and _key(event) in senders:
+        # The sender's line shows the message; here, what it was and whose.
+        message = event.get("message")
+        kind = message.get("type") if isinstance(message, dict) else None
+        sender = senders[_key(event)]
+        source = "this connection" if sender == owner else sender
+        yield f"{head}  {style('note', f'{kind} from {source}')}"
+        return
+    if payload is None:
+        yield head
+        return
+    one_line = _dumps(payload) if not isinstance(payload, str) else payload
+    if len(one_line) + len(head) <= LINE and "\n" not in one_line:
+        yield f"{head}  {style('payload', one_line)}"
+        return
+    yield head
+    text = (
+        orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+        if not isinstance(payload, str)
+        else payload
+    )
+    for line in text.splitlines():
+        yield "         " + style("payload", line)
+
+
+def _payload(event: Event) -> Any:
+    """What to show of an event's content: the frame's JSON or text, a summary of bytes."""
+    message = event.get("message")
+    if not isinstance(message, dict):
+        return None
+    kind = message.get("type")
+    if event.get("dir") == "layer":
+        return _shown(message)
+    if kind in ("websocket.receive", "websocket.send"):
+        if "text" in message and message["text"] is not None:
+            shown = _shown(message["text"])
+            return _dumps(shown) if isinstance(shown, str) else shown  # quoted: not JSON
+        return _shown(message.get("bytes"))
+    if kind in ("websocket.close", "websocket.disconnect"):
+        code = message.get("code")
+        reason = message.get("reason")
+        return f"code {code}" + (f" {reason!r}" if reason else "") if code is not None else None
+    if kind == "websocket.accept":
+        return _shown({k: v for k, v in message.items() if k != "type"}) or None
+    if kind == "http.response.start":
+        return f"{message.get('status')}  " + "; ".join(
+            h for h in message.get("headers", []) if h.lower().startswith("content-type")
+        )
+    if kind in ("http.request", "http.response.body"):
+        body = message.get("body")
+        return _shown(body) if body not in (None, {"$bytes_text": ""}) else None
+    rest = {k: v for k, v in message.items() if k != "type"}
+    return _shown(rest) if rest else None
+
+
+def _shown(value: Any) -> Any:
+    """``value`` with tags made readable: JSON inline, text as text, bytes summarised."""
+    if isinstance(value, dict):
+        if len(value) == 1:
+            ((tag, inner),) = value.items()
+            if tag in ("$json", "$bytes_json"):
+                return _shown(inner)
+            if tag == "$bytes_text":
+                return _preview(str(inner))
+            if tag == "$bytes":
+                return _bytes(str(inner))
+            if tag == "$object":
+                return {k: _shown(v) for k, v in inner.items()}
+        return {k: _shown(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shown(item) for item in value]
+    return value
+
+
+def _preview(text: str) -> str:
+    if len(text) <= TEXT_PREVIEW:
+        return _dumps(text)
+    return f"{_dumps(text[:TEXT_PREVIEW])}... ({len(text.encode())} bytes of text)"
+
+
+def _bytes(encoded: str) -> str:
+    data = base64.b64decode(encoded)
+    head = data[:8].hex(" ")
+    more = " ..." if len(data) > 8 else ""
+    return f"<{len(data)} bytes: {head}{more}>"
+
+
+def _payload_text(event: Event) -> str | None:
+    payload = _payload(event)
+    if payload is None:
+        return None
+    return payload if isinstance(payload, str) else _dumps(payload)
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _key(event: Event) -> tuple[Any, ...]:
+    """What ties a ``group_send`` (or ``send``) to the ``receive`` events it caused."""
+    return (event.get("step"), _dumps(event.get("message")))
+
+
+def _senders(cassette: Cassette) -> dict[tuple[Any, ...], str]:
+    """For each layer message sent from a connection (or outside any), who sent it."""
+    found: dict[tuple[Any, ...], str] = {}
+    for owner, events in [(c.id, c.events) for c in cassette.connections] + [
+        ("outside", cassette.external)
+    ]:
+        for event in events:
+            if event.get("dir") == "layer" and event.get("op") in ("group_send", "send"):
+                found.setdefault(_key(event), owner)
+    return found
+
+
+def _receivers(cassette: Cassette) -> dict[tuple[Any, ...], list[str]]:
+    """For each layer message, the connections whose consumer received it."""
+    found: dict[tuple[Any, ...], list[str]] = defaultdict(list)
+    for connection in cassette.connections:
+        for event in connection.events:
+            if event.get("dir") == "layer" and event.get("op") == "receive":
+                found[_key(event)].append(connection.id)
+    return found

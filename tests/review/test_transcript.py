@@ -1,0 +1,99 @@
+"""The transcript ``chanreplay show`` prints, line by line."""
+
+from __future__ import annotations
+
+import base64
+
+from chanreplay.cassette.model import Cassette, Connection
+from chanreplay.review.transcript import transcript_json, transcript_lines, transcript_markdown
+from tests.diff.events import accept, connect, receive, send
+
+
+def _chat(*events: dict[str, object], user: str | None = "alice") -> Connection:
+    return Connection(
+        id="c1",
+        type="websocket",
+        scope={"path": "/ws/chat/lobby/", "query_string": "token=<redacted>"},
+        step=1,
+        user={"username": user} if user else None,
+        events=list(events),
+    )
+
+
+def test_a_connection_reads_top_to_bottom() -> None:
+    lines = list(transcript_lines(Cassette([_chat(connect(1), accept(1), receive({"a": 1}, 2))])))
+    assert lines == [
+        "1 connection, 3 events, 0 external",
+        "",
+        "c1 websocket /ws/chat/lobby/?token=<redacted> (alice)",
+        "     1 -> websocket.connect",
+        '     1 <- websocket.accept  {"subprotocol":null}',
+        '     2 -> websocket.receive  {"a":1}',
+    ]
+
+
+def test_a_long_payload_is_pretty_printed_below_its_line() -> None:
+    payload = {"items": [f"item number {n}" for n in range(12)]}
+    lines = list(transcript_lines(Cassette([_chat(send(payload, 3))])))
+    assert lines[3] == "     3 <- websocket.send"
+    assert lines[4:7] == ["         {", '           "items": [', '             "item number 0",']
+
+
+def test_bytes_are_summarised_and_text_frames_quoted() -> None:
+    binary = {
+        "dir": "out",
+        "message": {
+            "type": "websocket.send",
+            "bytes": {"$bytes": base64.b64encode(bytes(range(20))).decode()},
+        },
+        "step": 4,
+    }
+    text = {"dir": "in", "message": {"type": "websocket.receive", "text": "ping"}, "step": 5}
+    close = {"dir": "out", "message": {"type": "websocket.close", "code": 4401}, "step": 5}
+    lines = list(transcript_lines(Cassette([_chat(binary, text, close, user=None)])))
+    assert lines[2] == "c1 websocket /ws/chat/lobby/?token=<redacted> (anonymous)"
+    assert lines[3] == "     4 <- websocket.send  <20 bytes: 00 01 02 03 04 05 06 07 ...>"
+    assert lines[4] == '     5 -> websocket.receive  "ping"'
+    assert lines[5] == "     5 <- websocket.close  code 4401"
+
+
+def test_layer_messages_name_who_sent_and_who_received_them() -> None:
+    message = {"type": "chat.message", "text": "hi"}
+    sender = Connection(
+        "c1",
+        "websocket",
+        {"path": "/a/"},
+        1,
+        events=[
+            {"dir": "layer", "op": "group_send", "group": "room", "message": message, "step": 2}
+        ],
+    )
+    receiver = Connection(
+        "c2",
+        "websocket",
+        {"path": "/a/"},
+        1,
+        events=[
+            {
+                "dir": "layer",
+                "op": "receive",
+                "channel": "<channel:c2>",
+                "message": message,
+                "step": 2,
+            }
+        ],
+    )
+    lines = list(transcript_lines(Cassette([sender, receiver])))
+    assert lines[3].startswith("     2 .. group_send room  (received by c2)")
+    assert lines[6] == "     2 .. receive <channel:c2>  chat.message from c1"
+    data = transcript_json(Cassette([sender, receiver]))
+    assert data["connections"][0]["events"][0]["received_by"] == ["c2"]
+
+
+def test_markdown_fences_each_connection() -> None:
+    text = transcript_markdown(Cassette([_chat(connect(1))]))
+    assert text == (
+        "**1 connection, 1 event, 0 external**\n\n"
+        "### `c1 websocket /ws/chat/lobby/?token=<redacted> (alice)`\n\n"
+        "```text\n     1 -> websocket.connect\n```\n"
+    )

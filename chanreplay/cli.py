@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
-import orjson
 
 from chanreplay import __version__
 from chanreplay.exceptions import ChanreplayError
@@ -125,13 +124,23 @@ def show(cassette: str, fmt: str, color: bool | None) -> None:
     except ChanreplayError as error:
         _fail(error)
     if fmt == "json":
-        click.echo(orjson.dumps(transcript_json(loaded), option=orjson.OPT_INDENT_2).decode())
+        output = sys.stdout.buffer
+        for piece in transcript_json(loaded):
+            output.write(piece)
+        output.flush()
     elif fmt == "markdown":
         click.echo(transcript_markdown(loaded), nl=False)
     else:
         style = _styler(color)
+        # One echo per thousand lines: click.echo per line costs more than the rendering.
+        batch: list[str] = []
         for line in transcript_lines(loaded, style):
-            click.echo(line, color=color)
+            batch.append(line)
+            if len(batch) == 1000:
+                click.echo("\n".join(batch), color=color)
+                batch.clear()
+        if batch:
+            click.echo("\n".join(batch), color=color)
 
 
 @main.command()

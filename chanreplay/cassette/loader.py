@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from chanreplay.cassette.fastcheck import event_conforms, layer_event_conforms
 from chanreplay.cassette.model import FORMAT, VERSION, Cassette
 from chanreplay.exceptions import (
     CassetteFormatError,
@@ -53,6 +54,35 @@ def _fast_validator() -> Callable[[Any], Any]:
 
     validator: Callable[[Any], Any] = fastjsonschema.compile(schema())
     return validator
+
+
+@functools.cache
+def _skeleton_validator() -> Callable[[Any], Any]:
+    """The schema compiled without its event rules (:mod:`.fastcheck` checks those)."""
+    import copy
+
+    import fastjsonschema
+
+    skeleton = copy.deepcopy(schema())
+    skeleton["$defs"]["connection"]["properties"]["events"]["items"] = {"type": "object"}
+    skeleton["properties"]["external"]["items"] = {"type": "object"}
+    validator: Callable[[Any], Any] = fastjsonschema.compile(skeleton)
+    return validator
+
+
+def _conforms(document: Any) -> bool:
+    """True when ``document`` surely satisfies the schema (the fast path of every load)."""
+    from fastjsonschema import JsonSchemaException
+
+    try:
+        _skeleton_validator()(document)
+    except JsonSchemaException:
+        return False
+    return all(
+        event_conforms(event)
+        for connection in document["connections"]
+        for event in connection["events"]
+    ) and all(layer_event_conforms(event) for event in document["external"])
 
 
 def load(path: Path | str, *, validate_schema: bool = True) -> Cassette:
@@ -123,6 +153,8 @@ def validate(document: Any, *, path: Path | None = None) -> None:
     from fastjsonschema import JsonSchemaException
     from jsonschema.exceptions import best_match
 
+    if _conforms(document):
+        return
     try:
         _fast_validator()(document)
     except JsonSchemaException:

@@ -36,7 +36,7 @@ def summarize(diff: CassetteDiff) -> str:
     phrases: dict[str, list[str]] = defaultdict(list)
     added: Counter[tuple[str, str]] = Counter()
     removed: Counter[tuple[str, str]] = Counter()
-    fields: dict[str, Counter[str]] = defaultdict(Counter)
+    fields: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
     connections: dict[str, Counter[str]] = defaultdict(Counter)
     order: dict[str, None] = {}
     for connection_diff in diff.connections:
@@ -47,7 +47,7 @@ def summarize(diff: CassetteDiff) -> str:
             connections[path][word] += 1
             continue
         if connection_diff.header:
-            fields[path].update(format_path(c.path) for c in connection_diff.header)
+            fields[path].update(_field_change(c) for c in connection_diff.header)
         _count(connection_diff.events, path, added, removed, fields)
     if diff.external:
         order.setdefault("external", None)
@@ -61,8 +61,8 @@ def summarize(diff: CassetteDiff) -> str:
             for (where, label), count in sorted(counter.items()):
                 if where == path:
                     phrases[path].append(f"{count} {label} {word}")
-        for name, count in sorted(fields[path].items()):
-            phrases[path].append(f"`{name}` changed in {count} event{'s' * (count != 1)}")
+        for (name, verb), count in sorted(fields[path].items()):
+            phrases[path].append(f"`{name}` {verb} in {count} event{'s' * (count != 1)}")
     return " ".join(f"`{path}`: {'; '.join(items)}." for path, items in phrases.items())
 
 
@@ -71,15 +71,24 @@ def _count(
     path: str,
     added: Counter[tuple[str, str]],
     removed: Counter[tuple[str, str]],
-    fields: dict[str, Counter[str]],
+    fields: dict[str, Counter[tuple[str, str]]],
 ) -> None:
     for event_diff in events:
         if event_diff.kind == "changed":
-            fields[path].update(format_path(change.path) for change in event_diff.changes)
+            fields[path].update(_field_change(change) for change in event_diff.changes)
         elif event_diff.kind == "unexpected" and event_diff.actual is not None:
             added[(path, label(event_diff.actual))] += 1
         elif event_diff.expected is not None:
             removed[(path, label(event_diff.expected))] += 1
+
+
+def _field_change(change: FieldChange) -> tuple[str, str]:
+    """(path, "changed" | "added" | "removed"): how the summary counts a field."""
+    if not change.has_expected:
+        return format_path(change.path), "added"
+    if not change.has_actual:
+        return format_path(change.path), "removed"
+    return format_path(change.path), "changed"
 
 
 def label(event: Event) -> str:

@@ -83,8 +83,14 @@ def transcript_markdown(cassette: Cassette) -> str:
     return "\n".join(out) + "\n"
 
 
-def transcript_json(cassette: Cassette) -> dict[str, Any]:
-    """The transcript as data: each connection's events with their one-line summaries."""
+def transcript_json(cassette: Cassette) -> Iterator[bytes]:
+    """The transcript as one JSON document, in pieces (one connection per line).
+
+    Each connection: id, type, path, user, closed, and its events, each with
+    its step, direction, what it is, its payload as the text shows it, who
+    received it (for a layer send), and the event itself. Written a
+    connection at a time, so a large cassette needs no second copy in memory.
+    """
     receivers = _receivers(cassette)
 
     def events(items: list[Event], owner: str | None) -> list[dict[str, Any]]:
@@ -104,20 +110,18 @@ def transcript_json(cassette: Cassette) -> dict[str, Any]:
             for event in items
         ]
 
-    return {
-        "connections": [
-            {
-                "id": c.id,
-                "type": c.type,
-                "path": c.path,
-                "user": username(c),
-                "closed": c.closed,
-                "events": events(c.events, c.id),
-            }
-            for c in cassette.connections
-        ],
-        "external": events(cassette.external, None),
-    }
+    yield b'{"connections": ['
+    for index, connection in enumerate(cassette.connections):
+        entry = {
+            "id": connection.id,
+            "type": connection.type,
+            "path": connection.path,
+            "user": username(connection),
+            "closed": connection.closed,
+            "events": events(connection.events, connection.id),
+        }
+        yield (b",\n" if index else b"\n") + orjson.dumps(entry)
+    yield b'\n], "external": ' + orjson.dumps(events(cassette.external, None)) + b"}\n"
 
 
 def heading(connection: Connection) -> str:

@@ -144,8 +144,8 @@ def test_diff_summarises_then_lists_the_changes(versions: tuple[Path, Path]) -> 
     assert lines[:3] == [
         f"--- {old}",
         f"+++ {new}",
-        '`/ws/chat/lobby/`: 1 outbound "message" added; `message.text.user` changed in 3 '
-        "events. `/ws/binary/`: 1 connection removed.",
+        '`/ws/chat/lobby/`: 1 outbound "message" added; `message.text.user` added in 1 event; '
+        "`message.text.user` changed in 2 events. `/ws/binary/`: 1 connection removed.",
     ]
     assert "    event 7 (step 11) <- websocket.send" in lines
     assert '-     message.text.user: "alice"' in lines
@@ -231,7 +231,7 @@ def test_diff_against_a_revision(repository: Path) -> None:
     result = chanreplay("diff", "HEAD", "--", "cassettes/chat.json", cwd=repository)
     assert result.returncode == 1, result.stderr
     assert result.stdout.startswith("--- HEAD:cassettes/chat.json\n+++ cassettes/chat.json\n")
-    assert "`message.text.user` changed in 3 events" in result.stdout
+    assert "`message.text.user` changed in 2 events" in result.stdout
     spelled = chanreplay("diff", "HEAD:cassettes/chat.json", "cassettes/chat.json", cwd=repository)
     assert spelled.stdout.splitlines()[2:] == result.stdout.splitlines()[2:]
     unknown = chanreplay("diff", "HEAD:cassettes/nope.json", "cassettes/chat.json", cwd=repository)
@@ -242,7 +242,7 @@ def test_diff_against_a_revision(repository: Path) -> None:
 def test_git_difftool_runs_chanreplay_diff(repository: Path) -> None:
     chanreplay("git", "install", cwd=repository)
     tool = git("difftool", "-y", "-t", "chanreplay", cwd=repository).stdout
-    assert "`message.text.user` changed in 3 events" in tool
+    assert "`message.text.user` changed in 2 events" in tool
 
 
 def test_show_and_diff_import_neither_django_nor_channels(versions: tuple[Path, Path]) -> None:

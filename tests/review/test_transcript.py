@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 from chanreplay.cassette.model import Cassette, Connection
 from chanreplay.review.transcript import transcript_json, transcript_lines, transcript_markdown
@@ -86,7 +87,7 @@ def test_layer_messages_name_who_sent_and_who_received_them() -> None:
     lines = list(transcript_lines(Cassette([sender, receiver])))
     assert lines[3].startswith("     2 .. group_send room  (received by c2)")
     assert lines[6] == "     2 .. receive <channel:c2>  chat.message from c1"
-    data = transcript_json(Cassette([sender, receiver]))
+    data = json.loads(b"".join(transcript_json(Cassette([sender, receiver]))))
     assert data["connections"][0]["events"][0]["received_by"] == ["c2"]
 
 

@@ -259,3 +259,73 @@ def git_install(patterns: tuple[str, ...]) -> None:
             click.echo(line)
     except ChanreplayError as error:
         _fail(error)
+
+
+@main.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--max-size",
+    default=1.0,
+    show_default=True,
+    metavar="MB",
+    help="warn about cassettes larger than this many megabytes",
+)
+@click.option(
+    "--unused/--no-unused",
+    default=True,
+    show_default=True,
+    help="warn about cassettes the last pytest run did not use (from .pytest_cache)",
+)
+@click.option(
+    "--secret",
+    "secrets",
+    multiple=True,
+    metavar="VALUE",
+    help="a value that must appear in no cassette (repeatable); Django's SECRET_KEY is "
+    "added when DJANGO_SETTINGS_MODULE is set",
+)
+@click.option("--strict", is_flag=True, help="fail on warnings too")
+def lint_command(
+    paths: tuple[Path, ...], max_size: float, unused: bool, secrets: tuple[str, ...], strict: bool
+) -> None:
+    """Check cassettes for CI: they load, hold no secret, fit a size budget, are used.
+
+    PATHS are cassettes or directories of them (default: ./cassettes). Exit
+    status 1 when any check fails (with --strict, also on warnings), 0 otherwise.
+    """
+    from chanreplay.replay.usage import read_cache
+    from chanreplay.review.lint import cassette_files, lint
+
+    files = cassette_files(paths or (Path("cassettes"),))
+    if not files:
+        click.echo(f"no cassettes in {', '.join(map(str, paths or ('cassettes',)))}", err=True)
+        sys.exit(2)
+    used = read_cache(Path.cwd()) if unused else None
+    known = [*secrets, *_django_secret_key()]
+    errors = warnings = 0
+    for path in files:
+        for finding in lint(path, max_size=int(max_size * 1_000_000), secrets=known, used=used):
+            click.echo(str(finding), err=finding.level == "error")
+            errors += finding.level == "error"
+            warnings += finding.level == "warning"
+    click.echo(
+        f"{len(files)} cassette{'s' * (len(files) != 1)}: {errors} error{'s' * (errors != 1)}, "
+        f"{warnings} warning{'s' * (warnings != 1)}"
+        + ("" if used is not None or not unused else " (no test run recorded: unused not checked)")
+    )
+    sys.exit(1 if errors or (strict and warnings) else 0)
+
+
+def _django_secret_key() -> list[str]:
+    """Django's SECRET_KEY, when DJANGO_SETTINGS_MODULE names settings that import."""
+    import os
+
+    if not os.environ.get("DJANGO_SETTINGS_MODULE"):
+        return []
+    try:
+        from django.conf import settings
+
+        key = str(settings.SECRET_KEY)
+    except Exception:  # settings that do not import are not lint's concern
+        return []
+    return [key] if key else []

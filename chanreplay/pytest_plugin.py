@@ -396,3 +396,24 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line(f"updated {len(updated)} cassette(s) to what the app does now:")
         for path in updated:
             terminalreporter.write_line(f"  {path}")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """Under pytest-xdist, in the controller: add a worker's used cassettes to ours."""
+    from chanreplay.replay.usage import USED
+
+    USED.update(getattr(node, "workeroutput", {}).get("chanreplay_used", ()))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remember which cassettes the run used (``chanreplay lint`` reports the others)."""
+    from chanreplay.replay.usage import CACHE_KEY, USED
+
+    config = session.config
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: the controller stores them
+        workeroutput["chanreplay_used"] = sorted(USED)
+    elif getattr(config, "cache", None) is not None and USED:  # absent with -p no:cacheprovider
+        # A run that replayed nothing (a unit-test subset) keeps the last record.
+        config.cache.set(CACHE_KEY, sorted(USED))

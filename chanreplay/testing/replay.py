@@ -46,12 +46,15 @@ __all__ = [
 
 def cassette_path(name: str | Path, directory: str | Path | None = None) -> Path:
     """Where cassette ``name`` is: a path as given, or ``NAME.json`` in the cassette directory."""
-    candidate = Path(name)
-    if candidate.suffix == ".json" or len(candidate.parts) > 1:
-        return candidate
-    from chanreplay.recorder.activation import cassette_dir
+    from chanreplay.replay.usage import note
 
-    return cassette_dir(directory) / f"{name}.json"
+    candidate = Path(name)
+    if candidate.suffix != ".json" and len(candidate.parts) == 1:
+        from chanreplay.recorder.activation import cassette_dir
+
+        candidate = cassette_dir(directory) / f"{name}.json"
+    note(candidate)  # for chanreplay lint: this cassette is used
+    return candidate
 
 
 def resolve_application(application: Any) -> Any:

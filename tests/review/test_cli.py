@@ -29,13 +29,15 @@ ENV = {
 }
 
 
-def chanreplay(*arguments: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def chanreplay(
+    *arguments: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "chanreplay", *arguments],
         capture_output=True,
         text=True,
         cwd=cwd,
-        env=ENV,
+        env={**ENV, **(env or {})},
         check=False,
         timeout=120,
     )

@@ -1,0 +1,133 @@
+"""``chanreplay lint`` as CI runs it: over files, with exit statuses, against a real test run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.test_pytest_plugin import INI
+from tests.review.test_cli import EXAMPLE, chanreplay
+from tests.servers import EXAMPLE_PROJECT
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+
+
+def _with(tmp_path: Path, change: Any) -> Path:
+    document = json.loads(EXAMPLE.read_text())
+    change(document)
+    path = tmp_path / "cassettes" / "leaky.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(document, indent=2))
+    return path
+
+
+def _chat(document: dict[str, Any]) -> dict[str, Any]:
+    chat: dict[str, Any] = document["connections"][3]
+    return chat
+
+
+def test_a_clean_cassette_passes() -> None:
+    result = chanreplay("lint", "--no-unused", str(EXAMPLE))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.endswith("1 cassette: 0 errors, 0 warnings\n")
+
+
+def test_secrets_that_escaped_redaction_fail_with_their_place(tmp_path: Path) -> None:
+    def leak(document: dict[str, Any]) -> None:
+        chat = _chat(document)
+        chat["scope"]["headers"].append("authorization: Bearer 8f14e45fceea167a5a36dedd4bea2543")
+        chat["events"][4]["message"]["text"]["$json"]["message"] = f"my token is {JWT}"
+        chat["events"][4]["message"]["text"]["$json"]["password"] = "wonderland"
+        chat["events"][7]["message"]["text"]["$json"]["note"] = "k9Xq2Lm7Pz4Rt8Vw1Yb5Nc3Hd6Jf0Gs"
+
+    result = chanreplay("lint", "--no-unused", str(_with(tmp_path, leak)))
+    assert result.returncode == 1
+    errors = result.stderr.splitlines()
+    prefix = f"{tmp_path}/cassettes/leaky.json: connection c4 (/ws/chat/lobby/)"
+    assert (
+        f"{prefix}, scope header authorization: error: a authorization header with a value "
+        "that is not redacted" in errors
+    )
+    assert f"{prefix}, event 4, text.message: error: a JSON Web Token" in errors
+    assert f"{prefix}, event 4, text.password: error: a secret-named field with a value" in errors
+    assert any(
+        line.startswith(f"{prefix}, event 7, text.note: error: a high-entropy string")
+        for line in errors
+    )
+    assert result.stdout.endswith("1 cassette: 4 errors, 0 warnings\n")
+
+
+def test_the_projects_secret_key_is_found(tmp_path: Path) -> None:
+    def leak(document: dict[str, Any]) -> None:
+        _chat(document)["events"][4]["message"]["text"]["$json"]["message"] = KEY
+
+    from django.conf import settings
+
+    KEY = settings.SECRET_KEY
+    path = _with(tmp_path, leak)
+    result = chanreplay(
+        "lint",
+        "--no-unused",
+        str(path),
+        env={"PYTHONPATH": str(EXAMPLE_PROJECT), "DJANGO_SETTINGS_MODULE": "example.settings"},
+    )
+    assert result.returncode == 1
+    assert "holds the project's SECRET_KEY" in result.stderr
+
+
+def test_a_broken_cassette_is_an_error_naming_it(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text(EXAMPLE.read_text()[:500])
+    result = chanreplay("lint", "--no-unused", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"{broken}: error: ")
+    assert "truncated" in result.stderr
+
+
+def test_the_size_budget_warns_and_strict_fails(tmp_path: Path) -> None:
+    result = chanreplay("lint", "--no-unused", "--max-size", "0.01", str(EXAMPLE))
+    assert result.returncode == 0
+    assert (
+        "warning: 0.03 MB, over the 0.01 MB budget" in result.stdout
+        or "over the 0.01 MB budget" in result.stdout
+    )
+    strict = chanreplay("lint", "--no-unused", "--strict", "--max-size", "0.01", str(EXAMPLE))
+    assert strict.returncode == 1
+
+
+def test_no_cassettes_is_an_error(tmp_path: Path) -> None:
+    result = chanreplay("lint", str(tmp_path))
+    assert result.returncode == 2
+    assert f"no cassettes in {tmp_path}" in result.stderr
+
+
+def test_unused_cassettes_after_a_test_run_under_xdist(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeini(INI.replace("-p no:cacheprovider ", ""))
+    cassettes = pytester.path / "cassettes"
+    cassettes.mkdir()
+    shutil.copy(EXAMPLE, cassettes / "session.json")
+    shutil.copy(EXAMPLE, cassettes / "forgotten.json")
+    pytester.makepyfile(
+        test_replay="""
+        import pytest
+
+        @pytest.mark.parametrize("part", ["/ws/echo/*", "/ws/binary/*"])
+        def test_part(replay, part):
+            replay("session", include=[part])
+        """
+    )
+    pytester.runpytest_subprocess("-n", "2", "-p", "xdist", timeout=300).assert_outcomes(passed=2)
+    monkeypatch.chdir(pytester.path)
+    result = chanreplay("lint", "cassettes", cwd=pytester.path)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "cassettes/forgotten.json: warning: no test used this cassette in the last test run"
+        in result.stdout
+    )
+    assert "session.json: warning" not in result.stdout

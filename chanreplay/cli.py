@@ -329,3 +329,83 @@ def _django_secret_key() -> list[str]:
     except Exception:  # settings that do not import are not lint's concern
         return []
     return [key] if key else []
+
+
+@main.command("split")
+@click.argument("cassette", type=click.Path(path_type=Path))
+@click.option(
+    "--by",
+    type=click.Choice(["group", "path"]),
+    default="group",
+    show_default=True,
+    help="one cassette per causal group of connections, or per path",
+)
+@click.option(
+    "--at",
+    "steps",
+    multiple=True,
+    type=int,
+    metavar="STEP",
+    help="cut before the connections opened at STEP and later (repeatable; replaces --by)",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="directory for the parts (default: the cassette's own)",
+)
+@click.option("--stub", is_flag=True, help="also print a pytest module that replays each part")
+def split_command(
+    cassette: Path, by: str, steps: tuple[int, ...], output: Path | None, stub: bool
+) -> None:
+    """Cut a long session into smaller cassettes that each replay on their own.
+
+    Connections linked by a layer message (one sent, another received) stay
+    together. State shared through the database is not seen: cut with --at
+    where none crosses. Parts are written as NAME-1.json, NAME-2.json, ...
+    next to CASSETTE (or into --output).
+    """
+    from chanreplay.cassette import load, writer
+    from chanreplay.review.split import split
+
+    try:
+        parts = split(load(cassette), by=by, at=steps)
+    except ChanreplayError as error:
+        _fail(error)
+    directory = output or cassette.parent
+    directory.mkdir(parents=True, exist_ok=True)
+    names = []
+    for number, part in enumerate(parts, 1):
+        name = f"{cassette.stem}-{number}"
+        writer.write(part, directory / f"{name}.json")
+        names.append(name)
+        where = ", ".join(sorted({c.path for c in part.connections}))
+        click.echo(
+            f"{directory / name}.json: {len(part.connections)} connection"
+            f"{'s' * (len(part.connections) != 1)} ({where})",
+            err=stub,
+        )
+    if stub:
+        click.echo(_stub(names))
+
+
+def _stub(names: list[str]) -> str:
+    """A pytest module with one test per part (users the parts name must exist)."""
+    lines = [
+        '"""Replays of the parts chanreplay split made. Create the users they name first',
+        '(or run pytest --chanreplay-cassettes DIR, which does)."""',
+        "",
+        "import pytest",
+        "",
+    ]
+    for name in names:
+        function = "".join(c if c.isalnum() else "_" for c in name)
+        lines += [
+            "",
+            "@pytest.mark.django_db",
+            f"def test_{function}(replay):",
+            f'    replay("{name}")',
+            "",
+        ]
+    return "\n".join(lines)

@@ -409,3 +409,63 @@ def _stub(names: list[str]) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+@main.command("verify")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False), default="cassettes")
+@click.option(
+    "--settings", metavar="MODULE", help="Django settings (default: DJANGO_SETTINGS_MODULE)"
+)
+@click.option(
+    "--secret",
+    "secrets",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="a value for a redacted field (password=...), for logins the cassettes replay",
+)
+@click.option(
+    "--pythonpath",
+    "paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="a directory to import the project from (repeatable; default: the current one)",
+)
+def verify_command(
+    directory: Path, settings: str | None, secrets: tuple[str, ...], paths: tuple[Path, ...]
+) -> None:
+    """Replay every cassette in DIRECTORY against the current code, without writing a test.
+
+    A progress bar, then a table: each cassette, passed or failed, and the
+    connections whose replay differed. Runs pytest (with pytest-django) under
+    the hood. Exit status 0 when all pass, 1 when any fails, 2 on an error.
+    """
+    import os
+
+    if not directory.is_dir():
+        _fail(ChanreplayError(f"{directory}: no such directory of cassettes"))
+    given: dict[str, str] = {}
+    for item in secrets:
+        name, separator, value = item.partition("=")
+        if not separator or not name:
+            raise click.BadParameter(f"{item!r}: give NAME=VALUE", param_hint="--secret")
+        given[name] = value
+    for path in (*paths, Path.cwd()):
+        sys.path.insert(0, str(path.resolve()))
+    if not (settings or os.environ.get("DJANGO_SETTINGS_MODULE")):
+        _fail(
+            ChanreplayError(
+                "no Django settings: pass --settings MODULE or set DJANGO_SETTINGS_MODULE"
+            )
+        )
+    try:
+        from chanreplay.testing.verify import table, verify
+    except ImportError as error:
+        _fail(ChanreplayError(f"chanreplay verify needs pytest and pytest-django: {error}"))
+    code, outcomes = verify(directory, secrets=given, settings=settings)
+    if outcomes:
+        click.echo(table(outcomes))
+    if code in (0, 1) and outcomes:
+        sys.exit(0 if code == 0 else 1)
+    if code == 5:  # pytest collected nothing
+        _fail(ChanreplayError(f"{directory}: no cassettes to replay (*.json)"))
+    _fail(ChanreplayError(f"{directory}: pytest could not run the replays (exit status {code})"))

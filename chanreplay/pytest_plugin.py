@@ -277,14 +277,31 @@ def _replay_collected(
 ) -> None:
     """The body of a collected cassette's test (in pytest-django's test database)."""
     from chanreplay.cassette import load
-    from chanreplay.testing.replay import create_missing_users, replay_cassette
+    from chanreplay.testing.replay import ReplayMismatch, create_missing_users, replay_cassette
 
     path = Path(request.node.path)
+    options = dict(chanreplay_config)
+    given = request.config.stash.get(SECRETS, {})  # chanreplay verify --secret
+    if given:
+        options["secrets"] = {**given, **(options.get("secrets") or {})}
     # "Record a session, drop the file in": the users it names are created,
-    # with the password chanreplay_config's secrets give, if any.
-    password = (chanreplay_config.get("secrets") or {}).get("password")
+    # with the password the secrets give, if any.
+    password = (options.get("secrets") or {}).get("password")
     create_missing_users(load(path), password)
-    replay_cassette(path, **chanreplay_config)
+    try:
+        replay_cassette(path, **options)
+    except ReplayMismatch as mismatch:
+        differing = [c.connection.describe() for c in mismatch.result.diff.connections]
+        if mismatch.result.diff.external:
+            differing.append("external events")
+        request.node.user_properties.append((DIFFERING_KEY, differing))
+        raise
+
+
+SECRETS = pytest.StashKey[dict[str, str]]()
+"""Values for redacted secrets given on the command line (``chanreplay verify``)."""
+DIFFERING_KEY = "chanreplay_differing"
+"""A collected cassette's report property: the connections whose replay differed."""
 
 
 _CAPTURE_OPTIONS = frozenset({"directory", "application", "matchers", "ignore", "record_mode"})

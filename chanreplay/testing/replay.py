@@ -236,7 +236,15 @@ class _Call:
             write_update(self.path, self.cassette, result)
             notify_updated(self.path)
             return result
-        raise AssertionError(report(result))
+        raise ReplayMismatch(result)
+
+
+class ReplayMismatch(AssertionError):
+    """A replay that did not match: the report is the message, the result is kept."""
+
+    def __init__(self, result: ReplayResult) -> None:
+        super().__init__(report(result))
+        self.result = result
 
 
 def report(result: ReplayResult) -> str:

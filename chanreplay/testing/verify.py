@@ -1,0 +1,110 @@
+"""``chanreplay verify DIR``: replay every cassette of a directory against the current code.
+
+It runs pytest with ``--chanreplay-cassettes DIR`` (so the replays happen in
+pytest-django's test database, exactly as the collected tests would), with
+pytest's own terminal output replaced by a progress bar and, at the end, a
+table: each cassette, passed or failed, and the connections whose replay
+differed. No test file is written.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+
+__all__ = ["Outcome", "verify"]
+
+
+@dataclass
+class Outcome:
+    """One cassette's replay."""
+
+    cassette: str
+    passed: bool
+    differing: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+class _Reporter:
+    """A pytest plugin: the progress bar, and the outcomes for the table."""
+
+    def __init__(self, secrets: dict[str, str]) -> None:
+        self.secrets = secrets
+        self.outcomes: list[Outcome] = []
+        self.total = 0
+        self._bar: Any = None
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        from chanreplay.pytest_plugin import SECRETS
+
+        config.stash[SECRETS] = self.secrets
+        # pytest's own report gives way to the bar and the table (its options,
+        # which other plugins read, stay defined).
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            config.pluginmanager.unregister(reporter)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.total = len(session.items)
+        self._bar = click.progressbar(length=self.total, label="replaying", file=sys.stderr)
+        self._bar.__enter__()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        from chanreplay.pytest_plugin import DIFFERING_KEY
+
+        if report.when != "call" and not (report.when == "setup" and report.failed):
+            return
+        differing: list[str] = []
+        for key, value in report.user_properties:
+            if key == DIFFERING_KEY and isinstance(value, list):
+                differing = [str(item) for item in value]
+        error = ""
+        if report.failed and not differing:
+            error = str(report.longrepr).strip().splitlines()[-1][:200] if report.longrepr else ""
+        name = Path(report.nodeid.split("::")[0]).name
+        self.outcomes.append(Outcome(name, report.passed, differing, error))
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def pytest_sessionfinish(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
+def verify(
+    directory: Path, *, secrets: dict[str, str], settings: str | None, extra: Sequence[str] = ()
+) -> tuple[int, list[Outcome]]:
+    """Replay every cassette under ``directory``; pytest's exit code and the outcomes."""
+    reporter = _Reporter(secrets)
+    arguments = [
+        "--chanreplay-cassettes",
+        str(directory),
+        str(directory),
+        "-p",
+        "no:cacheprovider",
+        *(["--ds", settings] if settings else []),
+        *extra,
+    ]
+    code = pytest.main(arguments, plugins=[reporter])
+    return int(code), reporter.outcomes
+
+
+def table(outcomes: list[Outcome]) -> str:
+    """The summary: one row per cassette."""
+    width = max([len("cassette"), *(len(o.cassette) for o in outcomes)])
+    lines = [f"{'cassette':<{width}}  result  differs in", f"{'-' * width}  ------  ----------"]
+    for outcome in outcomes:
+        result = "passed" if outcome.passed else "FAILED"
+        detail = ", ".join(outcome.differing) or outcome.error
+        lines.append(f"{outcome.cassette:<{width}}  {result:<6}  {detail}".rstrip())
+    passed = sum(o.passed for o in outcomes)
+    lines.append(f"{passed} passed, {len(outcomes) - passed} failed")
+    return "\n".join(lines)

@@ -469,3 +469,38 @@ def verify_command(
     if code == 5:  # pytest collected nothing
         _fail(ChanreplayError(f"{directory}: no cassettes to replay (*.json)"))
     _fail(ChanreplayError(f"{directory}: pytest could not run the replays (exit status {code})"))
+
+
+@main.command("render")
+@click.argument("cassette")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    metavar="FILE.html",
+    help="where to write the page",
+)
+@click.option(
+    "--diff",
+    "old",
+    metavar="OLD",
+    help="draw OLD (a file or REV:PATH) and CASSETTE side by side, changes highlighted",
+)
+def render_command(cassette: str, output: Path, old: str | None) -> None:
+    """Draw CASSETTE as a sequence diagram in a self-contained HTML page.
+
+    One lifeline per connection and per group, messages as arrows in order;
+    payloads on hover and click, a filter by connection. No network needed.
+    """
+    from chanreplay.review.render import render_html
+    from chanreplay.review.sources import read
+
+    try:
+        new = read(cassette)
+        before = read(old) if old else None
+    except ChanreplayError as error:
+        _fail(error)
+    title = f"{old} → {cassette}" if old else cassette
+    output.write_text(render_html(new, title=title, old=before), encoding="utf-8")
+    click.echo(f"wrote {output}")

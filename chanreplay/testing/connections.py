@@ -55,9 +55,11 @@ class HttpResponse:
 
     @property
     def text(self) -> str:
+        """The body decoded as UTF-8."""
         return self.content.decode("utf-8")
 
     def json(self) -> Any:
+        """The body parsed as JSON."""
         return json_module.loads(self.content)
 
     def __repr__(self) -> str:
@@ -188,6 +190,7 @@ class HttpClient:
         self._django.force_login(user, backend)
 
     def logout(self) -> None:
+        """Log out as Django's test client does (the session cookie goes)."""
         self._session = None
         self._django.logout()
 
@@ -246,6 +249,7 @@ class HttpClient:
         return response
 
     def get(self, path: str, *, headers: Mapping[str, str] | None = None) -> HttpResponse:
+        """A GET request."""
         return self.request("GET", path, headers=headers)
 
     def post(

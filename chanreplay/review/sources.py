@@ -19,7 +19,7 @@ __all__ = ["is_revision", "read", "read_at"]
 def read(spec: str) -> Cassette:
     """The cassette ``spec`` names: a file, or ``REV:path`` (``HEAD~1:cassettes/chat.json``)."""
     if Path(spec).exists() or ":" not in spec:
-        return load(spec)
+        return load(spec, compact=True)
     revision, _, path = spec.partition(":")
     return read_at(revision, path)
 
@@ -37,7 +37,7 @@ def read_at(revision: str, path: str) -> Cassette:
             f"git cannot show it: {shown.stderr.decode(errors='replace').strip()}",
             fix="name a revision and a path that git knows (git log -- PATH lists them)",
         )
-    return loads(shown.stdout, path=Path(f"{revision}:{path}"))
+    return loads(shown.stdout, path=Path(f"{revision}:{path}"), compact=True)
 
 
 def is_revision(name: str) -> bool:

@@ -476,3 +476,28 @@ def test_v1_fixture_values_decode() -> None:
 def test_v1_fixture_is_in_canonical_form() -> None:
     """Rewriting the version-1 cassette changes no byte, so re-recording gives a clean diff."""
     assert writer.dumps(load(V1_MINIMAL)) == V1_MINIMAL.read_bytes()
+
+
+def test_a_compact_load_is_the_same_cassette_in_less_memory() -> None:
+    """compact=True (the review commands' load) gives an equal cassette with shared strings."""
+    data = (Path(__file__).parents[2] / "cassettes" / "example_session.json").read_bytes()
+    compact = loads(data, compact=True)
+    assert compact == loads(data)
+    kinds = [e["message"]["type"] for c in compact.connections for e in c.events if "message" in e]
+    sends = [kind for kind in kinds if kind == "websocket.send"]
+    assert len({id(kind) for kind in sends}) == 1  # one object for every equal value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"format": "chanreplay-cassette", "version": 1, "connec',
+        '{"format": "chanreplay-cassette", "version": 1, "connections": [NaN], "external": []}',
+    ],
+)
+def test_a_compact_load_diagnoses_bad_json_as_the_normal_one_does(text: str) -> None:
+    with pytest.raises(CassetteFormatError) as normal:
+        loads(text)
+    with pytest.raises(CassetteFormatError) as compact:
+        loads(text, compact=True)
+    assert str(compact.value) == str(normal.value)

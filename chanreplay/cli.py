@@ -504,3 +504,66 @@ def render_command(cassette: str, output: Path, old: str | None) -> None:
     title = f"{old} → {cassette}" if old else cassette
     output.write_text(render_html(new, title=title, old=before), encoding="utf-8")
     click.echo(f"wrote {output}")
+
+
+@main.command("proxy")
+@click.option(
+    "--upstream", required=True, metavar="URL", help="the server to forward to (http://host:port)"
+)
+@click.option(
+    "--listen",
+    default="127.0.0.1:8001",
+    show_default=True,
+    metavar="HOST:PORT",
+    help="where clients connect (loopback unless told otherwise)",
+)
+@click.option("--record", "name", metavar="NAME", help="record into CASSETTE_DIR/NAME.json")
+@click.option(
+    "--cassette-dir",
+    type=click.Path(path_type=Path),
+    default=Path("cassettes"),
+    show_default=True,
+)
+@click.option(
+    "--record-mode",
+    type=click.Choice(["once", "new_episodes", "all"]),
+    default="once",
+    show_default=True,
+    help="what to do when the cassette exists",
+)
+def proxy_command(
+    upstream: str, listen: str, name: str | None, cassette_dir: Path, record_mode: str
+) -> None:
+    """Forward HTTP and websockets to UPSTREAM, recording what clients see.
+
+    Point a browser at --listen instead of the server. With --record, the
+    traffic goes into a cassette as in-process recording writes it (journal
+    first; Ctrl-C writes the cassette).
+    """
+    from aiohttp import web
+
+    from chanreplay.proxy.server import CaptureProxy
+    from chanreplay.recorder.recording import Recording
+
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise click.BadParameter(f"{listen!r}: give HOST:PORT", param_hint="--listen")
+    recording = None
+    try:
+        if name:
+            recording = Recording(name, cassette_dir=cassette_dir, mode=record_mode)
+            click.echo(f"chanreplay: {recording.start()}")
+        proxy = CaptureProxy(upstream, recording)
+    except (ChanreplayError, ValueError) as error:
+        _fail(ChanreplayError(str(error)))
+    click.echo(f"chanreplay proxy: http://{listen} -> {proxy.upstream}")
+    try:
+        web.run_app(proxy.application(), host=host, port=int(port), print=None)
+    finally:
+        if recording is not None:
+            result = recording.stop()
+            if result is not None:
+                click.echo(
+                    f"chanreplay: wrote {recording.cassette_path} ({result.connections} "
+                    f"connections, {result.events} events)"
+                )

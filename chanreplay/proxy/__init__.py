@@ -1,0 +1,1 @@
+"""The capture proxy: record, play back and serve traffic at the network edge."""

@@ -1,0 +1,172 @@
+"""``chanreplay proxy`` between real websocket and HTTP clients and a real daphne server."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from chanreplay.cassette import load
+from tests.servers import Server, ServerFactory
+
+SECRET_COOKIE = "sessionid=0123456789abcdefghijklmnopqrstuv"
+TOKEN = "Bearer s3cr3t-t0ken-that-must-not-reach-disk"
+
+
+def _proxy(servers: ServerFactory, upstream: str, name: str | None = "edge") -> Server:
+    args = [sys.executable, "-m", "chanreplay", "proxy", "--upstream", upstream]
+    args += ["--listen", "127.0.0.1:{port}"]
+    if name:
+        args += ["--record", name, "--cassette-dir", str(servers.cassette_dir)]
+    return servers.start(args)
+
+
+def _frames(path: Path, connection_path: str) -> list[tuple[str, Any]]:
+    """(direction, message) of every event of the connections at ``connection_path``."""
+    return [
+        (e["dir"], e["message"])
+        for c in load(path).connections
+        if c.path == connection_path
+        for e in c.events
+    ]
+
+
+async def _session(base: str) -> None:
+    ws_base = base.replace("http", "ws")
+    headers = {"Cookie": SECRET_COOKIE, "Authorization": TOKEN}
+    async with connect(f"{ws_base}/ws/echo/", origin=base, additional_headers=headers) as ws:
+        await ws.send("hello")
+        assert await ws.recv() == "echo: hello"
+        await ws.send("close")  # the consumer closes with 4000
+        with pytest.raises(ConnectionClosed):
+            await ws.recv()
+        assert ws.close_code == 4000
+    async with connect(f"{ws_base}/ws/binary/", origin=base, max_size=None) as ws:
+        payload = bytes(range(256)) * 4096  # 1 MB
+        await ws.send(payload)
+        assert await ws.recv() == payload[::-1]
+
+
+def test_the_proxy_forwards_and_records_the_client_edge(servers: ServerFactory) -> None:
+    upstream = servers.runserver(record=None)
+    proxy = _proxy(servers, upstream.base)
+    asyncio.run(_session(proxy.base))
+    request = urllib.request.Request(f"{proxy.base}/api/stats/", headers={"Cookie": SECRET_COOKIE})
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 200
+        assert b'"path": "/api/stats/"' in response.read()
+    assert proxy.stop(signal.SIGTERM) == 0, proxy.output()
+
+    cassette = servers.cassette_dir / "edge.json"
+    text = cassette.read_text()
+    assert "0123456789abcdefghijklmnopqrstuv" not in text
+    assert "s3cr3t-t0ken" not in text
+    echo = _frames(cassette, "/ws/echo/")
+    assert echo[:4] == [
+        ("in", {"type": "websocket.connect"}),
+        ("out", {"type": "websocket.accept", "subprotocol": None}),
+        ("in", {"type": "websocket.receive", "text": "hello"}),
+        ("out", {"type": "websocket.send", "text": "echo: hello"}),
+    ]
+    assert ("out", {"type": "websocket.close", "code": 4000}) in echo
+    binary = _frames(cassette, "/ws/binary/")
+    sent = [m for d, m in binary if d == "in" and m["type"] == "websocket.receive"]
+    assert len(sent) == 1
+    assert list(sent[0]["bytes"]) == ["$bytes"]  # a megabyte of bytes, tagged
+    stats = _frames(cassette, "/api/stats/")
+    assert stats[0] == (
+        "in",
+        {"type": "http.request", "body": {"$bytes_text": ""}, "more_body": False},
+    )
+    assert stats[1][1]["status"] == 200
+
+
+def test_the_same_session_records_the_same_bytes(fresh_servers: Any) -> None:
+    recorded = []
+    for _ in range(2):
+        servers: ServerFactory = fresh_servers()
+        upstream = servers.runserver(record=None)
+        proxy = _proxy(servers, upstream.base)
+        asyncio.run(_session(proxy.base))
+        proxy.stop(signal.SIGTERM)
+        recorded.append((servers.cassette_dir / "edge.json").read_bytes())
+    assert recorded[0] == recorded[1]
+
+
+def test_a_hundred_concurrent_connections(servers: ServerFactory) -> None:
+    upstream = servers.runserver(record=None)
+    proxy = _proxy(servers, upstream.base)
+    ws_base = proxy.base.replace("http", "ws")
+
+    async def one(number: int) -> None:
+        async with connect(f"{ws_base}/ws/echo/", origin=proxy.base) as ws:
+            await ws.send(f"n{number}")
+            assert await ws.recv() == f"echo: n{number}"
+
+    async def all_of_them() -> None:
+        await asyncio.gather(*(one(n) for n in range(100)))
+
+    asyncio.run(all_of_them())
+    proxy.stop(signal.SIGTERM)
+    connections = load(servers.cassette_dir / "edge.json").connections
+    assert len(connections) == 100
+    texts = sorted(
+        e["message"]["text"]
+        for c in connections
+        for e in c.events
+        if e["dir"] == "out" and e["message"]["type"] == "websocket.send"
+    )
+    assert texts == sorted(f"echo: n{n}" for n in range(100))
+
+
+def test_an_upstream_that_dies_mid_session(servers: ServerFactory) -> None:
+    upstream = servers.runserver(record=None)
+    proxy = _proxy(servers, upstream.base)
+    ws_base = proxy.base.replace("http", "ws")
+
+    async def session() -> int | None:
+        async with connect(f"{ws_base}/ws/echo/", origin=proxy.base) as ws:
+            await ws.send("before")
+            assert await ws.recv() == "echo: before"
+            upstream.kill()
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), 30)
+            return ws.close_code
+
+    assert asyncio.run(session()) == 1011  # the client learns the server failed
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{proxy.base}/api/stats/")
+    assert refused.value.code == 502
+    assert "the upstream" in refused.value.read().decode()
+    proxy.stop(signal.SIGTERM)
+    echo = _frames(servers.cassette_dir / "edge.json", "/ws/echo/")
+    assert ("out", {"type": "websocket.send", "text": "echo: before"}) in echo
+    assert ("out", {"type": "websocket.close", "code": 1006}) in echo
+    stats = _frames(servers.cassette_dir / "edge.json", "/api/stats/")
+    assert stats[1][1]["status"] == 502
+
+
+def test_bad_options_are_usage_errors(servers: ServerFactory) -> None:
+    import subprocess
+
+    for args, message in (
+        (["--upstream", "ftp://x"], "give an http:// or https:// URL"),
+        (["--upstream", "http://127.0.0.1:1", "--listen", "nowhere"], "give HOST:PORT"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "chanreplay", "proxy", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 2
+        assert message in done.stderr

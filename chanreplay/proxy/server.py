@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -216,20 +217,11 @@ async def _pump(
 ) -> None:
     """Carry frames both ways until either side closes; record each as it passes."""
 
+    inbound = connection.inbound if connection is not None else None
+    outbound = connection.outbound if connection is not None else None
+
     async def from_client() -> None:
-        async for message in client:
-            if message.type == WSMsgType.TEXT:
-                if connection is not None:
-                    connection.inbound({"type": "websocket.receive", "text": message.data})
-                await upstream.send_str(message.data)
-            elif message.type == WSMsgType.BINARY:
-                if connection is not None:
-                    connection.inbound({"type": "websocket.receive", "bytes": message.data})
-                await upstream.send_bytes(message.data)
-            elif message.type == WSMsgType.PING:
-                await upstream.ping(message.data)
-            elif message.type == WSMsgType.PONG:
-                await upstream.pong(message.data)
+        await _forward(client, upstream, inbound, "websocket.receive")
         code = client.close_code or 1005
         if connection is not None and not connection.closed:
             connection.inbound({"type": "websocket.disconnect", "code": code})
@@ -237,19 +229,7 @@ async def _pump(
             await upstream.close(code=code)
 
     async def from_upstream() -> None:
-        async for message in upstream:
-            if message.type == WSMsgType.TEXT:
-                if connection is not None:
-                    connection.outbound({"type": "websocket.send", "text": message.data})
-                await client.send_str(message.data)
-            elif message.type == WSMsgType.BINARY:
-                if connection is not None:
-                    connection.outbound({"type": "websocket.send", "bytes": message.data})
-                await client.send_bytes(message.data)
-            elif message.type == WSMsgType.PING:
-                await client.ping(message.data)
-            elif message.type == WSMsgType.PONG:
-                await client.pong(message.data)
+        await _forward(upstream, client, outbound, "websocket.send")
         # The upstream closed (or died: no close frame, code 1006 recorded).
         code = upstream.close_code if upstream.close_code is not None else 1006
         if connection is not None and not connection.closed:
@@ -268,6 +248,25 @@ async def _pump(
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+async def _forward(
+    source: Any, target: Any, record: Callable[[dict[str, Any]], None] | None, kind: str
+) -> None:
+    """Carry ``source``'s frames to ``target`` until it closes; record data frames as ``kind``."""
+    async for message in source:
+        if message.type == WSMsgType.TEXT:
+            if record is not None:
+                record({"type": kind, "text": message.data})
+            await target.send_str(message.data)
+        elif message.type == WSMsgType.BINARY:
+            if record is not None:
+                record({"type": kind, "bytes": message.data})
+            await target.send_bytes(message.data)
+        elif message.type == WSMsgType.PING:
+            await target.ping(message.data)
+        elif message.type == WSMsgType.PONG:
+            await target.pong(message.data)
 
 
 def _protocols(request: web.Request) -> list[str]:

@@ -101,6 +101,24 @@ def test_the_same_session_records_the_same_bytes(fresh_servers: Any) -> None:
     assert recorded[0] == recorded[1]
 
 
+def test_a_subprotocol_is_negotiated_through_the_proxy(servers: ServerFactory) -> None:
+    upstream = servers.runserver(record=None)
+    proxy = _proxy(servers, upstream.base)
+
+    async def session() -> str | None:
+        url = proxy.base.replace("http", "ws") + "/ws/echo/"
+        async with connect(url, origin=proxy.base, subprotocols=["other", "echo.v1"]) as ws:
+            await ws.send("hi")
+            assert await ws.recv() == "echo: hi"
+            return ws.subprotocol
+
+    assert asyncio.run(session()) == "echo.v1"
+    proxy.stop(signal.SIGTERM)
+    connection = load(servers.cassette_dir / "edge.json").connections[0]
+    assert connection.scope["subprotocols"] == ["other", "echo.v1"]
+    assert connection.events[1]["message"] == {"type": "websocket.accept", "subprotocol": "echo.v1"}
+
+
 def test_a_hundred_concurrent_connections(servers: ServerFactory) -> None:
     upstream = servers.runserver(record=None)
     proxy = _proxy(servers, upstream.base)

@@ -28,6 +28,7 @@ from chat.signals import NOTES_GROUP
 UNAUTHENTICATED_CLOSE_CODE = 4401
 ECHO_CLOSE_CODE = 4000
 ECHO_GROUP = "echo"
+ECHO_SUBPROTOCOL = "echo.v1"
 
 
 def _username(user: AbstractBaseUser | AnonymousUser | None) -> str:
@@ -149,12 +150,14 @@ class EchoConsumer(WebsocketConsumer):
     """Synchronous consumer: echo, a server-initiated close and a sync group_add.
 
     Sending ``close`` makes the server close the socket with code 4000. Events of
-    type ``echo.broadcast`` sent to the ``echo`` group are forwarded verbatim.
+    type ``echo.broadcast`` sent to the ``echo`` group are forwarded verbatim. A
+    client offering the ``echo.v1`` subprotocol gets it.
     """
 
     def connect(self) -> None:
         async_to_sync(self.channel_layer.group_add)(ECHO_GROUP, self.channel_name)
-        self.accept()
+        offered = self.scope.get("subprotocols") or []
+        self.accept(subprotocol=ECHO_SUBPROTOCOL if ECHO_SUBPROTOCOL in offered else None)
 
     def disconnect(self, code: int) -> None:
         async_to_sync(self.channel_layer.group_discard)(ECHO_GROUP, self.channel_name)

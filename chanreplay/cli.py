@@ -443,12 +443,7 @@ def verify_command(
 
     if not directory.is_dir():
         _fail(ChanreplayError(f"{directory}: no such directory of cassettes"))
-    given: dict[str, str] = {}
-    for item in secrets:
-        name, separator, value = item.partition("=")
-        if not separator or not name:
-            raise click.BadParameter(f"{item!r}: give NAME=VALUE", param_hint="--secret")
-        given[name] = value
+    given = _pairs_of(secrets)
     for path in (*paths, Path.cwd()):
         sys.path.insert(0, str(path.resolve()))
     if not (settings or os.environ.get("DJANGO_SETTINGS_MODULE")):
@@ -567,3 +562,69 @@ def proxy_command(
                     f"chanreplay: wrote {recording.cassette_path} ({result.connections} "
                     f"connections, {result.events} events)"
                 )
+
+
+@main.command("play")
+@click.argument("cassette")
+@click.option("--against", "base", required=True, metavar="URL", help="the running server")
+@click.option("--include", multiple=True, metavar="GLOB", help="play only these connections")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="leave these connections out")
+@click.option(
+    "--secret",
+    "secrets",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="a value for a redacted field (password=...), for logins the cassette plays",
+)
+@click.option("--timeout", default=10.0, show_default=True, help="seconds to wait for a reply")
+@click.option("--format", "fmt", type=click.Choice(_FORMATS[:2]), default="text", show_default=True)
+def play_command(
+    cassette: str,
+    base: str,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    secrets: tuple[str, ...],
+    timeout: float,
+    fmt: str,
+) -> None:
+    """Play the client side of CASSETTE against a running server; report what differs.
+
+    Exit status 0 when the server behaves as recorded, 1 when not, 2 on an error.
+    """
+    import asyncio
+
+    from chanreplay.diff import diff_cassettes
+    from chanreplay.proxy.play import play
+    from chanreplay.review.changes import render_diff
+    from chanreplay.review.sources import read
+
+    given = _pairs_of(secrets)
+    try:
+        loaded = read(cassette)
+        result = asyncio.run(
+            play(loaded, base, include=include, exclude=exclude, secrets=given, patience=timeout)
+        )
+    except ChanreplayError as error:
+        _fail(error)
+    except ConnectionError as error:
+        _fail(ChanreplayError(f"cannot play against {error}"))
+    diff = diff_cassettes(result.expected, result.actual)
+    click.echo(render_diff(diff, old=cassette, new=base, markdown=fmt == "markdown"), nl=False)
+    if result.skipped:
+        click.echo(
+            f"({result.skipped} external layer operations are not playable over the network)"
+        )
+    if result.stalled:
+        click.echo(f"the play stopped early: it {result.stalled}")
+    sys.exit(0 if diff.equal and not result.stalled else 1)
+
+
+def _pairs_of(items: tuple[str, ...]) -> dict[str, str]:
+    """``NAME=VALUE`` options as a dict; a usage error for anything else."""
+    given: dict[str, str] = {}
+    for item in items:
+        name, separator, value = item.partition("=")
+        if not separator or not name:
+            raise click.BadParameter(f"{item!r}: give NAME=VALUE", param_hint="--secret")
+        given[name] = value
+    return given

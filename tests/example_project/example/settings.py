@@ -68,7 +68,8 @@ TEMPLATES = [
     },
 ]
 
-ASGI_APPLICATION = "example.asgi.application"
+# EXAMPLE_ASGI_APPLICATION lets a test serve a changed application (tests/integration/test_play.py).
+ASGI_APPLICATION = os.environ.get("EXAMPLE_ASGI_APPLICATION", "example.asgi.application")
 
 _database: dict[str, Any] = {
     "ENGINE": "django.db.backends.sqlite3",

@@ -1,0 +1,315 @@
+"""``chanreplay play``: the client side of a cassette, played against a running server.
+
+It opens each recorded connection with a real client (aiohttp: websockets and
+HTTP, one cookie jar for the whole session, as one browser), sends what the
+client sent in the order of the recording's steps, and after each step waits
+until every reply the cassette expects up to that step has arrived. What came
+back is encoded and redacted as the recorder would have written it and
+compared with the cassette by the project's differ.
+
+Only the network is visible: channel-layer events are not compared, and
+external layer operations (a management command's ``group_send``) cannot be
+played; they are counted in :attr:`PlayResult.skipped`. Redacted values a
+request needs come from ``secrets`` (``{"password": ...}``); CSRF tokens are
+taken from the live ``csrftoken`` cookie, as a browser's form would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from chanreplay.cassette.asgi import decode_headers, encode_message
+from chanreplay.cassette.codec import decode_value
+from chanreplay.cassette.model import Cassette, Connection, Event
+from chanreplay.cassette.redaction import REDACTED, Redactor
+from chanreplay.replay.plan import Input, build_plan
+from chanreplay.replay.secrets import Secrets
+
+__all__ = ["PlayResult", "play"]
+
+# Set by the client or the server itself, never by the application.
+_NOT_SENT = frozenset(
+    {"host", "content-length", "cookie", "connection", "upgrade", "transfer-encoding"}
+)
+_NOT_COMPARED = frozenset({"server", "date", "transfer-encoding", "connection", "keep-alive"})
+
+
+@dataclass
+class PlayResult:
+    """What was expected, what the server did, and what could not be played."""
+
+    expected: Cassette
+    actual: Cassette
+    skipped: int = 0
+    stalled: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class _Session:
+    def __init__(self, base: str, secrets: Mapping[str, str]) -> None:
+        self.base = base.rstrip("/")
+        self.clients: dict[str | None, aiohttp.ClientSession] = {}
+        self.secrets = dict(secrets)
+        self.redactor = Redactor()
+        self.events: dict[str, list[Event]] = {}
+        self.observed: Counter[tuple[str, int]] = Counter()
+        self.step = 0
+        self.sockets: dict[str, aiohttp.ClientWebSocketResponse] = {}
+        self.readers: dict[str, asyncio.Task[None]] = {}
+        self.closing: set[str] = set()
+        self.changed = asyncio.Event()
+        self.expected: Counter[tuple[str, int]] = Counter()
+        self.patience = 10.0
+
+    def client(self, connection: Connection) -> aiohttp.ClientSession:
+        """The client (one browser: its own cookies) of the user the connection recorded.
+
+        Connections recorded without a user share one anonymous client. The
+        first time a user appears, the anonymous client becomes theirs if it
+        logged in since (its session cookie came after a login), and the
+        anonymous connections that follow get a new client.
+        """
+        user = _username(connection)
+        known = self.clients.get(user)
+        if known is not None:
+            return known
+        anonymous = self.clients.get(None)
+        if user is not None and anonymous is not None and _has_session(anonymous):
+            self.clients[user] = anonymous
+            del self.clients[None]
+            return anonymous
+        self.clients[user] = aiohttp.ClientSession(
+            cookie_jar=aiohttp.CookieJar(unsafe=True), auto_decompress=False
+        )
+        return self.clients[user]
+
+    def _filled(self, client: aiohttp.ClientSession) -> Secrets:
+        csrf = next((c.value for c in client.cookie_jar if c.key == "csrftoken"), None)
+        known = dict(self.secrets)
+        if csrf is not None:
+            for name in ("csrfmiddlewaretoken", "x-csrftoken", "x_csrftoken", "csrftoken"):
+                known.setdefault(name, csrf)
+        return Secrets(known)
+
+    def _out(self, connection: Connection, message: dict[str, Any]) -> None:
+        if "headers" in message:
+            message["headers"] = [
+                (k, v)
+                for k, v in message["headers"]
+                if k.decode("latin-1").lower() not in _NOT_COMPARED
+            ]
+        encoded = self.redactor.value(encode_message(message, self.redactor))
+        self.events[connection.id].append({"dir": "out", "message": encoded, "step": self.step})
+        self.observed[connection.id, self.step] += 1
+        self.changed.set()
+
+    def _headers(self, connection: Connection, secrets: Secrets) -> list[tuple[str, str]]:
+        raw = decode_headers(connection.scope.get("headers", []))
+        filled = secrets.headers(raw)
+        return [
+            (k.decode("latin-1"), v.decode("latin-1"))
+            for k, v in filled
+            if k.decode("latin-1").lower() not in _NOT_SENT
+            and not k.decode("latin-1").lower().startswith("sec-websocket-")
+            and REDACTED.encode() not in v
+        ]
+
+    def _url(self, connection: Connection, secrets: Secrets, scheme: str) -> str:
+        query = secrets.form(str(connection.scope.get("query_string", "")))
+        base = self.base if scheme == "http" else "ws" + self.base[4:]
+        return base + connection.path + (f"?{query}" if query else "")
+
+    async def feed(self, item: Input) -> None:
+        connection = item.connection
+        if connection is None:
+            return
+        self.events.setdefault(connection.id, [])
+        if item.kind == "open":
+            return  # the network connection opens with the client's first message
+        assert item.event is not None
+        if item.kind == "disconnect":
+            # Only once what the client waited for before leaving has come.
+            await self.settle(self.expected, self.patience)
+        self.events[connection.id].append(item.event)
+        message = item.event["message"]
+        if connection.type == "http":
+            if message.get("type") == "http.request":
+                await self._request(connection, message)
+            return
+        if message.get("type") == "websocket.connect":
+            await self._open_websocket(connection)
+            return
+        socket = self.sockets.get(connection.id)
+        if socket is None or socket.closed:
+            return
+        if item.kind == "disconnect":
+            self.closing.add(connection.id)
+            await socket.close(code=int(message.get("code", 1000)))
+            return
+        decoded = decode_message(message)
+        if decoded.get("text") is not None:
+            text = decoded["text"]
+            filled = self._filled(self.client(connection))
+            await socket.send_str(filled.form(text) if REDACTED in text else text)
+        elif decoded.get("bytes") is not None:
+            await socket.send_bytes(decoded["bytes"])
+
+    async def _open_websocket(self, connection: Connection) -> None:
+        client = self.client(connection)
+        secrets = self._filled(client)
+        try:
+            socket = await client.ws_connect(
+                self._url(connection, secrets, "ws"),
+                protocols=list(connection.scope.get("subprotocols", [])),
+                headers=self._headers(connection, secrets),
+                max_msg_size=0,
+            )
+        except aiohttp.WSServerHandshakeError:
+            self._out(connection, {"type": "websocket.close", "code": 1000})
+            return
+        except aiohttp.ClientError as error:
+            raise ConnectionError(f"{self.base}: {error}") from error
+        self._out(connection, {"type": "websocket.accept", "subprotocol": socket.protocol})
+        self.sockets[connection.id] = socket
+        self.readers[connection.id] = asyncio.ensure_future(self._read(connection, socket))
+
+    async def _read(self, connection: Connection, socket: aiohttp.ClientWebSocketResponse) -> None:
+        async for frame in socket:
+            if frame.type == aiohttp.WSMsgType.TEXT:
+                self._out(connection, {"type": "websocket.send", "text": frame.data})
+            elif frame.type == aiohttp.WSMsgType.BINARY:
+                self._out(connection, {"type": "websocket.send", "bytes": frame.data})
+        if connection.id not in self.closing and socket.close_code is not None:
+            self._out(connection, {"type": "websocket.close", "code": socket.close_code})
+
+    async def _request(self, connection: Connection, message: Mapping[str, Any]) -> None:
+        client = self.client(connection)
+        secrets = self._filled(client)
+        body = decode_value(message.get("body", {"$bytes_text": ""}))
+        if REDACTED.encode() in body:
+            body = secrets.form(body.decode("utf-8")).encode()
+        try:
+            async with client.request(
+                str(connection.scope.get("method", "GET")),
+                self._url(connection, secrets, "http"),
+                headers=self._headers(connection, secrets),
+                data=body or None,
+                allow_redirects=False,
+            ) as response:
+                content = await response.read()
+                self._out(
+                    connection,
+                    {
+                        "type": "http.response.start",
+                        "status": response.status,
+                        "headers": [(k.lower(), v) for k, v in response.raw_headers],
+                    },
+                )
+                self._out(
+                    connection, {"type": "http.response.body", "body": content, "more_body": False}
+                )
+        except aiohttp.ClientError as error:
+            raise ConnectionError(f"{self.base}: {error}") from error
+
+    async def settle(self, expected: Counter[tuple[str, int]], patience: float) -> str | None:
+        """Wait until every expected reply up to the current step came; what is missing if not."""
+
+        def missing() -> list[str]:
+            return [
+                f"{cid} step {step}: {count - self.observed[cid, step]} more"
+                for (cid, step), count in sorted(expected.items())
+                if step <= self.step and self.observed[cid, step] < count
+            ]
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + patience
+        while missing():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return "waited for " + "; ".join(missing())
+            self.changed.clear()
+            with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), remaining)
+        return None
+
+    async def close(self) -> None:
+        for cid, socket in self.sockets.items():
+            self.closing.add(cid)
+            if not socket.closed:
+                await socket.close()
+        for reader in self.readers.values():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(reader, 5)
+        for client in set(self.clients.values()):
+            await client.close()
+
+
+def decode_message(message: Mapping[str, Any]) -> dict[str, Any]:
+    """The frame or request a cassette event stands for (bytes and JSON untagged)."""
+    return {key: decode_value(value) for key, value in message.items() if key != "headers"}
+
+
+async def play(
+    cassette: Cassette,
+    base_url: str,
+    *,
+    include: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    secrets: Mapping[str, str] | None = None,
+    patience: float = 10.0,
+) -> PlayResult:
+    """Play ``cassette``'s client side against the server at ``base_url``.
+
+    ``patience``: seconds to wait for the replies a step expects.
+    """
+    plan = build_plan(cassette, include, exclude)
+    expected_out: Counter[tuple[str, int]] = Counter(
+        (c.id, int(e["step"])) for c in plan.connections for e in c.events if e.get("dir") == "out"
+    )
+    skipped = sum(1 for item in plan.inputs if item.kind == "inject")
+    stalled = None
+    session = _Session(base_url, secrets or {})
+    session.expected, session.patience = expected_out, patience
+    try:
+        for step in plan.steps:
+            session.step = step
+            for item in (i for i in plan.inputs if i.step == step):
+                await session.feed(item)
+            stalled = await session.settle(expected_out, patience)
+            if stalled:
+                break
+    finally:
+        await session.close()
+    expected = Cassette([_asgi_only(c, c.events) for c in plan.connections], [], path=cassette.path)
+    actual = Cassette([_asgi_only(c, session.events.get(c.id, [])) for c in plan.connections], [])
+    return PlayResult(expected, actual, skipped=skipped, stalled=stalled)
+
+
+def _username(connection: Connection) -> str | None:
+    user = connection.user
+    name = user.get("username") if isinstance(user, dict) else None
+    return str(name) if name is not None else None
+
+
+def _has_session(client: aiohttp.ClientSession) -> bool:
+    """True once the client holds a session cookie (Django's default name)."""
+    return any(cookie.key == "sessionid" for cookie in client.cookie_jar)
+
+
+def _asgi_only(connection: Connection, events: list[Event]) -> Connection:
+    return Connection(
+        id=connection.id,
+        type=connection.type,
+        scope=connection.scope,
+        step=connection.step,
+        user=connection.user,
+        closed=connection.closed,
+        events=[e for e in events if e.get("dir") != "layer"],
+    )

@@ -1,0 +1,81 @@
+"""``chanreplay play`` against a real daphne server running the example project."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.integration.test_pytest_plugin import PASSWORD
+from tests.review.test_cli import EXAMPLE
+from tests.servers import ServerFactory, free_port
+
+SHOUTING_ASGI = """
+from chat.consumers import EchoConsumer
+
+original = EchoConsumer.receive
+
+def receive(self, text_data=None, bytes_data=None):
+    if text_data == "close":
+        return original(self, text_data, bytes_data)
+    self.send(text_data=f"ECHO: {text_data}")
+
+EchoConsumer.receive = receive
+
+from example.asgi import application  # noqa: E402
+"""
+
+
+def play(*arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "chanreplay", "play", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def test_the_example_session_plays_against_the_example_project(servers: ServerFactory) -> None:
+    server = servers.runserver(record=None)
+    result = play(str(EXAMPLE), "--against", server.base, "--secret", f"password={PASSWORD}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == "No behaviour changed.\n"
+
+
+def test_a_changed_consumer_fails_the_play(servers: ServerFactory, tmp_path: Path) -> None:
+    (tmp_path / "shouting_asgi.py").write_text(SHOUTING_ASGI)
+    server = servers.runserver(
+        record=None,
+        PYTHONPATH=str(tmp_path),
+        DJANGO_SETTINGS_MODULE="example.settings",
+        EXAMPLE_ASGI_APPLICATION="shouting_asgi.application",
+    )
+    result = play(str(EXAMPLE), "--against", server.base, "--include", "/ws/echo/*")
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[2] == "`/ws/echo/`: `message.text` changed in 1 event."
+    assert '-     message.text: "echo: ping"' in lines
+    assert '+     message.text: "ECHO: ping"' in lines
+
+
+def test_filters_choose_the_connections(servers: ServerFactory) -> None:
+    server = servers.runserver(record=None)
+    result = play(
+        str(EXAMPLE),
+        "--against",
+        server.base,
+        "--include",
+        "/ws/*",
+        "--exclude",
+        "/ws/chat/*",
+        "--exclude",
+        "/ws/notes/*",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_server_is_an_error() -> None:
+    result = play(str(EXAMPLE), "--against", f"http://127.0.0.1:{free_port()}")
+    assert result.returncode == 2
+    assert "cannot play against" in result.stderr

@@ -553,7 +553,7 @@ def proxy_command(
         _fail(ChanreplayError(str(error)))
     click.echo(f"chanreplay proxy: http://{listen} -> {proxy.upstream}")
     try:
-        web.run_app(proxy.application(), host=host, port=int(port), print=None)
+        web.run_app(proxy.application(), host=host, port=int(port), print=None, shutdown_timeout=5)
     finally:
         if recording is not None:
             result = recording.stop()
@@ -628,3 +628,42 @@ def _pairs_of(items: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(f"{item!r}: give NAME=VALUE", param_hint="--secret")
         given[name] = value
     return given
+
+
+@main.command("serve")
+@click.argument("cassette")
+@click.option(
+    "--listen",
+    default="127.0.0.1:8002",
+    show_default=True,
+    metavar="HOST:PORT",
+    help="where clients connect",
+)
+@click.option("--include", multiple=True, metavar="GLOB", help="serve only these connections")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="leave these connections out")
+def serve_command(
+    cassette: str, listen: str, include: tuple[str, ...], exclude: tuple[str, ...]
+) -> None:
+    """Answer clients with the server side of CASSETTE: a mock of the recorded server.
+
+    A client that sends what the cassette recorded gets the recorded replies;
+    anything else gets a clear refusal (404, or close code 4400) and a log line.
+    """
+    import logging
+
+    from aiohttp import web
+
+    from chanreplay.proxy.serve import MockServer
+    from chanreplay.review.sources import read
+
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise click.BadParameter(f"{listen!r}: give HOST:PORT", param_hint="--listen")
+    try:
+        loaded = read(cassette)
+    except ChanreplayError as error:
+        _fail(error)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    server = MockServer(loaded, include=include, exclude=exclude)
+    click.echo(f"chanreplay serve: {len(server.unused)} recorded connections at http://{listen}")
+    web.run_app(server.application(), host=host, port=int(port), print=None, shutdown_timeout=2)

@@ -1,0 +1,225 @@
+"""``chanreplay serve``: a cassette as a mock server (the recorded server side, played back).
+
+A client (a front end under development, a mobile app) connects as it would
+to the real server. Each websocket or HTTP request takes the next recorded
+connection with the same path (and, for HTTP, method). A websocket is
+accepted as recorded; each frame the client sends must be the one the
+cassette expects next on that connection (JSON compared as JSON), and the
+recorded replies follow. A reply waits for its cause: a frame recorded at
+step ``n`` is sent once the input of step ``n`` was received, on whichever
+connection, so a broadcast reaches the other clients when the message that
+caused it arrives. An HTTP request gets the recorded status, headers and body.
+
+What the cassette does not cover gets a clear answer and a log line: a path
+with no recorded connection left, 404 (HTTP) or a refused handshake; an
+unexpected frame, a close with code 4400 and the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from chanreplay.cassette.asgi import decode_headers
+from chanreplay.cassette.codec import decode_value
+from chanreplay.cassette.model import Cassette, Connection, Event
+from chanreplay.replay.plan import selects
+
+__all__ = ["UNEXPECTED_CLOSE_CODE", "MockServer"]
+
+logger = logging.getLogger("chanreplay.serve")
+
+UNEXPECTED_CLOSE_CODE = 4400
+"""The close code of a websocket whose client sent what the cassette does not expect."""
+_NOT_REPLAYED = frozenset({"content-length", "transfer-encoding", "connection", "date", "server"})
+
+
+class MockServer:
+    """An aiohttp application answering with the server side of ``cassette``."""
+
+    def __init__(
+        self, cassette: Cassette, *, include: Iterable[str] = (), exclude: Iterable[str] = ()
+    ) -> None:
+        self.unused = [c for c in cassette.connections if selects(c, include, exclude)]
+        self.inputs = {
+            int(e["step"]) for c in self.unused for e in c.events if e.get("dir") == "in"
+        }
+        """Steps whose input is a client's: the replies recorded at them wait for it."""
+        self.played: set[int] = set()
+        self._progress = asyncio.Condition()
+
+    def application(self) -> web.Application:
+        """The aiohttp application serving every path."""
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        return app
+
+    def _take(self, request: web.Request, kind: str) -> Connection | None:
+        for connection in self.unused:
+            if connection.type != kind or connection.path != request.path:
+                continue
+            if kind == "http" and connection.scope.get("method", "GET") != request.method:
+                continue
+            self.unused.remove(connection)
+            return connection
+        logger.warning(
+            "chanreplay serve: no recorded %s connection left for %s %s",
+            kind,
+            request.method,
+            request.path_qs,
+        )
+        return None
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Answer one request or websocket from the cassette."""
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return await self._websocket(request)
+        return await self._http(request)
+
+    async def _played(self, step: int) -> None:
+        async with self._progress:
+            self.played.add(step)
+            self._progress.notify_all()
+
+    async def _http(self, request: web.Request) -> web.StreamResponse:
+        connection = self._take(request, "http")
+        if connection is None:
+            return web.Response(
+                status=404,
+                text=f"chanreplay serve: the cassette has no (more) {request.method} "
+                f"{request.path} to answer with\n",
+            )
+        await request.read()
+        start = next(
+            (e["message"] for e in connection.events if _type(e) == "http.response.start"), None
+        )
+        body = b"".join(
+            decode_value(e["message"].get("body", {"$bytes_text": ""}))
+            for e in connection.events
+            if _type(e) == "http.response.body"
+        )
+        if start is None:
+            return web.Response(status=502, text="chanreplay serve: no response was recorded\n")
+        for event in connection.events:
+            if event.get("dir") == "in":
+                await self._played(int(event["step"]))
+        response = web.Response(status=int(start["status"]), body=body)
+        for name, value in decode_headers(start.get("headers", [])):
+            if name.decode("latin-1").lower() not in _NOT_REPLAYED:
+                response.headers.add(name.decode("latin-1"), value.decode("latin-1"))
+        return response
+
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        connection = self._take(request, "websocket")
+        events = connection.events if connection is not None else []
+        accept = next((e for e in events if _type(e) == "websocket.accept"), None)
+        if connection is None or accept is None:
+            return web.Response(status=403, text="chanreplay serve: no recorded websocket here\n")
+        subprotocol = accept["message"].get("subprotocol")
+        socket = web.WebSocketResponse(protocols=[subprotocol] if subprotocol else ())
+        await socket.prepare(request)
+        for event in events:
+            if _type(event) == "websocket.connect":
+                await self._played(int(event["step"]))
+        after = events[events.index(accept) + 1 :]
+        outbound = [e for e in after if e.get("dir") == "out"]
+        inbound = [e for e in after if e.get("dir") == "in" and _type(e) == "websocket.receive"]
+        # Two halves: replies go out as their causes arrive; frames are checked as they come.
+        sender = asyncio.ensure_future(self._replies(socket, outbound))
+        try:
+            await self._frames(socket, connection, inbound)
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
+        return socket
+
+    async def _replies(self, socket: web.WebSocketResponse, outbound: list[Event]) -> None:
+        for event in outbound:
+            await self._caused(int(event["step"]))
+            if not await _send(socket, event):
+                return
+
+    async def _caused(self, step: int) -> None:
+        """Wait until the client input of ``step`` arrived (on any connection)."""
+        if step not in self.inputs:
+            return  # caused outside the clients (a worker, a command): no wait
+
+        def arrived() -> bool:
+            return step in self.played
+
+        async with self._progress:
+            await self._progress.wait_for(arrived)
+
+    async def _frames(
+        self, socket: web.WebSocketResponse, connection: Connection, inbound: list[Event]
+    ) -> None:
+        position = 0
+        async for frame in socket:
+            if frame.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                continue
+            expected = inbound[position]["message"] if position < len(inbound) else None
+            if expected is None or not _matches(frame, expected):
+                shown = frame.data if frame.type == WSMsgType.TEXT else f"<{len(frame.data)} bytes>"
+                wanted = (
+                    decode_value(expected.get("text", expected.get("bytes")))
+                    if expected is not None
+                    else "nothing more"
+                )
+                logger.warning(
+                    "chanreplay serve: %s %s sent %r; the cassette expects %r",
+                    connection.id,
+                    connection.path,
+                    shown,
+                    wanted,
+                )
+                await socket.close(
+                    code=UNEXPECTED_CLOSE_CODE,
+                    message=b"chanreplay serve: not the frame the cassette expects",
+                )
+                return
+            await self._played(int(inbound[position]["step"]))
+            position += 1
+
+
+async def _send(socket: web.WebSocketResponse, event: Event) -> bool:
+    """Send a recorded outbound event; False once it closed the socket."""
+    message = event["message"]
+    kind = message.get("type")
+    if kind == "websocket.send":
+        if message.get("text") is not None:
+            await socket.send_str(decode_value(message["text"]))
+        else:
+            await socket.send_bytes(decode_value(message["bytes"]))
+        return True
+    if kind == "websocket.close":
+        await socket.close(code=int(message.get("code", 1000)))
+        return False
+    return True
+
+
+def _matches(frame: Any, expected: dict[str, Any]) -> bool:
+    if expected.get("type") != "websocket.receive":
+        return False
+    if frame.type == WSMsgType.TEXT and expected.get("text") is not None:
+        wanted = expected["text"]
+        if isinstance(wanted, dict) and "$json" in wanted:
+            try:
+                return bool(json.loads(frame.data) == wanted["$json"])
+            except ValueError:
+                return False
+        return bool(frame.data == decode_value(wanted))
+    if frame.type == WSMsgType.BINARY and expected.get("bytes") is not None:
+        return bool(frame.data == decode_value(expected["bytes"]))
+    return False
+
+
+def _type(event: Event) -> str:
+    message = event.get("message")
+    return str(message.get("type")) if isinstance(message, dict) else ""

@@ -188,3 +188,18 @@ def test_bad_options_are_usage_errors(servers: ServerFactory) -> None:
         )
         assert done.returncode == 2
         assert message in done.stderr
+
+
+def test_any_upstream_server_uvicorn(servers: ServerFactory) -> None:
+    """Not only daphne: the same session through the proxy to uvicorn serving the project."""
+    pytest.importorskip("uvicorn", reason="uvicorn is in the test extra")
+    upstream = servers.start(
+        [sys.executable, "-m", "uvicorn", "example.asgi:application", "--port", "{port}"],
+        env=servers.env(DJANGO_SETTINGS_MODULE="example.settings"),
+    )
+    proxy = _proxy(servers, upstream.base)
+    asyncio.run(_session(proxy.base))
+    proxy.stop(signal.SIGTERM)
+    echo = _frames(servers.cassette_dir / "edge.json", "/ws/echo/")
+    assert ("out", {"type": "websocket.send", "text": "echo: hello"}) in echo
+    assert ("out", {"type": "websocket.close", "code": 4000}) in echo

@@ -1,0 +1,259 @@
+"""Commands over cassette files: ``lint``, ``split``, ``verify`` and ``recover``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from chanreplay.cli.common import fail, pairs_of
+from chanreplay.exceptions import ChanreplayError
+
+__all__ = ["lint_command", "recover", "split_command", "verify_command"]
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def recover(paths: tuple[Path, ...]) -> None:
+    """Rebuild cassettes from the journals interrupted recordings left behind.
+
+    PATHS are cassette directories, journals (.NAME.journal) or cassettes
+    (NAME.json); the default is ./cassettes.
+    """
+    from chanreplay.recorder.journal import journal_path
+    from chanreplay.recorder.journal import recover as recover_journal
+
+    journals: list[Path] = []
+    for path in paths or (Path("cassettes"),):
+        if path.is_dir():
+            journals.extend(sorted(path.glob(".*.journal")))
+        elif path.suffix == ".json":
+            journals.append(journal_path(path))
+        else:
+            journals.append(path)
+    found = [journal for journal in journals if journal.exists()]
+    if not found:
+        where = ", ".join(str(p) for p in paths or (Path("cassettes"),))
+        click.echo(f"nothing to recover: no journal in {where}")
+        return
+    failed = False
+    for journal in found:
+        try:
+            cassette, result = recover_journal(journal)
+        except ChanreplayError as error:
+            click.echo(f"error: {error}", err=True)
+            failed = True
+            continue
+        unclosed = f", {len(result.unclosed)} never closed" if result.unclosed else ""
+        click.echo(
+            f"recovered {cassette}: {result.connections} connections{unclosed}, "
+            f"{result.events} events"
+        )
+    if failed:
+        sys.exit(2)
+
+
+@click.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--max-size",
+    default=1.0,
+    show_default=True,
+    metavar="MB",
+    help="warn about cassettes larger than this many megabytes",
+)
+@click.option(
+    "--unused/--no-unused",
+    default=True,
+    show_default=True,
+    help="warn about cassettes the last pytest run did not use (from .pytest_cache)",
+)
+@click.option(
+    "--secret",
+    "secrets",
+    multiple=True,
+    metavar="VALUE",
+    help="a value that must appear in no cassette (repeatable); Django's SECRET_KEY is "
+    "added when DJANGO_SETTINGS_MODULE is set",
+)
+@click.option("--strict", is_flag=True, help="fail on warnings too")
+def lint_command(
+    paths: tuple[Path, ...], max_size: float, unused: bool, secrets: tuple[str, ...], strict: bool
+) -> None:
+    """Check cassettes for CI: they load, hold no secret, fit a size budget, are used.
+
+    PATHS are cassettes or directories of them (default: ./cassettes). Exit
+    status 1 when any check fails (with --strict, also on warnings), 0 otherwise.
+    """
+    from chanreplay.replay.usage import read_cache
+    from chanreplay.review.lint import cassette_files, lint
+
+    files = cassette_files(paths or (Path("cassettes"),))
+    if not files:
+        click.echo(f"no cassettes in {', '.join(map(str, paths or ('cassettes',)))}", err=True)
+        sys.exit(2)
+    used = read_cache(Path.cwd()) if unused else None
+    known = [*secrets, *_django_secret_key()]
+    errors = warnings = 0
+    for path in files:
+        for finding in lint(path, max_size=int(max_size * 1_000_000), secrets=known, used=used):
+            click.echo(str(finding), err=finding.level == "error")
+            errors += finding.level == "error"
+            warnings += finding.level == "warning"
+    click.echo(
+        f"{len(files)} cassette{'s' * (len(files) != 1)}: {errors} error{'s' * (errors != 1)}, "
+        f"{warnings} warning{'s' * (warnings != 1)}"
+        + ("" if used is not None or not unused else " (no test run recorded: unused not checked)")
+    )
+    sys.exit(1 if errors or (strict and warnings) else 0)
+
+
+def _django_secret_key() -> list[str]:
+    """Django's SECRET_KEY, when DJANGO_SETTINGS_MODULE names settings that import."""
+    import os
+
+    if not os.environ.get("DJANGO_SETTINGS_MODULE"):
+        return []
+    try:
+        from django.conf import settings
+
+        key = str(settings.SECRET_KEY)
+    except Exception:  # settings that do not import are not lint's concern
+        return []
+    return [key] if key else []
+
+
+@click.command("split")
+@click.argument("cassette", type=click.Path(path_type=Path))
+@click.option(
+    "--by",
+    type=click.Choice(["group", "path"]),
+    default="group",
+    show_default=True,
+    help="one cassette per causal group of connections, or per path",
+)
+@click.option(
+    "--at",
+    "steps",
+    multiple=True,
+    type=int,
+    metavar="STEP",
+    help="cut before the connections opened at STEP and later (repeatable; replaces --by)",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="directory for the parts (default: the cassette's own)",
+)
+@click.option("--stub", is_flag=True, help="also print a pytest module that replays each part")
+def split_command(
+    cassette: Path, by: str, steps: tuple[int, ...], output: Path | None, stub: bool
+) -> None:
+    """Cut a long session into smaller cassettes that each replay on their own.
+
+    Connections linked by a layer message (one sent, another received) stay
+    together. State shared through the database is not seen: cut with --at
+    where none crosses. Parts are written as NAME-1.json, NAME-2.json, ...
+    next to CASSETTE (or into --output).
+    """
+    from chanreplay.cassette import load, writer
+    from chanreplay.review.split import split
+
+    try:
+        parts = split(load(cassette), by=by, at=steps)
+    except ChanreplayError as error:
+        fail(error)
+    directory = output or cassette.parent
+    directory.mkdir(parents=True, exist_ok=True)
+    names = []
+    for number, part in enumerate(parts, 1):
+        name = f"{cassette.stem}-{number}"
+        writer.write(part, directory / f"{name}.json")
+        names.append(name)
+        where = ", ".join(sorted({c.path for c in part.connections}))
+        click.echo(
+            f"{directory / name}.json: {len(part.connections)} connection"
+            f"{'s' * (len(part.connections) != 1)} ({where})",
+            err=stub,
+        )
+    if stub:
+        click.echo(_stub(names))
+
+
+def _stub(names: list[str]) -> str:
+    """A pytest module with one test per part (users the parts name must exist)."""
+    lines = [
+        '"""Replays of the parts chanreplay split made. Create the users they name first',
+        '(or run pytest --chanreplay-cassettes DIR, which does)."""',
+        "",
+        "import pytest",
+        "",
+    ]
+    for name in names:
+        function = "".join(c if c.isalnum() else "_" for c in name)
+        lines += [
+            "",
+            "@pytest.mark.django_db",
+            f"def test_{function}(replay):",
+            f'    replay("{name}")',
+            "",
+        ]
+    return "\n".join(lines)
+
+
+@click.command("verify")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False), default="cassettes")
+@click.option(
+    "--settings", metavar="MODULE", help="Django settings (default: DJANGO_SETTINGS_MODULE)"
+)
+@click.option(
+    "--secret",
+    "secrets",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="a value for a redacted field (password=...), for logins the cassettes replay",
+)
+@click.option(
+    "--pythonpath",
+    "paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="a directory to import the project from (repeatable; default: the current one)",
+)
+def verify_command(
+    directory: Path, settings: str | None, secrets: tuple[str, ...], paths: tuple[Path, ...]
+) -> None:
+    """Replay every cassette in DIRECTORY against the current code, without writing a test.
+
+    A progress bar, then a table: each cassette, passed or failed, and the
+    connections whose replay differed. Runs pytest (with pytest-django) under
+    the hood. Exit status 0 when all pass, 1 when any fails, 2 on an error.
+    """
+    import os
+
+    if not directory.is_dir():
+        fail(ChanreplayError(f"{directory}: no such directory of cassettes"))
+    given = pairs_of(secrets)
+    for path in (*paths, Path.cwd()):
+        sys.path.insert(0, str(path.resolve()))
+    if not (settings or os.environ.get("DJANGO_SETTINGS_MODULE")):
+        fail(
+            ChanreplayError(
+                "no Django settings: pass --settings MODULE or set DJANGO_SETTINGS_MODULE"
+            )
+        )
+    try:
+        from chanreplay.testing.verify import table, verify
+    except ImportError as error:
+        fail(ChanreplayError(f"chanreplay verify needs pytest and pytest-django: {error}"))
+    code, outcomes = verify(directory, secrets=given, settings=settings)
+    if outcomes:
+        click.echo(table(outcomes))
+    if code in (0, 1) and outcomes:
+        sys.exit(0 if code == 0 else 1)
+    if code == 5:  # pytest collected nothing
+        fail(ChanreplayError(f"{directory}: no cassettes to replay (*.json)"))
+    fail(ChanreplayError(f"{directory}: pytest could not run the replays (exit status {code})"))

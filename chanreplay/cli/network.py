@@ -1,0 +1,170 @@
+"""The network commands: ``proxy``, ``play`` and ``serve``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from chanreplay.cli.common import FORMATS, fail, pairs_of
+from chanreplay.exceptions import ChanreplayError
+
+__all__ = ["play_command", "proxy_command", "serve_command"]
+
+
+@click.command("proxy")
+@click.option(
+    "--upstream", required=True, metavar="URL", help="the server to forward to (http://host:port)"
+)
+@click.option(
+    "--listen",
+    default="127.0.0.1:8001",
+    show_default=True,
+    metavar="HOST:PORT",
+    help="where clients connect (loopback unless told otherwise)",
+)
+@click.option("--record", "name", metavar="NAME", help="record into CASSETTE_DIR/NAME.json")
+@click.option(
+    "--cassette-dir",
+    type=click.Path(path_type=Path),
+    default=Path("cassettes"),
+    show_default=True,
+)
+@click.option(
+    "--record-mode",
+    type=click.Choice(["once", "new_episodes", "all"]),
+    default="once",
+    show_default=True,
+    help="what to do when the cassette exists",
+)
+def proxy_command(
+    upstream: str, listen: str, name: str | None, cassette_dir: Path, record_mode: str
+) -> None:
+    """Forward HTTP and websockets to UPSTREAM, recording what clients see.
+
+    Point a browser at --listen instead of the server. With --record, the
+    traffic goes into a cassette as in-process recording writes it (journal
+    first; Ctrl-C writes the cassette).
+    """
+    from aiohttp import web
+
+    from chanreplay.proxy.server import CaptureProxy
+    from chanreplay.recorder.recording import Recording
+
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise click.BadParameter(f"{listen!r}: give HOST:PORT", param_hint="--listen")
+    recording = None
+    try:
+        if name:
+            recording = Recording(name, cassette_dir=cassette_dir, mode=record_mode)
+            click.echo(f"chanreplay: {recording.start()}")
+        proxy = CaptureProxy(upstream, recording)
+    except (ChanreplayError, ValueError) as error:
+        fail(ChanreplayError(str(error)))
+    click.echo(f"chanreplay proxy: http://{listen} -> {proxy.upstream}")
+    try:
+        web.run_app(proxy.application(), host=host, port=int(port), print=None, shutdown_timeout=5)
+    finally:
+        if recording is not None:
+            result = recording.stop()
+            if result is not None:
+                click.echo(
+                    f"chanreplay: wrote {recording.cassette_path} ({result.connections} "
+                    f"connections, {result.events} events)"
+                )
+
+
+@click.command("play")
+@click.argument("cassette")
+@click.option("--against", "base", required=True, metavar="URL", help="the running server")
+@click.option("--include", multiple=True, metavar="GLOB", help="play only these connections")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="leave these connections out")
+@click.option(
+    "--secret",
+    "secrets",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="a value for a redacted field (password=...), for logins the cassette plays",
+)
+@click.option("--timeout", default=10.0, show_default=True, help="seconds to wait for a reply")
+@click.option("--format", "fmt", type=click.Choice(FORMATS[:2]), default="text", show_default=True)
+def play_command(
+    cassette: str,
+    base: str,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    secrets: tuple[str, ...],
+    timeout: float,
+    fmt: str,
+) -> None:
+    """Play the client side of CASSETTE against a running server; report what differs.
+
+    Exit status 0 when the server behaves as recorded, 1 when not, 2 on an error.
+    """
+    import asyncio
+
+    from chanreplay.diff import diff_cassettes
+    from chanreplay.proxy.play import play
+    from chanreplay.review.changes import render_diff
+    from chanreplay.review.sources import read
+
+    given = pairs_of(secrets)
+    try:
+        loaded = read(cassette)
+        result = asyncio.run(
+            play(loaded, base, include=include, exclude=exclude, secrets=given, patience=timeout)
+        )
+    except ChanreplayError as error:
+        fail(error)
+    except ConnectionError as error:
+        fail(ChanreplayError(f"cannot play against {error}"))
+    diff = diff_cassettes(result.expected, result.actual)
+    click.echo(render_diff(diff, old=cassette, new=base, markdown=fmt == "markdown"), nl=False)
+    if result.skipped:
+        click.echo(
+            f"({result.skipped} external layer operations are not playable over the network)"
+        )
+    if result.stalled:
+        click.echo(f"the play stopped early: it {result.stalled}")
+    sys.exit(0 if diff.equal and not result.stalled else 1)
+
+
+@click.command("serve")
+@click.argument("cassette")
+@click.option(
+    "--listen",
+    default="127.0.0.1:8002",
+    show_default=True,
+    metavar="HOST:PORT",
+    help="where clients connect",
+)
+@click.option("--include", multiple=True, metavar="GLOB", help="serve only these connections")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="leave these connections out")
+def serve_command(
+    cassette: str, listen: str, include: tuple[str, ...], exclude: tuple[str, ...]
+) -> None:
+    """Answer clients with the server side of CASSETTE: a mock of the recorded server.
+
+    A client that sends what the cassette recorded gets the recorded replies;
+    anything else gets a clear refusal (404, or close code 4400) and a log line.
+    """
+    import logging
+
+    from aiohttp import web
+
+    from chanreplay.proxy.serve import MockServer
+    from chanreplay.review.sources import read
+
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise click.BadParameter(f"{listen!r}: give HOST:PORT", param_hint="--listen")
+    try:
+        loaded = read(cassette)
+    except ChanreplayError as error:
+        fail(error)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    server = MockServer(loaded, include=include, exclude=exclude)
+    click.echo(f"chanreplay serve: {len(server.unused)} recorded connections at http://{listen}")
+    web.run_app(server.application(), host=host, port=int(port), print=None, shutdown_timeout=2)

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
 from chanreplay.cassette.model import Cassette, Event
 from chanreplay.diff.compare import CassetteDiff, diff_cassettes
+from chanreplay.review.links import message_key, sends
 from chanreplay.review.transcript import heading, what
 
 __all__ = ["render_html"]
@@ -192,7 +192,7 @@ def _arrow(
         return here, x[f"group:{group}"], f"{op} {kind or ''}".strip()
     if op == "receive":
         # From the group's lifeline when a group_send delivered it, else from the sender.
-        source = senders.get(_key(event))
+        source = senders.get(message_key(event))
         kind = event.get("message", {}).get("type", "")
         if source is not None and source in x and source != row.connection:
             return x[source], here, f"receive {kind}"
@@ -222,19 +222,14 @@ def _channel_owners(cassette: Cassette) -> dict[str, str]:
 
 
 def _senders(cassette: Cassette) -> dict[bytes, str]:
+    """The lifeline each layer message comes from: its group's, or the sending connection's."""
     found: dict[bytes, str] = {}
-    for connection in cassette.connections:
-        for event in connection.events:
-            if event.get("dir") == "layer" and event.get("op") == "group_send":
-                found.setdefault(_key(event), f"group:{event.get('group')}")
-            elif event.get("dir") == "layer" and event.get("op") == "send":
-                found.setdefault(_key(event), connection.id)
+    for owner, event in sends(cassette):
+        if owner is None:
+            continue
+        source = f"group:{event.get('group')}" if event.get("op") == "group_send" else owner
+        found.setdefault(message_key(event), source)
     return found
-
-
-def _key(event: Event) -> bytes:
-    message: Any = event.get("message")
-    return orjson.dumps([event.get("step"), message], option=orjson.OPT_SORT_KEYS)
 
 
 _STYLE = """

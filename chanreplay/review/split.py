@@ -27,11 +27,9 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
-
-import orjson
 
 from chanreplay.cassette.model import Cassette, Connection, Event
+from chanreplay.review.links import message_key, sends
 
 __all__ = ["causal_groups", "split"]
 
@@ -76,18 +74,17 @@ def causal_groups(cassette: Cassette) -> list[list[Connection]]:
             cid = parent[cid]
         return cid
 
-    senders: dict[tuple[Any, ...], str] = {}
-    for connection in cassette.connections:
-        for event in connection.events:
-            if event.get("dir") == "layer" and event.get("op") in ("send", "group_send"):
-                senders.setdefault(_key(event), connection.id)
-    external_receivers: dict[tuple[Any, ...], list[str]] = defaultdict(list)
-    external_keys = {_key(e) for e in cassette.external}
+    senders: dict[bytes, str] = {}
+    for owner, event in sends(cassette):
+        if owner is not None:
+            senders.setdefault(message_key(event), owner)
+    external_receivers: dict[bytes, list[str]] = defaultdict(list)
+    external_keys = {message_key(e) for e in cassette.external}
     for connection in cassette.connections:
         for event in connection.events:
             if event.get("dir") != "layer" or event.get("op") != "receive":
                 continue
-            key = _key(event)
+            key = message_key(event)
             sender = senders.get(key)
             if sender is not None:
                 parent[root(connection.id)] = root(sender)
@@ -110,7 +107,3 @@ def _cassette(connections: list[Connection], external: list[Event]) -> Cassette:
     """A part: its connections, and the external events whose step one of them shares."""
     steps = {e.get("step") for c in connections for e in c.events} | {c.step for c in connections}
     return Cassette(connections, [e for e in external if e.get("step") in steps])
-
-
-def _key(event: Event) -> tuple[Any, ...]:
-    return (event.get("step"), orjson.dumps(event.get("message"), option=orjson.OPT_SORT_KEYS))

@@ -14,13 +14,13 @@ Pure: no Django, no Channels.
 from __future__ import annotations
 
 import base64
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
 
 from chanreplay.cassette.model import Cassette, Connection, Event
+from chanreplay.review.links import message_key, received_by, sends
 
 __all__ = ["Style", "plain", "transcript_json", "transcript_lines", "transcript_markdown"]
 
@@ -40,7 +40,7 @@ def plain(role: str, text: str) -> str:
 
 def transcript_lines(cassette: Cassette, style: Style = plain) -> Iterator[str]:
     """The transcript, line by line."""
-    receivers = _receivers(cassette)
+    receivers = received_by(cassette)
     senders = _senders(cassette)
     events = sum(len(c.events) for c in cassette.connections)
     yield style(
@@ -91,7 +91,7 @@ def transcript_json(cassette: Cassette) -> Iterator[bytes]:
     received it (for a layer send), and the event itself. Written a
     connection at a time, so a large cassette needs no second copy in memory.
     """
-    receivers = _receivers(cassette)
+    receivers = received_by(cassette)
 
     def events(items: list[Event], owner: str | None) -> list[dict[str, Any]]:
         return [
@@ -101,8 +101,8 @@ def transcript_json(cassette: Cassette) -> Iterator[bytes]:
                 "what": what(event),
                 "payload": _payload_text(event),
                 **(
-                    {"received_by": sorted(set(receivers[_key(event)]) - {owner})}
-                    if event.get("op") in ("group_send", "send") and _key(event) in receivers
+                    {"received_by": sorted(set(receivers[message_key(event)]) - {owner})}
+                    if event.get("op") in ("group_send", "send") and message_key(event) in receivers
                     else {}
                 ),
                 "event": event,
@@ -163,8 +163,8 @@ def what(event: Event) -> str:
 def _event_lines(
     event: Event,
     style: Style,
-    receivers: dict[tuple[Any, ...], list[str]],
-    senders: dict[tuple[Any, ...], str],
+    receivers: dict[bytes, list[str]],
+    senders: dict[bytes, str],
     owner: str | None,
 ) -> Iterator[str]:
     arrow = _ARROWS.get(str(event.get("dir")), "??")
@@ -173,14 +173,14 @@ def _event_lines(
     payload = _payload(event)
     op = event.get("op")
     if op in ("group_send", "send"):
-        others = sorted(set(receivers.get(_key(event), ())) - {owner})
+        others = sorted(set(receivers.get(message_key(event), ())) - {owner})
         if others:
             head += style("note", f"  (received by {', '.join(others)})")
-    elif op == "receive" and _key(event) in senders:
+    elif op == "receive" and message_key(event) in senders:
         # The sender's line shows the message; here, what it was and whose.
         message = event.get("message")
         kind = message.get("type") if isinstance(message, dict) else None
-        sender = senders[_key(event)]
+        sender = senders[message_key(event)]
         source = "this connection" if sender == owner else sender
         yield f"{head}  {style('note', f'{kind} from {source}')}"
         return
@@ -274,28 +274,9 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
-def _key(event: Event) -> tuple[Any, ...]:
-    """What ties a ``group_send`` (or ``send``) to the ``receive`` events it caused."""
-    return (event.get("step"), _dumps(event.get("message")))
-
-
-def _senders(cassette: Cassette) -> dict[tuple[Any, ...], str]:
-    """For each layer message sent from a connection (or outside any), who sent it."""
-    found: dict[tuple[Any, ...], str] = {}
-    for owner, events in [(c.id, c.events) for c in cassette.connections] + [
-        ("outside", cassette.external)
-    ]:
-        for event in events:
-            if event.get("dir") == "layer" and event.get("op") in ("group_send", "send"):
-                found.setdefault(_key(event), owner)
-    return found
-
-
-def _receivers(cassette: Cassette) -> dict[tuple[Any, ...], list[str]]:
-    """For each layer message, the connections whose consumer received it."""
-    found: dict[tuple[Any, ...], list[str]] = defaultdict(list)
-    for connection in cassette.connections:
-        for event in connection.events:
-            if event.get("dir") == "layer" and event.get("op") == "receive":
-                found[_key(event)].append(connection.id)
+def _senders(cassette: Cassette) -> dict[bytes, str]:
+    """For each layer message, the connection that sent it ("outside" for none)."""
+    found: dict[bytes, str] = {}
+    for owner, event in sends(cassette):
+        found.setdefault(message_key(event), owner or "outside")
     return found

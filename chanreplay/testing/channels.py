@@ -40,6 +40,7 @@ __all__ = [
     "Message",
     "captive_layer",
     "checked_name",
+    "next_message",
 ]
 
 
@@ -78,6 +79,12 @@ def checked_name(kind: str, name: str, check: Callable[[str], Any]) -> str:
             f"{kind} {name!r} is not a {kind} name the channel layer accepts: {error}"
         ) from None
     return name
+
+
+def next_message(channel: str, alias: str = "default") -> dict[str, Any] | None:
+    """Take the next message off ``channel`` of captive layer ``alias`` (None: nothing there)."""
+    layer = captive_layer(alias)
+    return layer.receive_nowait(checked_name("channel", channel, layer.require_valid_channel_name))
 
 
 class Channel:
@@ -224,10 +231,7 @@ class ChannelTestMixin:
         self, channel: str, require: bool = False, alias: str = "default"
     ) -> Message | None:
         """The next message on ``channel``, or None; with ``require``, fail when there is none."""
-        layer = captive_layer(alias)
-        content = layer.receive_nowait(
-            checked_name("channel", channel, layer.require_valid_channel_name)
-        )
+        content = next_message(channel, alias)
         if content is None:
             if require:
                 raise AssertionError(f"expected a message on channel {channel!r}, got none")

@@ -28,7 +28,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 
-from chanreplay.testing.channels import Group, captive_layer, checked_name
+from chanreplay.testing.channels import Group, captive_layer, checked_name, next_message
 
 __all__ = ["Client"]
 
@@ -65,13 +65,8 @@ class Client:
         With nothing on the channel it fails the test, or returns None when
         ``fail_on_none`` is false.
         """
-        layer = captive_layer(self.alias)
-        message = layer.receive_nowait(
-            checked_name("channel", channel, layer.require_valid_channel_name)
-        )
+        message = message_to_consume(channel, self.alias, fail_on_none)
         if message is None:
-            if fail_on_none:
-                raise AssertionError(f"no message on channel {channel!r} to consume")
             return None
         from chanreplay.testing.replay import database_kept_open
 
@@ -93,6 +88,15 @@ class Client:
     def join_group(self, name: str) -> None:
         """Add this client's reply channel to group ``name``."""
         Group(name, alias=self.alias).add(self.reply_channel)
+
+
+def message_to_consume(channel: str, alias: str, fail_on_none: bool) -> dict[str, Any] | None:
+    """The next message on ``channel`` for ``consume``; fail the test when there is none,
+    unless ``fail_on_none`` is false (then None)."""
+    message = next_message(channel, alias)
+    if message is None and fail_on_none:
+        raise AssertionError(f"no message on channel {channel!r} to consume")
+    return message
 
 
 async def handle_one(application: Any, channel: str, message: dict[str, Any]) -> None:

@@ -341,16 +341,10 @@ class HttpClient:
         As :meth:`chanreplay.testing.Client.consume`, on the consumer loop: a
         worker's replies reach connected consumers at once.
         """
-        from chanreplay.testing.channels import captive_layer, checked_name
-        from chanreplay.testing.clients import handle_one
+        from chanreplay.testing.clients import handle_one, message_to_consume
 
-        layer = captive_layer(self.alias)
-        message = layer.receive_nowait(
-            checked_name("channel", channel, layer.require_valid_channel_name)
-        )
+        message = message_to_consume(channel, self.alias, fail_on_none)
         if message is None:
-            if fail_on_none:
-                raise AssertionError(f"no message on channel {channel!r} to consume")
             return None
         loop = self._consumers
         loop.run(handle_one(self.application, channel, message))

@@ -62,25 +62,25 @@ class TestThreadExecutor(Executor):
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Refuse new work and cancel what is queued (nothing here runs after the test)."""
         self._shut = True
-        while True:
-            try:
-                item = self._work.get_nowait()
-            except queue.Empty:
-                return
-            if item is not None:
-                item[0].cancel()
-                with self._lock:
-                    self.pending -= 1
+        for item in self._queued():
+            item[0].cancel()
+            with self._lock:
+                self.pending -= 1
 
     def serve_pending(self) -> None:
         """Run every piece of work queued now."""
+        for item in self._queued():
+            self._run(item)
+
+    def _queued(self) -> Iterator[_Work]:
+        """Take the work queued now, one piece at a time (wake-up markers skipped)."""
         while True:
             try:
                 item = self._work.get_nowait()
             except queue.Empty:
                 return
             if item is not None:
-                self._run(item)
+                yield item
 
     def serve_until(self, done: Future[Any], timeout: float) -> bool:
         """Run work as it comes until ``done`` completes; False if ``timeout`` passed first."""

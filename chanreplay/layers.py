@@ -25,18 +25,23 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
+from chanreplay.cassette import codec
 from chanreplay.recorder import dispatch, state
 from chanreplay.recorder.context import current_connection
 from chanreplay.recorder.recording import ORIGIN_KEY, Recording
 
 __all__ = ["RecordingChannelLayer", "unwrap"]
 
-_OWN_ATTRIBUTES = frozenset({"inner", "alias", "_in_process", "_sent", "_sends"})
+_OWN_ATTRIBUTES = frozenset(
+    {"inner", "alias", "_in_process", "_copies", "_sent", "_sent_learned", "_sends"}
+)
 
 _STEP_BITS = 32
 _STEP_MASK = (1 << _STEP_BITS) - 1
 _SENT_KEPT = 4096
-"""Serialised messages an in-process layer keeps for the receives that follow."""
+"""Recorded messages an in-process layer keeps for the receives that follow."""
 
 
 class RecordingChannelLayer:
@@ -70,7 +75,11 @@ class RecordingChannelLayer:
         from channels.layers import InMemoryChannelLayer
 
         object.__setattr__(self, "_in_process", isinstance(inner, InMemoryChannelLayer))
+        # Only its own send() is known to deliver a deep copy (see _Serialised).
+        copies = getattr(type(inner), "send", None) is InMemoryChannelLayer.send
+        object.__setattr__(self, "_copies", copies)
         object.__setattr__(self, "_sent", {})
+        object.__setattr__(self, "_sent_learned", ())
         object.__setattr__(self, "_sends", itertools.count(1))
 
     # -- forwarding ---------------------------------------------------------
@@ -129,21 +138,43 @@ class RecordingChannelLayer:
         channel, group = (target, None) if op == "send" else (None, target)
         # Journal the operation before it runs: a receiver's receive() may
         # complete before this await returns, and must come after it.
-        payload = recording.layer_event(
-            connection, op, step, alias=self.alias, message=message, channel=channel, group=group
+        exact = codec.dumps_exact(message) if self._copies else None
+        recorded = recording.layer_event(
+            connection,
+            op,
+            step,
+            alias=self.alias,
+            message=message,
+            channel=channel,
+            group=group,
+            payload=exact,
         )
+        outgoing: Any
         if not isinstance(message, dict):
             outgoing = message  # the inner layer rejects it
         elif self._in_process:
             # The tag holds the step and which send this is; the receive
-            # finds this serialisation under it (copied: orjson's own bytes
-            # object holds a 4 KiB buffer, too much to keep thousands of).
+            # finds the message as recorded under it, and records it as it
+            # is while no secret has been learned since (see layer_event).
             sent = self._sent
-            if len(sent) >= _SENT_KEPT:
+            learned = recording.redactor.learned
+            if len(sent) >= _SENT_KEPT or learned is not self._sent_learned:
                 sent.clear()  # a receive that misses serialises the message itself
+                object.__setattr__(self, "_sent_learned", learned)
             number = next(self._sends)
-            sent[number] = b"%b" % payload if payload is not None else None
-            outgoing = {**message, ORIGIN_KEY: number << _STEP_BITS | step}
+            if recorded is not None:
+                # Copied: orjson's own bytes object holds a 4 KiB buffer,
+                # too much to keep thousands of.
+                sent[number] = b"%b" % recorded
+            tag = number << _STEP_BITS | step
+            if exact is not None:
+                # The layer deep-copies what it delivers: let it load the
+                # serialisation just made instead (see _Serialised).
+                outgoing = _Serialised(message)
+                outgoing.source = exact
+                outgoing.tag = tag
+            else:
+                outgoing = {**message, ORIGIN_KEY: tag}
         else:
             outgoing = {**message, ORIGIN_KEY: step}
         try:
@@ -161,14 +192,14 @@ class RecordingChannelLayer:
         except Exception as error:  # not CancelledError: a consumer stopping is no event
             self._record("receive", channel=channel, error=error)
             raise
-        payload = None
+        recorded = None
         if not isinstance(message, dict) or ORIGIN_KEY not in message:
             origin = None
         elif self._in_process:
             # A private copy (see __init__): the tag comes off in place.
             origin = message.pop(ORIGIN_KEY)
             if isinstance(origin, int):
-                payload = self._sent.get(origin >> _STEP_BITS)
+                recorded = self._sent.get(origin >> _STEP_BITS)
                 origin &= _STEP_MASK
         else:
             # Copy rather than pop: channels_redis hands one dict to every
@@ -178,6 +209,9 @@ class RecordingChannelLayer:
         recording = state.recording
         if recording is None:
             return message
+        learned = recording.redactor.learned
+        if recorded is not None and learned is not self._sent_learned:
+            recorded = None  # a secret was learned since it was recorded
         connection = current_connection.get()
         if origin is None:
             step = connection.step if connection is not None else recording.external_step()
@@ -187,7 +221,7 @@ class RecordingChannelLayer:
             step = self._external(recording, origin, message)
         if connection is not None and dispatch.deferring.get():
             connection.defer_receive(
-                message, step, channel=channel, alias=self.alias, payload=payload
+                message, step, channel=channel, alias=self.alias, recorded=recorded, learned=learned
             )
             return message
         if connection is not None:
@@ -200,7 +234,7 @@ class RecordingChannelLayer:
             alias=self.alias,
             channel=channel,
             message=message,
-            payload=payload,
+            recorded=recorded,
         )
         return message
 
@@ -248,6 +282,27 @@ class RecordingChannelLayer:
             connection = current_connection.get()
             step = connection.step if connection else recording.external_step()
             recording.layer_event(connection, op, step, alias=self.alias, **fields)
+
+
+class _Serialised(dict[str, Any]):
+    """A message on its way into an in-process layer, with its exact serialisation.
+
+    ``InMemoryChannelLayer.send`` delivers ``copy.deepcopy(message)``. For a
+    message that :func:`codec.dumps_exact` could serialise, loading that
+    serialisation gives the same deep copy, in C: ``__deepcopy__`` (the
+    protocol ``deepcopy`` itself asks for) returns it, as a plain dict,
+    tagged like any other delivered message. So recording costs the layer
+    one copy fewer than it would make without the wrapper.
+    """
+
+    __slots__ = ("source", "tag")
+    source: bytes
+    tag: int
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        copy: dict[str, Any] = orjson.loads(self.source)
+        copy[ORIGIN_KEY] = self.tag
+        return copy
 
 
 def unwrap(layer: Any) -> Any:

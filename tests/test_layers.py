@@ -12,6 +12,7 @@ from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer
 
 from chanreplay.cassette import Cassette, load
+from chanreplay.cassette.redaction import REDACTED
 from chanreplay.exceptions import ConfigurationError, UnserializableValueError
 from chanreplay.layers import RecordingChannelLayer, unwrap
 from chanreplay.recorder import state
@@ -170,6 +171,89 @@ async def test_in_memory_receives_serialise_themselves_once_the_send_is_forgotte
     assert received == [{"type": "n", "n": number} for number in range(3)]
     events = cassette(recording).connection("c1").events
     assert [e["message"] for e in events if e["op"] == "receive"] == received
+
+
+async def test_in_memory_delivers_a_deep_copy_built_from_the_recording(
+    recording: Recording,
+) -> None:
+    """The receiver gets a plain dict equal to what was sent and sharing nothing with it."""
+    layer = RecordingChannelLayer(InMemoryChannelLayer())
+    await as_connection(recording)
+    channel = await layer.new_channel()
+    message: dict[str, Any] = {
+        "type": "x",
+        "items": [1, {"deep": [2.5, -0.0, None, True]}],
+        "text": "z\u00fcrich",
+    }
+    expected = copy.deepcopy(message)
+    await layer.send(channel, message)
+    message["items"][1]["deep"].append("later")
+    received = await layer.receive(channel)
+    assert type(received) is dict
+    assert received == expected
+    assert list(received) == ["type", "items", "text"]
+    assert received["items"] is not message["items"]
+
+
+async def test_in_memory_delivers_what_json_cannot_hold_unchanged(recording: Recording) -> None:
+    """Tuples and bytes reach the receiver as the layer itself delivers them (deep-copied)."""
+    layer = RecordingChannelLayer(InMemoryChannelLayer())
+    await as_connection(recording)
+    channel = await layer.new_channel()
+    await layer.send(channel, {"type": "x", "pair": (1, 2), "raw": b"\x00"})
+    assert await layer.receive(channel) == {"type": "x", "pair": (1, 2), "raw": b"\x00"}
+
+
+async def test_in_memory_group_send_gives_each_member_its_own_copy(recording: Recording) -> None:
+    """Every channel of a group receives an independent copy of the message."""
+    layer = RecordingChannelLayer(InMemoryChannelLayer())
+    await as_connection(recording)
+    first, second = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add("room", first)
+    await layer.group_add("room", second)
+    await layer.group_send("room", {"type": "hello", "seen": []})
+    one = await layer.receive(first)
+    one["seen"].append("first")
+    assert await layer.receive(second) == {"type": "hello", "seen": []}
+
+
+async def test_a_secret_learned_before_the_receive_is_scrubbed_from_it(
+    recording: Recording,
+) -> None:
+    """A receive is not recorded from the send's scrubbed copy once a new secret is known."""
+    layer = RecordingChannelLayer(InMemoryChannelLayer())
+    await as_connection(recording)
+    channel = await layer.new_channel()
+    secret = "k3y-0f-s0m3-l3ngth-42"
+    await layer.send(channel, {"type": "x", "value": secret})
+    recording.redactor.learn(secret)
+    assert await layer.receive(channel) == {"type": "x", "value": secret}
+    received = cassette(recording).connection("c1").events[-1]
+    assert received["op"] == "receive"
+    assert received["message"]["value"] == REDACTED
+
+
+async def test_a_held_receive_is_scrubbed_of_secrets_learned_before_its_dispatch(
+    recording: Recording,
+) -> None:
+    """Inside a consumer a receive is recorded at dispatch, with the secrets known then."""
+    from chanreplay.recorder import dispatch
+
+    layer = RecordingChannelLayer(InMemoryChannelLayer())
+    connection = await as_connection(recording)
+    channel = await layer.new_channel()
+    secret = "an0th3r-s3cr3t-v4lu3"
+    await layer.send(channel, {"type": "x", "value": secret})
+    token = dispatch.deferring.set(True)
+    try:
+        message = await layer.receive(channel)
+    finally:
+        dispatch.deferring.reset(token)
+    recording.redactor.learn(secret)
+    connection.dispatching(message)
+    received = cassette(recording).connection("c1").events[-1]
+    assert received["op"] == "receive"
+    assert received["message"]["value"] == REDACTED
 
 
 async def test_channel_full_is_raised_unchanged_and_recorded(recording: Recording) -> None:

@@ -90,7 +90,9 @@ class ConnectionRecorder:
         """True once the connection itself ended (disconnect, or the complete response)."""
         self.finished = False
         """True once the application returned; it may outlive the connection a little."""
-        self._deferred: dict[int, tuple[dict[str, Any], int, str, str, bytes | None]] = {}
+        self._deferred: dict[
+            int, tuple[dict[str, Any], int, str, str, bytes | None, tuple[bytes, ...]]
+        ] = {}
         self._held_inbound: dict[int, Mapping[str, Any]] = {}
 
     def inbound(self, message: Mapping[str, Any]) -> None:
@@ -141,14 +143,16 @@ class ConnectionRecorder:
         *,
         channel: str,
         alias: str,
-        payload: bytes | None = None,
+        recorded: bytes | None = None,
+        learned: tuple[bytes, ...] = (),
     ) -> None:
         """Hold a received layer message until the consumer dispatches it.
 
-        ``payload`` is the message already serialised, when the layer knows it.
+        ``recorded`` is the message as an earlier event recorded it, when the
+        layer knows it, valid while the learned secrets are ``learned``.
         """
         # Keyed by identity: the entry keeps the dict alive, so the id stays unique.
-        self._deferred[id(message)] = (message, step, channel, alias, payload)
+        self._deferred[id(message)] = (message, step, channel, alias, recorded, learned)
 
     def dispatching(self, message: Any) -> None:
         """The consumer is about to handle ``message``: record it if it was held."""
@@ -159,10 +163,12 @@ class ConnectionRecorder:
         held = self._deferred.pop(id(message), None)
         if held is None:
             return
-        message, step, channel, alias, payload = held
+        message, step, channel, alias, recorded, learned = held
+        if learned is not self.recording.redactor.learned:
+            recorded = None  # a secret was learned since: record the message afresh
         self.step = step
         self.recording.layer_event(
-            self, "receive", step, alias=alias, channel=channel, message=message, payload=payload
+            self, "receive", step, alias=alias, channel=channel, message=message, recorded=recorded
         )
 
     def finish(self) -> None:
@@ -459,42 +465,50 @@ class Recording:
         message: Mapping[str, Any] | None = None,
         error: BaseException | None = None,
         payload: bytes | None = None,
+        recorded: bytes | None = None,
     ) -> bytes | None:
         """Record a channel-layer operation (``connection`` None: an external one).
 
-        Returns the message as serialised (tagged JSON), or None without one.
-        A caller that knows the message has not changed since it was last
-        recorded (an in-process layer delivering what was sent) passes that
-        serialisation back as ``payload`` instead of having it made again.
+        Returns the message as recorded: serialised (tagged JSON) with the
+        secrets learned so far scrubbed; None without a message. Callers that
+        already hold the message serialised skip work: ``payload`` is a fresh
+        :func:`codec.dumps` of it, ``recorded`` what an earlier call returned
+        for the same message (an in-process layer delivering what was sent),
+        valid while :attr:`Redactor.learned` is the same tuple as then.
         """
-        if message is not None and payload is None:
-            # Serialising also copies: later changes to the dict are not recorded.
-            try:
-                payload = codec.dumps(message, path="event.message")
-            except UnserializableValueError as failure:
-                raise UnserializableValueError(
-                    path=failure.path, value=failure.value, where=_where(connection, op)
-                ) from None
+        learned = self.redactor.learned
+        if recorded is None and message is not None:
+            if payload is None:
+                # Serialising also copies: later changes to the dict are not recorded.
+                try:
+                    payload = codec.dumps(message, path="event.message")
+                except UnserializableValueError as failure:
+                    raise UnserializableValueError(
+                        path=failure.path, value=failure.value, where=_where(connection, op)
+                    ) from None
+            # Secrets learned so far are scrubbed now (so the result does not
+            # depend on timing), from each part that can hold one; the rules
+            # that depend only on content run in the journal writer.
+            recorded = self.redactor.scrub_json(payload) if learned else payload
         # The line is composed as bytes: this runs for every layer message,
         # and building a dict for orjson costs more than the rest together.
         # Every field but the message is plain by construction.
+        target = b""
         if channel is not None:
             target = b',"channel":%b' % self.channel_names.json(channel)
-            if group is not None:
-                target += b',"group":%b' % orjson.dumps(group)
-        elif group is not None:
-            target = b',"group":%b' % orjson.dumps(group)
-        else:
-            target = b""
+        if group is not None:
+            target += b',"group":%b' % orjson.dumps(group)
         if alias != "default":
             target += b',"layer":%b' % orjson.dumps(alias)
+        if learned and target:
+            target = self.redactor.scrub_json(target)
         if error is not None:
             target += b',"error":%b' % orjson.dumps(type(error).__name__)
-        if payload is not None:
-            target += b',"message":%b' % payload
+        if recorded is not None:
+            target += b',"message":%b' % recorded
         event = b'{"dir":"layer","op":"%b","step":%d%b}' % (op.encode(), step, target)
-        self._write(connection, event)
-        return payload
+        self._write(connection, event, scrubbed=True)
+        return recorded
 
     def external_step(self) -> int:
         """The step of a layer operation made outside any connection."""
@@ -519,19 +533,25 @@ class Recording:
         """Register a channel name ``new_channel`` returned."""
         return self.channel_names.created(live, connection.id if connection else None)
 
-    def _write(self, connection: ConnectionRecorder | None, event: bytes) -> None:
-        """Queue one serialised event (cassette form) for the journal."""
+    def _write(
+        self, connection: ConnectionRecorder | None, event: bytes, *, scrubbed: bool = False
+    ) -> None:
+        """Queue one serialised event (cassette form) for the journal.
+
+        ``scrubbed``: the caller has scrubbed the learned secrets already.
+        """
         if self.before_record is not None:
             event = self._hooked(connection, event)
             if not event:
                 return
+            scrubbed = False  # the hook may have put anything in
         writer = self._writer
         if writer is not None:
             owner = b"null" if connection is None else connection.owner
             # Secrets learned so far are scrubbed now (so the result does not
             # depend on timing); placeholders and the rules that depend only
             # on content are applied by the journal writer to whole batches.
-            if self.redactor.learned:
+            if not scrubbed and self.redactor.learned:
                 event = self.redactor.scrub_json(event)
             writer.append(b'{"k":"ev","c":%b,"e":%b}\n' % (owner, event))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import copy
 import dataclasses
 import datetime
 import decimal
@@ -355,6 +356,58 @@ def test_dumps_matches_encode_value_for_any_value(value: Any) -> None:
 def test_round_trip_is_lossless(value: Any) -> None:
     """decode_value(loads(dumps(v))) gives v back, with tuples as lists and buffers as bytes."""
     assert same(codec.decode_value(orjson.loads(codec.dumps(value))), recorded(value))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"type": "chat.message", "message": "hi", "n": 1, "ok": True, "none": None},
+        {"nested": [[[{"deep": [1.5, -2, "x", -0.0, 1e300]}]]]},
+        {"unicode": "z\u00fcrich \U0001f600", "escapes": 'tab\t quote" nul\u0000'},
+        {"b": 1, "a": 2},
+        [],
+        "text",
+    ],
+)
+def test_dumps_exact_loads_back_as_a_deep_copy(value: Any) -> None:
+    """What dumps_exact writes is dumps' output, and loading it gives an exact deep copy."""
+    data = codec.dumps_exact(value)
+    assert data is not None
+    assert data == codec.dumps(value)
+    loaded = orjson.loads(data)
+    assert same(loaded, copy.deepcopy(value))
+    assert orjson.dumps(loaded) == data  # key order too
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"tuple": (1, 2)},
+        ("a", "b"),
+        {"price": "$5"},
+        {"$set": 1},
+        {"big": 2**64},
+        {"nan": math.nan},
+        {"frame": b"\x00"},
+        {"label": Label("x")},
+        {Label("key"): 1},
+        {1: "not a str key"},
+        collections.OrderedDict(a=1),
+        {"level": Level.HIGH},
+    ],
+)
+def test_dumps_exact_refuses_what_would_not_load_back_the_same(value: Any) -> None:
+    """Tuples, tags, subclasses and what orjson cannot write get None (the caller copies)."""
+    assert codec.dumps_exact(value) is None
+
+
+@given(values)
+def test_dumps_exact_is_exact_whenever_it_answers(value: Any) -> None:
+    """For any recordable value, a dumps_exact result loads back as a deep copy of it."""
+    data = codec.dumps_exact(value)
+    if data is not None:
+        assert data == codec.dumps(value)
+        assert same(orjson.loads(data), copy.deepcopy(value))
 
 
 # -- decoding ---------------------------------------------------------------------

@@ -89,6 +89,20 @@ def proxy_command(
     help="a value for a redacted field (password=...), for logins the cassette plays",
 )
 @click.option("--timeout", default=10.0, show_default=True, help="seconds to wait for a reply")
+@click.option(
+    "--session-cookie",
+    default="sessionid",
+    show_default=True,
+    metavar="NAME",
+    help="the server's session cookie (Django's SESSION_COOKIE_NAME)",
+)
+@click.option(
+    "--csrf-cookie",
+    default="csrftoken",
+    show_default=True,
+    metavar="NAME",
+    help="the server's CSRF cookie (Django's CSRF_COOKIE_NAME)",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS[:2]), default="text", show_default=True)
 def play_command(
     cassette: str,
@@ -97,6 +111,8 @@ def play_command(
     exclude: tuple[str, ...],
     secrets: tuple[str, ...],
     timeout: float,
+    session_cookie: str,
+    csrf_cookie: str,
     fmt: str,
 ) -> None:
     """Play the client side of CASSETTE against a running server; report what differs.
@@ -114,7 +130,16 @@ def play_command(
     try:
         loaded = read(cassette)
         result = asyncio.run(
-            play(loaded, base, include=include, exclude=exclude, secrets=given, patience=timeout)
+            play(
+                loaded,
+                base,
+                include=include,
+                exclude=exclude,
+                secrets=given,
+                patience=timeout,
+                session_cookie=session_cookie,
+                csrf_cookie=csrf_cookie,
+            )
         )
     except ChanreplayError as error:
         fail(error)

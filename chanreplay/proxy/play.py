@@ -11,7 +11,9 @@ Only the network is visible: channel-layer events are not compared, and
 external layer operations (a management command's ``group_send``) cannot be
 played; they are counted in :attr:`PlayResult.skipped`. Redacted values a
 request needs come from ``secrets`` (``{"password": ...}``); CSRF tokens are
-taken from the live ``csrftoken`` cookie, as a browser's form would.
+taken from the live CSRF cookie, as a browser's form would. The cookie names
+are Django's defaults (``sessionid``, ``csrftoken``) unless given: a project
+that sets ``SESSION_COOKIE_NAME`` or ``CSRF_COOKIE_NAME`` passes its own.
 """
 
 from __future__ import annotations
@@ -53,8 +55,17 @@ class PlayResult:
 
 
 class _Session:
-    def __init__(self, base: str, secrets: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        base: str,
+        secrets: Mapping[str, str],
+        *,
+        session_cookie: str = "sessionid",
+        csrf_cookie: str = "csrftoken",
+    ) -> None:
         self.base = base.rstrip("/")
+        self.session_cookie = session_cookie
+        self.csrf_cookie = csrf_cookie
         self.clients: dict[str | None, aiohttp.ClientSession] = {}
         self.secrets = dict(secrets)
         self.redactor = Redactor()
@@ -81,7 +92,11 @@ class _Session:
         if known is not None:
             return known
         anonymous = self.clients.get(None)
-        if user is not None and anonymous is not None and _has_session(anonymous):
+        if (
+            user is not None
+            and anonymous is not None
+            and _has_cookie(anonymous, self.session_cookie)
+        ):
             self.clients[user] = anonymous
             del self.clients[None]
             return anonymous
@@ -91,10 +106,11 @@ class _Session:
         return self.clients[user]
 
     def _filled(self, client: aiohttp.ClientSession) -> Secrets:
-        csrf = next((c.value for c in client.cookie_jar if c.key == "csrftoken"), None)
+        csrf = next((c.value for c in client.cookie_jar if c.key == self.csrf_cookie), None)
         known = dict(self.secrets)
         if csrf is not None:
-            for name in ("csrfmiddlewaretoken", "x-csrftoken", "x_csrftoken", "csrftoken"):
+            names = ("csrfmiddlewaretoken", "x-csrftoken", "x_csrftoken", self.csrf_cookie)
+            for name in names:
                 known.setdefault(name, csrf)
         return Secrets(known)
 
@@ -264,10 +280,14 @@ async def play(
     exclude: Iterable[str] = (),
     secrets: Mapping[str, str] | None = None,
     patience: float = 10.0,
+    session_cookie: str = "sessionid",
+    csrf_cookie: str = "csrftoken",
 ) -> PlayResult:
     """Play ``cassette``'s client side against the server at ``base_url``.
 
     ``patience``: seconds to wait for the replies a step expects.
+    ``session_cookie`` and ``csrf_cookie``: the server's cookie names (its
+    ``SESSION_COOKIE_NAME`` and ``CSRF_COOKIE_NAME``).
     """
     plan = build_plan(cassette, include, exclude)
     expected_out: Counter[tuple[str, int]] = Counter(
@@ -275,7 +295,9 @@ async def play(
     )
     skipped = sum(1 for item in plan.inputs if item.kind == "inject")
     stalled = None
-    session = _Session(base_url, secrets or {})
+    session = _Session(
+        base_url, secrets or {}, session_cookie=session_cookie, csrf_cookie=csrf_cookie
+    )
     session.expected, session.patience = expected_out, patience
     try:
         for step in plan.steps:
@@ -298,9 +320,9 @@ def _username(connection: Connection) -> str | None:
     return str(name) if name is not None else None
 
 
-def _has_session(client: aiohttp.ClientSession) -> bool:
-    """True once the client holds a session cookie (Django's default name)."""
-    return any(cookie.key == "sessionid" for cookie in client.cookie_jar)
+def _has_cookie(client: aiohttp.ClientSession, name: str) -> bool:
+    """True once the client holds a cookie called ``name``."""
+    return any(cookie.key == name for cookie in client.cookie_jar)
 
 
 def _asgi_only(connection: Connection, events: list[Event]) -> Connection:

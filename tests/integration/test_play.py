@@ -43,6 +43,24 @@ def test_the_example_session_plays_against_the_example_project(servers: ServerFa
     assert result.stdout == "No behaviour changed.\n"
 
 
+def test_the_csrf_cookie_name_is_the_one_given(servers: ServerFactory) -> None:
+    """Told the wrong CSRF cookie, play posts the login form without a token: Django refuses."""
+    server = servers.runserver(record=None)
+    result = play(
+        str(EXAMPLE),
+        "--against",
+        server.base,
+        "--secret",
+        f"password={PASSWORD}",
+        "--csrf-cookie",
+        "not_the_csrf_cookie",
+        "--session-cookie",
+        "sessionid",
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "403" in result.stdout
+
+
 def test_a_changed_consumer_fails_the_play(servers: ServerFactory, tmp_path: Path) -> None:
     (tmp_path / "shouting_asgi.py").write_text(SHOUTING_ASGI)
     server = servers.runserver(

@@ -16,6 +16,13 @@ The table gives the median messages per second, the ratios and the latency
 each proxy adds per message. Goals (the proxy issue's): at least 2.5x
 mitmproxy's throughput and at least 0.8x the direct connection, for small
 messages. Measured here only, never asserted in tests.
+
+For scale, the same rounds also go through relays that only copy bytes
+between the two TCP connections, parsing and recording nothing: the floor
+of any proxy written the same way. One in Python on asyncio (as aiohttp,
+and so ``chanreplay proxy``, runs), one on uvloop (installed into the
+benchmark venv with mitmproxy), and ``socat`` (C, when it is on PATH).
+The CPU each proxy process spends per message is printed beside them.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -39,16 +48,47 @@ import record_overhead  # noqa: E402  (the runserver helpers)
 
 MITM_VENV = HERE / ".mitmproxy-venv"
 SIZES = {"small (64 B)": 64, "large (64 KB)": 65_536}
+PROXIES = ("chanreplay", "mitmproxy")
+RELAYS = ("asyncio relay", "uvloop relay", "socat relay")
 
 
 def mitmdump() -> Path:
-    """The mitmdump executable, installed into its own venv on first use."""
+    """The mitmdump executable, installed into its own venv (with uvloop) on first use."""
     binary = MITM_VENV / "bin" / "mitmdump"
-    if not binary.exists():
+    if not binary.exists() or not (MITM_VENV / "bin" / "python").exists():
         record_overhead.log("[mitmproxy] installing into benchmarks/.mitmproxy-venv ...")
         subprocess.run([sys.executable, "-m", "venv", str(MITM_VENV)], check=True)
-        subprocess.run([str(MITM_VENV / "bin" / "pip"), "install", "-q", "mitmproxy"], check=True)
+    pip = [str(MITM_VENV / "bin" / "python"), "-m", "pip", "install", "-q"]
+    if not binary.exists():
+        subprocess.run([*pip, "mitmproxy"], check=True)
+    if subprocess.run([str(MITM_VENV / "bin" / "python"), "-c", "import uvloop"]).returncode:
+        subprocess.run([*pip, "uvloop"], check=True)
     return binary
+
+
+async def relay(upstream: int, listen: int) -> None:
+    """Copy bytes both ways between each client and ``upstream``, nothing else."""
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(1 << 16):
+                writer.write(data)
+                await writer.drain()
+        finally:
+            writer.close()
+
+    async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", upstream)
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    server = await asyncio.start_server(connected, "127.0.0.1", listen)
+    await server.serve_forever()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of process ``pid`` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_port(port: int, timeout: float = 60.0) -> None:
@@ -94,11 +134,71 @@ async def rate(port: int, size: int, count: int) -> float:
         return count / (time.perf_counter() - started)
 
 
+def commands(
+    upstream: int, ports: dict[str, int], scratch: Path, mitm: Path
+) -> dict[str, list[str]]:
+    """The command line of each proxy and relay measured."""
+    relay_script = [str(Path(__file__).resolve()), "--relay", str(upstream)]
+    found = {
+        "chanreplay": [
+            sys.executable,
+            "-m",
+            "chanreplay",
+            "proxy",
+            "--upstream",
+            f"http://127.0.0.1:{upstream}",
+            "--listen",
+            f"127.0.0.1:{ports['chanreplay']}",
+            "--record",
+            "bench",
+            "--cassette-dir",
+            str(scratch / "cassettes"),
+        ],
+        "mitmproxy": [
+            str(mitm),
+            "--mode",
+            f"reverse:http://127.0.0.1:{upstream}",
+            "--listen-host",
+            "127.0.0.1",
+            "-p",
+            str(ports["mitmproxy"]),
+            "-w",
+            str(scratch / "flows.mitm"),
+            "-q",
+        ],
+        "asyncio relay": [sys.executable, *relay_script, str(ports["asyncio relay"])],
+        "uvloop relay": [
+            str(MITM_VENV / "bin" / "python"),
+            *relay_script,
+            str(ports["uvloop relay"]),
+            "--uvloop",
+        ],
+    }
+    if shutil.which("socat"):
+        found["socat relay"] = [
+            "socat",
+            f"TCP-LISTEN:{ports['socat relay']},bind=127.0.0.1,fork,reuseaddr,nodelay",
+            f"TCP:127.0.0.1:{upstream},nodelay",
+        ]
+    else:
+        record_overhead.log("[relay] socat is not on PATH: its row is left out")
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--relay", nargs=2, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--uvloop", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.relay:  # a child: one of the relays
+        if args.uvloop:
+            import uvloop
+
+            uvloop.install()
+        asyncio.run(relay(*args.relay))
+        return
     rounds = args.rounds or (3 if args.quick else 7)
     counts = {
         "small (64 B)": 300 if args.quick else 1500,
@@ -110,49 +210,41 @@ def main() -> None:
         db = scratch / "db.sqlite3"
         record_overhead.migrate(db, scratch)
         upstream = record_overhead.Server("upstream", scratch, db, record=False)
-        with record_overhead.running([upstream]):
-            ports = {"proxy": record_overhead.free_port(), "mitmproxy": record_overhead.free_port()}
-            proxy_command = [
-                sys.executable,
-                "-m",
-                "chanreplay",
-                "proxy",
-                "--upstream",
-                f"http://127.0.0.1:{upstream.port}",
-                "--listen",
-                f"127.0.0.1:{ports['proxy']}",
-                "--record",
-                "bench",
-                "--cassette-dir",
-                str(scratch / "cassettes"),
-            ]
-            mitm_command = [
-                str(mitm),
-                "--mode",
-                f"reverse:http://127.0.0.1:{upstream.port}",
-                "--listen-host",
-                "127.0.0.1",
-                "-p",
-                str(ports["mitmproxy"]),
-                "-w",
-                str(scratch / "flows.mitm"),
-                "-q",
-            ]
-            with (
-                process(proxy_command, scratch / "proxy.log"),
-                process(mitm_command, scratch / "mitm.log"),
-            ):
-                for port in ports.values():
-                    wait_port(port)
-                targets = {"direct": upstream.port, **ports}
-                results: dict[tuple[str, str], list[float]] = {}
-                for label, size in SIZES.items():
-                    record_overhead.log(f"[proxy] {label}: {rounds} rounds ...")
-                    order = list(targets)
-                    for number in range(rounds):
-                        for name in order[number % 3 :] + order[: number % 3]:
-                            measured = asyncio.run(rate(targets[name], size, counts[label]))
-                            results.setdefault((label, name), []).append(measured)
+        with record_overhead.running([upstream]), contextlib.ExitStack() as stack:
+            ports = {name: record_overhead.free_port() for name in (*PROXIES, *RELAYS)}
+            children = {
+                name: stack.enter_context(process(command, scratch / f"{name}.log"))
+                for name, command in commands(upstream.port, ports, scratch, mitm).items()
+            }
+            for name in children:
+                wait_port(ports[name])
+            targets = {"direct": upstream.port, **{name: ports[name] for name in children}}
+            results: dict[tuple[str, str], list[float]] = {}
+            cpu: dict[tuple[str, str], float] = {}
+            for label, size in SIZES.items():
+                record_overhead.log(f"[proxy] {label}: {rounds} rounds ...")
+                order = list(targets)
+                for number in range(rounds):
+                    shift = number % len(order)
+                    for name in order[shift:] + order[:shift]:
+                        child = children.get(name)
+                        before = cpu_seconds(child.pid) if child else 0.0
+                        measured = asyncio.run(rate(targets[name], size, counts[label]))
+                        results.setdefault((label, name), []).append(measured)
+                        if child is not None:
+                            spent = cpu_seconds(child.pid) - before
+                            cpu[label, name] = cpu.get((label, name), 0.0) + spent
+    report(results, cpu, rounds, counts, list(targets))
+
+
+def report(
+    results: dict[tuple[str, str], list[float]],
+    cpu: dict[tuple[str, str], float],
+    rounds: int,
+    counts: dict[str, int],
+    names: list[str],
+) -> None:
+    """Print the table of the goals, then the floors."""
     print(f"{rounds} rounds, medians; upstream: runserver (daphne) echo consumer")
     print(
         f"{'messages':<15} {'direct':>10} {'chanreplay':>11} {'mitmproxy':>10} "
@@ -160,7 +252,7 @@ def main() -> None:
     )
     for label in SIZES:
         direct = statistics.median(results[label, "direct"])
-        ours = statistics.median(results[label, "proxy"])
+        ours = statistics.median(results[label, "chanreplay"])
         theirs = statistics.median(results[label, "mitmproxy"])
         added = (1 / ours - 1 / direct) * 1e6
         print(
@@ -168,6 +260,24 @@ def main() -> None:
             f"{ours / direct:>9.2f}x {ours / theirs:>7.2f}x {added:>11.0f} us"
         )
     print("goals (small messages): >= 0.8x direct, >= 2.5x mitmproxy")
+    print()
+    print("every path side by side (CPU: the proxy process's, per message; socat forks,")
+    print("so its per-connection child's CPU is not counted)")
+    print(f"{'messages':<15} {'path':<14} {'rate':>9} {'vs direct':>10} {'CPU/message':>12}")
+    for label in SIZES:
+        direct = statistics.median(results[label, "direct"])
+        for name in names:
+            measured = statistics.median(results[label, name])
+            spent = cpu.get((label, name))
+            per_message = (
+                f"{spent / (rounds * counts[label]) * 1e6:>9.0f} us"
+                if spent is not None and name != "socat relay"
+                else f"{'-':>12}"
+            )
+            print(
+                f"{label:<15} {name:<14} {measured:>7.0f}/s {measured / direct:>9.2f}x "
+                f"{per_message}"
+            )
 
 
 if __name__ == "__main__":

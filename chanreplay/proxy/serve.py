@@ -12,7 +12,9 @@ caused it arrives. An HTTP request gets the recorded status, headers and body.
 
 What the cassette does not cover gets a clear answer and a log line: a path
 with no recorded connection left, 404 (HTTP) or a refused handshake; an
-unexpected frame, a close with code 4400 and the reason.
+unexpected frame, a close with code 4400 and the reason. A frame is compared
+as the recorder would have written it: secret fields (a token, a password)
+match the redacted value the cassette holds.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from aiohttp import WSMsgType, web
 from chanreplay.cassette.asgi import decode_headers
 from chanreplay.cassette.codec import decode_value
 from chanreplay.cassette.model import Cassette, Connection, Event
+from chanreplay.cassette.redaction import Redactor
 from chanreplay.replay.plan import selects
 
 __all__ = ["UNEXPECTED_CLOSE_CODE", "MockServer"]
@@ -204,6 +207,11 @@ async def _send(socket: web.WebSocketResponse, event: Event) -> bool:
     return True
 
 
+_REDACTOR = Redactor()
+"""Redacts what a client sends as the recorder did, so that a frame holding a
+secret (a token, a password) matches the redacted one in the cassette."""
+
+
 def _matches(frame: Any, expected: dict[str, Any]) -> bool:
     if expected.get("type") != "websocket.receive":
         return False
@@ -211,10 +219,11 @@ def _matches(frame: Any, expected: dict[str, Any]) -> bool:
         wanted = expected["text"]
         if isinstance(wanted, dict) and "$json" in wanted:
             try:
-                return bool(json.loads(frame.data) == wanted["$json"])
+                sent = json.loads(frame.data)
             except ValueError:
                 return False
-        return bool(frame.data == decode_value(wanted))
+            return bool(_REDACTOR.value(sent, learned=False) == wanted["$json"])
+        return bool(_REDACTOR.value(frame.data, learned=False) == decode_value(wanted))
     if frame.type == WSMsgType.BINARY and expected.get("bytes") is not None:
         return bool(frame.data == decode_value(expected["bytes"]))
     return False

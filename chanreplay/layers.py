@@ -34,9 +34,7 @@ from chanreplay.recorder.recording import ORIGIN_KEY, Recording
 
 __all__ = ["RecordingChannelLayer", "unwrap"]
 
-_OWN_ATTRIBUTES = frozenset(
-    {"inner", "alias", "_in_process", "_copies", "_sent", "_sent_learned", "_sends"}
-)
+_OWN_ATTRIBUTES = frozenset({"inner", "alias", "_in_process", "_copies", "_sent", "_sends"})
 
 _STEP_BITS = 32
 _STEP_MASK = (1 << _STEP_BITS) - 1
@@ -79,7 +77,6 @@ class RecordingChannelLayer:
         copies = getattr(type(inner), "send", None) is InMemoryChannelLayer.send
         object.__setattr__(self, "_copies", copies)
         object.__setattr__(self, "_sent", {})
-        object.__setattr__(self, "_sent_learned", ())
         object.__setattr__(self, "_sends", itertools.count(1))
 
     # -- forwarding ---------------------------------------------------------
@@ -154,13 +151,10 @@ class RecordingChannelLayer:
             outgoing = message  # the inner layer rejects it
         elif self._in_process:
             # The tag holds the step and which send this is; the receive
-            # finds the message as recorded under it, and records it as it
-            # is while no secret has been learned since (see layer_event).
+            # finds the message as recorded under it, and records it as it is.
             sent = self._sent
-            learned = recording.redactor.learned
-            if len(sent) >= _SENT_KEPT or learned is not self._sent_learned:
+            if len(sent) >= _SENT_KEPT:
                 sent.clear()  # a receive that misses serialises the message itself
-                object.__setattr__(self, "_sent_learned", learned)
             number = next(self._sends)
             if recorded is not None:
                 # Copied: orjson's own bytes object holds a 4 KiB buffer,
@@ -209,9 +203,6 @@ class RecordingChannelLayer:
         recording = state.recording
         if recording is None:
             return message
-        learned = recording.redactor.learned
-        if recorded is not None and learned is not self._sent_learned:
-            recorded = None  # a secret was learned since it was recorded
         connection = current_connection.get()
         if origin is None:
             step = connection.step if connection is not None else recording.external_step()
@@ -221,7 +212,7 @@ class RecordingChannelLayer:
             step = self._external(recording, origin, message)
         if connection is not None and dispatch.deferring.get():
             connection.defer_receive(
-                message, step, channel=channel, alias=self.alias, recorded=recorded, learned=learned
+                message, step, channel=channel, alias=self.alias, recorded=recorded
             )
             return message
         if connection is not None:

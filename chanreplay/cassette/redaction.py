@@ -15,7 +15,7 @@ JSON text frames and HTTP bodies. Three rules apply:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, quote_plus
 
@@ -88,6 +88,9 @@ class Redactor:
         keys: Iterable[str] = (),
         paths: Iterable[str] = (),
     ) -> None:
+        # Kept to build a twin (the journal's cleaner, perhaps in another process).
+        headers, keys, paths = list(headers), list(keys), list(paths)
+        self._settings = {"headers": headers, "keys": keys, "paths": paths}
         self.secret_headers = DEFAULT_SECRET_HEADERS | {h.lower() for h in headers}
         self.volatile_headers = DEFAULT_VOLATILE_HEADERS
         extra = [re.escape(k.lower().replace("-", "_")) for k in keys]
@@ -106,6 +109,22 @@ class Redactor:
         self._scrub: re.Pattern[str] | None = None
         self.learned: tuple[bytes, ...] = ()
         """The learned secrets as serialised JSON shows them (longest first)."""
+        self.on_learn: Callable[[str], None] | None = None
+        """Called with each newly learned secret (a recording passes it to its journal)."""
+
+    @property
+    def settings(self) -> dict[str, list[str]]:
+        """The configuration this redactor was built with (``Redactor(**settings)``)."""
+        return {name: list(values) for name, values in self._settings.items()}
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        """The secret values learned so far."""
+        return frozenset(self._secrets)
+
+    def twin(self) -> Redactor:
+        """A redactor with the same configuration that has learned nothing yet."""
+        return type(self)(**self.settings)
 
     # -- learning -------------------------------------------------------
     def learn(self, value: str) -> None:
@@ -120,6 +139,8 @@ class Redactor:
         # Serialised JSON escapes '"', "\\" and control characters; a few
         # substring tests beat one alternation.
         self.learned = tuple(orjson.dumps(s)[1:-1] for s in alternatives)
+        if self.on_learn is not None:
+            self.on_learn(value)
 
     # -- headers ----------------------------------------------------------
     def header(self, name: str, value: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 
 import orjson
 
@@ -40,6 +41,8 @@ class ChannelNames:
         self._per_owner: dict[str, int] = {}
         self._external = external_start
         self._lock = threading.Lock()
+        self.on_new: Callable[[str, str], None] | None = None
+        """Called with ``(live, placeholder)`` for each name given a placeholder."""
 
     def __len__(self) -> int:
         return len(self._placeholders)
@@ -57,11 +60,21 @@ class ChannelNames:
                 self._per_owner[owner] = count
                 suffix = "" if count == 1 else f".{count}"
                 placeholder = f"<channel:{owner}{suffix}>"
-            self._placeholders[live] = placeholder
-            stem = live[:_STEM_LENGTH].encode("ascii", "replace")
-            if stem not in self._stems:
-                self._stems = (*self._stems, stem)
+            self._add(live, placeholder)
+            if self.on_new is not None:
+                self.on_new(live, placeholder)
             return placeholder
+
+    def register(self, live: str, placeholder: str) -> None:
+        """Substitute ``placeholder`` for ``live`` from now on (as another instance decided)."""
+        with self._lock:
+            self._add(live, placeholder)
+
+    def _add(self, live: str, placeholder: str) -> None:
+        self._placeholders[live] = placeholder
+        stem = live[:_STEM_LENGTH].encode("ascii", "replace")
+        if stem not in self._stems:
+            self._stems = (*self._stems, stem)
 
     def name(self, live: str) -> str:
         """The name to record for a channel argument.

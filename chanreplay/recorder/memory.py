@@ -33,6 +33,8 @@ class MemoryJournal:
         """Clean, parse and keep one journal line; tell the observer."""
         if self.clean is not None:
             line = self.clean(line)
+            if not line:  # a control line (see chanreplay.recorder.cleaning)
+                return
         record = orjson.loads(line)
         self.records.append(record)
         if self._observer is not None:

@@ -34,6 +34,7 @@ from chanreplay.cassette.loader import load
 from chanreplay.cassette.redaction import Redactor
 from chanreplay.exceptions import CassetteExistsError, ConfigurationError, UnserializableValueError
 from chanreplay.recorder.channel_names import ChannelNames
+from chanreplay.recorder.cleaning import JournalCleaner, control_line
 from chanreplay.recorder.compiler import CompileResult, compile_journal
 from chanreplay.recorder.journal import (
     JournalLocked,
@@ -90,9 +91,7 @@ class ConnectionRecorder:
         """True once the connection itself ended (disconnect, or the complete response)."""
         self.finished = False
         """True once the application returned; it may outlive the connection a little."""
-        self._deferred: dict[
-            int, tuple[dict[str, Any], int, str, str, bytes | None, tuple[bytes, ...]]
-        ] = {}
+        self._deferred: dict[int, tuple[dict[str, Any], int, str, str, bytes | None]] = {}
         self._held_inbound: dict[int, Mapping[str, Any]] = {}
 
     def inbound(self, message: Mapping[str, Any]) -> None:
@@ -144,15 +143,14 @@ class ConnectionRecorder:
         channel: str,
         alias: str,
         recorded: bytes | None = None,
-        learned: tuple[bytes, ...] = (),
     ) -> None:
         """Hold a received layer message until the consumer dispatches it.
 
         ``recorded`` is the message as an earlier event recorded it, when the
-        layer knows it, valid while the learned secrets are ``learned``.
+        layer knows it.
         """
         # Keyed by identity: the entry keeps the dict alive, so the id stays unique.
-        self._deferred[id(message)] = (message, step, channel, alias, recorded, learned)
+        self._deferred[id(message)] = (message, step, channel, alias, recorded)
 
     def dispatching(self, message: Any) -> None:
         """The consumer is about to handle ``message``: record it if it was held."""
@@ -163,9 +161,7 @@ class ConnectionRecorder:
         held = self._deferred.pop(id(message), None)
         if held is None:
             return
-        message, step, channel, alias, recorded, learned = held
-        if learned is not self.recording.redactor.learned:
-            recorded = None  # a secret was learned since: record the message afresh
+        message, step, channel, alias, recorded = held
         self.step = step
         self.recording.layer_event(
             self, "receive", step, alias=alias, channel=channel, message=message, recorded=recorded
@@ -310,9 +306,10 @@ class Recording:
         Nothing touches the cassette directory. Each line reaches the sink
         cleaned (placeholders, redaction), as it would reach the journal.
         """
-        self.channel_names = ChannelNames()
-        sink.clean = self._clean_batch
+        self._begin()
+        sink.clean = JournalCleaner(self.redactor.twin())
         self._writer = sink
+        self._announce()
 
     def start(self) -> str:
         """Open the journal (resuming one of this run) and begin recording."""
@@ -320,16 +317,35 @@ class Recording:
         state = read_state(self.journal_path)
         self._connections = itertools.count(state.connections + 1)
         self._steps = itertools.count(state.step + 1)
-        self.channel_names = ChannelNames(external_start=state.external_channels)
+        self._begin(external_channels=state.external_channels)
         self._writer = JournalWriter(
             self.journal_path,
             self.cassette_path,
             on_error=self._writer_failed,
-            clean=self._clean_batch,
+            clean=JournalCleaner(self.redactor.twin()),
             lock_timeout=self.RESUME_LOCK_TIMEOUT if state.records else 0.0,
         )
         self._writer.append(orjson.dumps({"k": "run", "run": self.run_id}) + b"\n")
+        self._announce()
         return message
+
+    def _begin(self, *, external_channels: int = 0) -> None:
+        """Fresh channel names; what the redactor and the names learn goes to the journal."""
+        self.channel_names = ChannelNames(external_start=external_channels)
+        self.channel_names.on_new = self._named
+        self.redactor.on_learn = self._learned
+
+    def _announce(self) -> None:
+        """Tell the journal's cleaner the secrets learned before the recording started."""
+        for secret in sorted(self.redactor.secrets):
+            self._learned(secret)
+
+    def _learned(self, secret: str) -> None:
+        # In the stream, so that only what is recorded after it is scrubbed of it.
+        self._append_line(control_line("learn", secret))
+
+    def _named(self, live: str, placeholder: str) -> None:
+        self._append_line(control_line("chan", [live, placeholder]))
 
     @property
     def active(self) -> bool:
@@ -412,7 +428,7 @@ class Recording:
             "user": user,
             "step": step,
         }
-        self._append(self.redactor.scrub_json(orjson.dumps(record)))
+        self._append(orjson.dumps(record))
         return connection
 
     def close_connection(self, connection: ConnectionRecorder) -> None:
@@ -469,14 +485,12 @@ class Recording:
     ) -> bytes | None:
         """Record a channel-layer operation (``connection`` None: an external one).
 
-        Returns the message as recorded: serialised (tagged JSON) with the
-        secrets learned so far scrubbed; None without a message. Callers that
-        already hold the message serialised skip work: ``payload`` is a fresh
-        :func:`codec.dumps` of it, ``recorded`` what an earlier call returned
-        for the same message (an in-process layer delivering what was sent),
-        valid while :attr:`Redactor.learned` is the same tuple as then.
+        Returns the message as recorded (serialised, tagged JSON); None
+        without a message. Callers that already hold the message serialised
+        skip work: ``payload`` is a fresh :func:`codec.dumps` of it,
+        ``recorded`` what an earlier call returned for the same message (an
+        in-process layer delivering what was sent).
         """
-        learned = self.redactor.learned
         if recorded is None and message is not None:
             if payload is None:
                 # Serialising also copies: later changes to the dict are not recorded.
@@ -486,10 +500,7 @@ class Recording:
                     raise UnserializableValueError(
                         path=failure.path, value=failure.value, where=_where(connection, op)
                     ) from None
-            # Secrets learned so far are scrubbed now (so the result does not
-            # depend on timing), from each part that can hold one; the rules
-            # that depend only on content run in the journal writer.
-            recorded = self.redactor.scrub_json(payload) if learned else payload
+            recorded = payload
         # The line is composed as bytes: this runs for every layer message,
         # and building a dict for orjson costs more than the rest together.
         # Every field but the message is plain by construction.
@@ -500,14 +511,13 @@ class Recording:
             target += b',"group":%b' % orjson.dumps(group)
         if alias != "default":
             target += b',"layer":%b' % orjson.dumps(alias)
-        if learned and target:
-            target = self.redactor.scrub_json(target)
         if error is not None:
             target += b',"error":%b' % orjson.dumps(type(error).__name__)
         if recorded is not None:
             target += b',"message":%b' % recorded
-        event = b'{"dir":"layer","op":"%b","step":%d%b}' % (op.encode(), step, target)
-        self._write(connection, event, scrubbed=True)
+        self._write(
+            connection, b'{"dir":"layer","op":"%b","step":%d%b}' % (op.encode(), step, target)
+        )
         return recorded
 
     def external_step(self) -> int:
@@ -533,26 +543,19 @@ class Recording:
         """Register a channel name ``new_channel`` returned."""
         return self.channel_names.created(live, connection.id if connection else None)
 
-    def _write(
-        self, connection: ConnectionRecorder | None, event: bytes, *, scrubbed: bool = False
-    ) -> None:
+    def _write(self, connection: ConnectionRecorder | None, event: bytes) -> None:
         """Queue one serialised event (cassette form) for the journal.
 
-        ``scrubbed``: the caller has scrubbed the learned secrets already.
+        Placeholders and redaction are applied by the journal's cleaner, to
+        whole batches, before anything is written.
         """
         if self.before_record is not None:
             event = self._hooked(connection, event)
             if not event:
                 return
-            scrubbed = False  # the hook may have put anything in
         writer = self._writer
         if writer is not None:
             owner = b"null" if connection is None else connection.owner
-            # Secrets learned so far are scrubbed now (so the result does not
-            # depend on timing); placeholders and the rules that depend only
-            # on content are applied by the journal writer to whole batches.
-            if not scrubbed and self.redactor.learned:
-                event = self.redactor.scrub_json(event)
             writer.append(b'{"k":"ev","c":%b,"e":%b}\n' % (owner, event))
 
     def _hooked(self, connection: ConnectionRecorder | None, event: bytes) -> bytes:
@@ -574,43 +577,12 @@ class Recording:
         return orjson.dumps(hooked)
 
     def _append(self, record: bytes) -> None:
+        self._append_line(record + b"\n")
+
+    def _append_line(self, line: bytes) -> None:
         writer = self._writer
         if writer is not None:
-            writer.append(record + b"\n")
-
-    def _clean_batch(self, batch: bytes) -> bytes:
-        """Journal lines with channel names replaced and secrets redacted.
-
-        Runs in the journal writer's thread before anything is written. The
-        batch is searched once for the places that may need work (a secret
-        word, a channel name's stem); only the lines holding one are parsed.
-        """
-        offsets = self.redactor.suspect_offsets(batch)
-        if offsets is None:
-            return b"".join(self._clean_line(line) for line in batch.splitlines(True))
-        offsets.extend(self.channel_names.suspect_offsets(batch))
-        if not offsets:
-            return batch
-        starts = sorted({batch.rfind(b"\n", 0, offset) + 1 for offset in offsets})
-        parts = []
-        done = 0
-        for start in starts:
-            end = batch.find(b"\n", start) + 1 or len(batch)
-            parts.append(batch[done:start])
-            parts.append(self._clean_line(batch[start:end]))
-            done = end
-        parts.append(batch[done:])
-        return b"".join(parts)
-
-    def _clean_line(self, line: bytes) -> bytes:
-        line = self.channel_names.substitute(line)
-        if not self.redactor.might_need(line, learned=False):
-            return line
-        record = orjson.loads(line)
-        for key in ("e", "scope"):
-            if key in record:
-                record[key] = self.redactor.value(record[key], learned=False)
-        return orjson.dumps(record) + b"\n"
+            writer.append(line)
 
 
 def _where(connection: ConnectionRecorder | None, op: str) -> str:

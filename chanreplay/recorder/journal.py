@@ -45,6 +45,7 @@ from chanreplay.recorder.compiler import (
 )
 
 __all__ = [
+    "JournalFile",
     "JournalLocked",
     "JournalState",
     "JournalWriter",
@@ -52,6 +53,9 @@ __all__ = [
     "journal_lines",
     "journal_path",
     "read_state",
+    "recover",
+    "take_pending",
+    "wait_released",
 ]
 
 FLUSH_INTERVAL = 0.05
@@ -132,22 +136,37 @@ def in_use(journal: Path) -> bool:
         return False
 
 
+RELEASE_TIMEOUT = 5.0
+"""Seconds to wait for a journal's writer to finish after its recording process died."""
+
+
+def wait_released(journal: Path, timeout: float = RELEASE_TIMEOUT) -> bool:
+    """Wait up to ``timeout`` seconds until no process holds ``journal``; True once none does.
+
+    A recording process that dies leaves its writer process writing out what
+    it was sent, for a moment, before it lets go of the journal.
+    """
+    deadline = time.monotonic() + timeout
+    while in_use(journal):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def _refuse_live(journal: Path) -> None:
-    if in_use(journal):
+    if not wait_released(journal):
         raise JournalLocked(
             f"{journal}: a running process is recording into this journal; stop that "
             "server first (its cassette is written when it stops)"
         )
 
 
-class JournalWriter:
-    """Appends journal lines from any thread; a background thread writes and compiles.
+class JournalFile:
+    """The journal file of one recording, locked, with the cassette compiled from it.
 
-    :attr:`append` is the hot path: it only appends bytes to a list. The
-    thread passes each batch through ``clean`` (redaction: nothing reaches
-    the file before it), moves it to the file every :data:`FLUSH_INTERVAL` seconds and
-    rebuilds the cassette :data:`COMPILE_DELAY` seconds after
-    :meth:`request_compile`, never more often than compiling takes.
+    Used by whichever side writes: the :class:`JournalWriter` thread, or the
+    writer process (:mod:`chanreplay.recorder.writer_process`).
     """
 
     def __init__(
@@ -155,13 +174,11 @@ class JournalWriter:
         journal: Path,
         cassette: Path,
         *,
-        on_error: Callable[[BaseException], None] | None = None,
         lock_timeout: float = 0.0,
         clean: Callable[[bytes], bytes] | None = None,
     ) -> None:
         self.journal = journal
         self.cassette = cassette
-        self._on_error = on_error
         self.clean = clean
         journal.parent.mkdir(parents=True, exist_ok=True)
         self._file: IO[bytes] = journal.open("ab")
@@ -187,61 +204,106 @@ class JournalWriter:
             # line we append is not glued to it (and skipped with it).
             self._file.write(b"\n")
             self._file.flush()
+        self._compiler = JournalCompiler(journal, cassette)
+        self.compile_cost = 0.0
+        """Seconds the last compile took (a compile is never requested more often)."""
+
+    def write(self, data: bytes) -> None:
+        """Clean whole journal lines and append them to the file."""
+        if self.clean is not None:
+            # Redaction happens here, on the whole batch at once: one scan of
+            # the joined lines costs far less than one per event.
+            data = self.clean(data)
+        if data:
+            self._file.write(data)
+            self._file.flush()
+
+    def compile(self, *, durable: bool = False) -> CompileResult:
+        """Rebuild the cassette from what the file holds."""
+        started = time.monotonic()
+        result = self._compiler.compile(durable=durable)
+        self.compile_cost = time.monotonic() - started
+        return result
+
+    def close(self) -> None:
+        """Close the file, releasing its lock."""
+        self._file.close()
+
+
+class JournalWriter:
+    """Appends journal lines from any thread; a background thread writes and compiles.
+
+    :attr:`append` is the hot path: it only appends bytes to a list. The
+    thread passes each batch through ``clean`` (redaction: nothing reaches
+    the file before it), moves it to the file every :data:`FLUSH_INTERVAL` seconds and
+    rebuilds the cassette :data:`COMPILE_DELAY` seconds after
+    :meth:`request_compile`, never more often than compiling takes.
+    """
+
+    def __init__(
+        self,
+        journal: Path,
+        cassette: Path,
+        *,
+        on_error: Callable[[BaseException], None] | None = None,
+        lock_timeout: float = 0.0,
+        clean: Callable[[bytes], bytes] | None = None,
+    ) -> None:
+        self.journal = journal
+        self.cassette = cassette
+        self._on_error = on_error
+        self._journal = JournalFile(journal, cassette, lock_timeout=lock_timeout, clean=clean)
         self._pending: list[bytes] = []
         self.append: Callable[[bytes], None] = self._pending.append
         """Queue one record (a complete line ending in ``\\n``). The list's own
         method: this runs for every event, and a Python method around it
         would cost as much again as the append."""
-        self._compiler = JournalCompiler(journal, cassette)
         self._lock = threading.Lock()
         self._compile_at: float | None = None
-        self._last_compile_cost = 0.0
         self._stop = threading.Event()
+        self._closed = False
         self._thread = threading.Thread(
             target=self._run, name=f"chanreplay-journal-{cassette.stem}", daemon=True
         )
         self._thread.start()
 
+    @property
+    def clean(self) -> Callable[[bytes], bytes] | None:
+        """What each batch passes through before it is written."""
+        return self._journal.clean
+
+    @clean.setter
+    def clean(self, clean: Callable[[bytes], bytes] | None) -> None:
+        self._journal.clean = clean
+
     def request_compile(self) -> None:
         """Ask for the cassette to be rebuilt shortly (debounced)."""
         if self._compile_at is None:
-            self._compile_at = time.monotonic() + max(COMPILE_DELAY, self._last_compile_cost)
+            self._compile_at = time.monotonic() + max(COMPILE_DELAY, self._journal.compile_cost)
 
     def flush(self) -> None:
         """Move every queued line to the journal file now."""
         with self._lock:
-            # Take a prefix of the one list and delete it: each step is a
-            # single list operation, so an append from another thread lands
-            # either in this batch or in the next one. (Swapping in a new list
-            # would lose an append that fetched the old list just before.)
-            pending = self._pending
-            count = len(pending)
-            batch = pending[:count]
-            del pending[:count]
-            if batch:
-                data = b"".join(batch)
-                if self.clean is not None:
-                    # Redaction happens here, on the whole batch at once: one
-                    # scan of the joined lines costs far less than one per event.
-                    data = self.clean(data)
-                self._file.write(data)
-                self._file.flush()
+            batch = take_pending(self._pending)
+            if batch and not self._closed:
+                self._journal.write(b"".join(batch))
 
     def compile(self, *, durable: bool = False) -> CompileResult:
         """Flush, then rebuild the cassette from the journal."""
         self.flush()
-        started = time.monotonic()
-        result = self._compiler.compile(durable=durable)
-        self._last_compile_cost = time.monotonic() - started
-        return result
+        return self._journal.compile(durable=durable)
 
     def close(self, *, compile: bool = True) -> CompileResult | None:
         """Stop the thread, write everything, and (by default) compile a final cassette."""
+        if self._closed:
+            return None
         self._stop.set()
         self._thread.join(timeout=10)
         result = self.compile(durable=True) if compile else None
         self.flush()
-        self._file.close()
+        with self._lock:
+            self._closed = True
+            self._journal.close()
         return result
 
     def _run(self) -> None:
@@ -258,6 +320,20 @@ class JournalWriter:
     def remove(self) -> None:
         """Delete the journal file (after a final compile)."""
         self.journal.unlink(missing_ok=True)
+
+
+def take_pending(pending: list[bytes]) -> list[bytes]:
+    """Remove and return what ``pending`` holds, safely against appends from other threads.
+
+    Take a prefix of the one list and delete it: each step is a single list
+    operation, so an append from another thread lands either in this batch
+    or in the next one. (Swapping in a new list would lose an append that
+    fetched the old list just before.)
+    """
+    count = len(pending)
+    batch = pending[:count]
+    del pending[:count]
+    return batch
 
 
 def _ends_with_newline(path: Path) -> bool:

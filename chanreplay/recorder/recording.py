@@ -39,11 +39,12 @@ from chanreplay.recorder.compiler import CompileResult, compile_journal
 from chanreplay.recorder.journal import (
     JournalLocked,
     JournalWriter,
-    in_use,
     journal_lines,
     journal_path,
     read_state,
+    wait_released,
 )
+from chanreplay.recorder.writer_process import JournalProcess, JournalWriterError
 
 __all__ = [
     "ORIGIN_KEY",
@@ -212,6 +213,7 @@ class Recording:
         identify: Identify | None = None,
         ignore_paths: tuple[str, ...] = (),
         finalize: bool = True,
+        writer_process: bool = True,
     ) -> None:
         if not name or "/" in name or name.startswith("."):
             raise ConfigurationError(
@@ -231,6 +233,8 @@ class Recording:
         self.identify = identify
         self.ignore_paths = ignore_paths
         self.finalize = finalize
+        self.writer_process = writer_process
+        """Write the journal from a child process (else from a thread of this one)."""
         self.step_source: Callable[[], int] | None = None
         """Where step numbers come from instead of the counter (a replay sets it)."""
         self.channel_names = ChannelNames()
@@ -264,7 +268,7 @@ class Recording:
             state = read_state(self.journal_path)
             if state.run == self.run_id:
                 return f"resuming the recording in {self.journal_path}"
-            if in_use(self.journal_path):
+            if not wait_released(self.journal_path):
                 raise JournalLocked(
                     f"{self.journal_path}: another server is recording {self.name!r} right "
                     "now; stop it first, or record under another name"
@@ -318,16 +322,40 @@ class Recording:
         self._connections = itertools.count(state.connections + 1)
         self._steps = itertools.count(state.step + 1)
         self._begin(external_channels=state.external_channels)
-        self._writer = JournalWriter(
-            self.journal_path,
-            self.cassette_path,
-            on_error=self._writer_failed,
-            clean=JournalCleaner(self.redactor.twin()),
-            lock_timeout=self.RESUME_LOCK_TIMEOUT if state.records else 0.0,
+        self._writer = self._open_journal(
+            lock_timeout=self.RESUME_LOCK_TIMEOUT if state.records else 0.0
         )
         self._writer.append(orjson.dumps({"k": "run", "run": self.run_id}) + b"\n")
         self._announce()
         return message
+
+    def _open_journal(self, *, lock_timeout: float) -> JournalSink:
+        """The journal's writer: a child process where one can run, else a thread."""
+        # A redactor subclass cannot be rebuilt in another process from its settings.
+        if self.writer_process and type(self.redactor) is Redactor:
+            try:
+                return JournalProcess(
+                    self.journal_path,
+                    self.cassette_path,
+                    on_error=self._writer_failed,
+                    lock_timeout=lock_timeout,
+                    redactor=self.redactor,
+                )
+            except JournalWriterError as error:
+                logger.warning("chanreplay: writing the journal from this process: %s", error)
+            except OSError as error:  # no interpreter to start (an embedded Python)
+                logger.warning(
+                    "chanreplay: cannot start the journal writer process (%s); writing the "
+                    "journal from this process",
+                    error,
+                )
+        return JournalWriter(
+            self.journal_path,
+            self.cassette_path,
+            on_error=self._writer_failed,
+            clean=JournalCleaner(self.redactor.twin()),
+            lock_timeout=lock_timeout,
+        )
 
     def _begin(self, *, external_channels: int = 0) -> None:
         """Fresh channel names; what the redactor and the names learn goes to the journal."""
@@ -480,30 +508,40 @@ class Recording:
         group: str | None = None,
         message: Mapping[str, Any] | None = None,
         error: BaseException | None = None,
-        payload: bytes | None = None,
         recorded: bytes | None = None,
     ) -> bytes | None:
         """Record a channel-layer operation (``connection`` None: an external one).
 
         Returns the message as recorded (serialised, tagged JSON); None
-        without a message. Callers that already hold the message serialised
-        skip work: ``payload`` is a fresh :func:`codec.dumps` of it,
-        ``recorded`` what an earlier call returned for the same message (an
-        in-process layer delivering what was sent).
+        without a message. A caller that already holds the message
+        serialised passes it as ``recorded``: what an earlier call returned
+        for the same message (an in-process layer delivering what was sent).
         """
         if recorded is None and message is not None:
-            if payload is None:
-                # Serialising also copies: later changes to the dict are not recorded.
-                try:
-                    payload = codec.dumps(message, path="event.message")
-                except UnserializableValueError as failure:
-                    raise UnserializableValueError(
-                        path=failure.path, value=failure.value, where=_where(connection, op)
-                    ) from None
-            recorded = payload
+            # Serialising also copies: later changes to the dict are not recorded.
+            try:
+                recorded = codec.dumps(message, path="event.message")
+            except UnserializableValueError as failure:
+                raise UnserializableValueError(
+                    path=failure.path, value=failure.value, where=_where(connection, op)
+                ) from None
         # The line is composed as bytes: this runs for every layer message,
         # and building a dict for orjson costs more than the rest together.
         # Every field but the message is plain by construction.
+        fields = self.layer_target(channel=channel, group=group, alias=alias)
+        if error is not None:
+            fields += b',"error":%b' % orjson.dumps(type(error).__name__)
+        if recorded is not None:
+            fields += b',"message":%b' % recorded
+        self._write(
+            connection, b'{"dir":"layer","op":"%b","step":%d%b}' % (op.encode(), step, fields)
+        )
+        return recorded
+
+    def layer_target(
+        self, *, channel: str | None = None, group: str | None = None, alias: str = "default"
+    ) -> bytes:
+        """The serialised fields of a layer event that say where it went (channel, group, layer)."""
         target = b""
         if channel is not None:
             target = b',"channel":%b' % self.channel_names.json(channel)
@@ -511,14 +549,37 @@ class Recording:
             target += b',"group":%b' % orjson.dumps(group)
         if alias != "default":
             target += b',"layer":%b' % orjson.dumps(alias)
-        if error is not None:
-            target += b',"error":%b' % orjson.dumps(type(error).__name__)
-        if recorded is not None:
-            target += b',"message":%b' % recorded
-        self._write(
-            connection, b'{"dir":"layer","op":"%b","step":%d%b}' % (op.encode(), step, target)
-        )
-        return recorded
+        return target
+
+    def layer_message(
+        self,
+        connection: ConnectionRecorder | None,
+        op: bytes,
+        step: int,
+        target: bytes,
+        message: bytes,
+    ) -> None:
+        """Record a layer operation that carries a message: the hot path of :meth:`layer_event`.
+
+        ``target`` is what :meth:`layer_target` gave, ``message`` the message serialised.
+        """
+        if self.before_record is not None:
+            event = b'{"dir":"layer","op":"%b","step":%d%b,"message":%b}' % (
+                op,
+                step,
+                target,
+                message,
+            )
+            self._write(connection, event)
+            return
+        writer = self._writer
+        if writer is not None:
+            # One composition for the whole journal line: the same bytes
+            # _write() would make of the event.
+            writer.append(
+                b'{"k":"ev","c":%b,"e":{"dir":"layer","op":"%b","step":%d%b,"message":%b}}\n'
+                % (b"null" if connection is None else connection.owner, op, step, target, message)
+            )
 
     def external_step(self) -> int:
         """The step of a layer operation made outside any connection."""

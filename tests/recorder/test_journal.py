@@ -1,4 +1,8 @@
-"""Tests of chanreplay.recorder.journal: compiling, resuming, recovering and the writer thread."""
+"""Tests of chanreplay.recorder.journal: compiling, resuming, recovering, and the writers.
+
+The writer tests run against both writers: the thread (JournalWriter) and
+the child process (JournalProcess), which share one interface.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from chanreplay.recorder.journal import (
     read_state,
     recover,
 )
+from chanreplay.recorder.writer_process import JournalProcess
 
 V1_MINIMAL = Path(__file__).parents[1] / "cassette" / "fixtures" / "v1-minimal.json"
 SCOPE = {"path": "/ws/chat/lobby/", "query_string": "", "headers": ["host: localhost"]}
@@ -74,13 +79,18 @@ def paths(tmp_path: Path) -> tuple[Path, Path]:
     return journal_path(cassette), cassette
 
 
-@pytest.fixture
-def make_writer(paths: tuple[Path, Path]) -> Iterator[Callable[..., JournalWriter]]:
-    """Open JournalWriters on the test's journal; any left open are closed at the end."""
-    made: list[JournalWriter] = []
+Writer = JournalWriter | JournalProcess
 
-    def make(**kwargs: Any) -> JournalWriter:
-        made.append(JournalWriter(*paths, **kwargs))
+
+@pytest.fixture(params=[JournalWriter, JournalProcess], ids=["thread", "process"])
+def make_writer(
+    request: pytest.FixtureRequest, paths: tuple[Path, Path]
+) -> Iterator[Callable[..., Writer]]:
+    """Open writers of one kind on the test's journal; any left open are closed at the end."""
+    made: list[Writer] = []
+
+    def make(**kwargs: Any) -> Writer:
+        made.append(request.param(*paths, **kwargs))
         return made[-1]
 
     yield make
@@ -286,11 +296,11 @@ def test_recover_refuses_other_files(tmp_path: Path, name: str) -> None:
     assert path.exists()
 
 
-# -- JournalWriter ---------------------------------------------------------------------------
+# -- JournalWriter and JournalProcess ----------------------------------------------------
 
 
 def test_lines_from_many_threads_all_reach_the_file(
-    make_writer: Callable[..., JournalWriter], paths: tuple[Path, Path]
+    make_writer: Callable[..., Writer], paths: tuple[Path, Path]
 ) -> None:
     """Lines appended from several threads while the writer flushes all reach the file whole."""
     journal_writer = make_writer()
@@ -317,7 +327,7 @@ def test_lines_from_many_threads_all_reach_the_file(
 
 
 def test_request_compile_writes_the_cassette_soon(
-    make_writer: Callable[..., JournalWriter], paths: tuple[Path, Path]
+    make_writer: Callable[..., Writer], paths: tuple[Path, Path]
 ) -> None:
     """After request_compile, the background thread writes the cassette within a second."""
     _, cassette_file = paths
@@ -333,9 +343,9 @@ def test_request_compile_writes_the_cassette_soon(
 
 
 def test_second_writer_on_the_same_journal_is_refused(
-    make_writer: Callable[..., JournalWriter], paths: tuple[Path, Path]
+    make_writer: Callable[..., Writer], paths: tuple[Path, Path]
 ) -> None:
-    """A second JournalWriter on a journal in use raises JournalLocked naming the journal."""
+    """A second writer on a journal in use raises JournalLocked naming the journal."""
     first = make_writer()
     with pytest.raises(JournalLocked, match="another process is already recording") as caught:
         make_writer()
@@ -347,7 +357,7 @@ def test_second_writer_on_the_same_journal_is_refused(
 
 
 def test_close_writes_a_final_cassette(
-    make_writer: Callable[..., JournalWriter], paths: tuple[Path, Path]
+    make_writer: Callable[..., Writer], paths: tuple[Path, Path]
 ) -> None:
     """close() flushes every queued line and compiles the final cassette."""
     journal_file, cassette_file = paths
@@ -366,7 +376,7 @@ def test_close_writes_a_final_cassette(
 
 
 def test_close_without_compile_writes_no_cassette(
-    make_writer: Callable[..., JournalWriter], paths: tuple[Path, Path]
+    make_writer: Callable[..., Writer], paths: tuple[Path, Path]
 ) -> None:
     """close(compile=False) flushes the journal but writes no cassette."""
     journal_file, cassette_file = paths
@@ -378,7 +388,7 @@ def test_close_without_compile_writes_no_cassette(
 
 
 def test_resuming_after_a_torn_line_keeps_new_lines(
-    make_writer: Callable[..., JournalWriter], paths: tuple[Path, Path]
+    make_writer: Callable[..., Writer], paths: tuple[Path, Path]
 ) -> None:
     """A writer resuming a journal whose last line is torn keeps its first appended line."""
     journal_file, cassette_file = paths
@@ -390,7 +400,7 @@ def test_resuming_after_a_torn_line_keeps_new_lines(
 
 
 def test_compile_errors_go_to_on_error(
-    make_writer: Callable[..., JournalWriter], paths: tuple[Path, Path]
+    make_writer: Callable[..., Writer], paths: tuple[Path, Path]
 ) -> None:
     """A failing background compile is reported to on_error and the writer keeps flushing."""
     journal_file, cassette_file = paths
@@ -410,7 +420,7 @@ def test_compile_errors_go_to_on_error(
 
 
 def test_remove_deletes_the_journal(
-    make_writer: Callable[..., JournalWriter], paths: tuple[Path, Path]
+    make_writer: Callable[..., Writer], paths: tuple[Path, Path]
 ) -> None:
     """remove() after close deletes the journal and keeps the cassette."""
     journal_file, cassette_file = paths

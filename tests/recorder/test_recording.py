@@ -8,7 +8,7 @@ import pytest
 
 from chanreplay.cassette import load
 from chanreplay.exceptions import CassetteExistsError, ConfigurationError
-from chanreplay.recorder.journal import JournalLocked
+from chanreplay.recorder.journal import JournalLocked, JournalWriter
 from chanreplay.recorder.recording import Recording
 
 SCOPE = {"type": "websocket", "path": "/ws/x/", "headers": [], "query_string": b""}
@@ -111,16 +111,17 @@ async def test_a_process_of_the_same_run_resumes_the_journal(tmp_path: Path) -> 
 
 async def test_a_dead_runs_journal_is_recovered_before_recording(tmp_path: Path) -> None:
     """A journal of another run becomes the cassette first; mode once then refuses."""
-    dead = Recording("x", cassette_dir=tmp_path, run_id="dead")
+    # The writer thread, so that the test can stop it as a kill would.
+    dead = Recording("x", cassette_dir=tmp_path, run_id="dead", writer_process=False)
     dead.start()
     await record_one_connection(dead)
     writer = dead._writer
-    assert writer is not None
+    assert isinstance(writer, JournalWriter)
     writer.flush()
     # As if the process had been killed: no thread, no final compile.
     writer._stop.set()
     writer._thread.join()
-    writer._file.close()
+    writer._journal.close()
     with pytest.raises(CassetteExistsError, match="recovered an interrupted recording"):
         Recording("x", cassette_dir=tmp_path, run_id="new").prepare()
     assert len(load(tmp_path / "x.json").connections) == 1

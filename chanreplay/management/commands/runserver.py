@@ -25,6 +25,7 @@ from chanreplay.asgi import RecordingMiddleware
 from chanreplay.exceptions import ChanreplayError
 from chanreplay.recorder import activation, state
 from chanreplay.recorder.compiler import compile_journal
+from chanreplay.recorder.journal import wait_released
 from chanreplay.recorder.recording import RECORD_MODES
 
 STOP_TIMEOUT = 15.0
@@ -108,7 +109,9 @@ class Command(DaphneRunserverCommand):  # type: ignore[misc]  # daphne is untype
             result = state.stop(drain=0)
         elif journal.exists():
             # The server process is gone (stopped, or killed by the reloader on
-            # Ctrl-C): its journal holds everything it recorded.
+            # Ctrl-C): its journal holds everything it recorded, once its
+            # writer process has written out what it was sent.
+            wait_released(journal)
             result = compile_journal(journal, cassette, durable=True)
             journal.unlink()
         else:

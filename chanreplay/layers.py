@@ -20,7 +20,6 @@ and extension of the inner layer is forwarded, and whatever it raises
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -34,12 +33,9 @@ from chanreplay.recorder.recording import ORIGIN_KEY, Recording
 
 __all__ = ["RecordingChannelLayer", "unwrap"]
 
-_OWN_ATTRIBUTES = frozenset({"inner", "alias", "_in_process", "_copies", "_sent", "_sends"})
+_OWN_ATTRIBUTES = frozenset({"inner", "alias", "_in_process", "_copies", "_fields", "_fields_of"})
 
-_STEP_BITS = 32
-_STEP_MASK = (1 << _STEP_BITS) - 1
-_SENT_KEPT = 4096
-"""Recorded messages an in-process layer keeps for the receives that follow."""
+_OPS = {"send": b"send", "group_send": b"group_send"}
 
 
 class RecordingChannelLayer:
@@ -76,8 +72,9 @@ class RecordingChannelLayer:
         # Only its own send() is known to deliver a deep copy (see _Serialised).
         copies = getattr(type(inner), "send", None) is InMemoryChannelLayer.send
         object.__setattr__(self, "_copies", copies)
-        object.__setattr__(self, "_sent", {})
-        object.__setattr__(self, "_sends", itertools.count(1))
+        # Serialised targets (channel or group, and the layer) of the current recording.
+        object.__setattr__(self, "_fields", {})
+        object.__setattr__(self, "_fields_of", None)
 
     # -- forwarding ---------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
@@ -136,31 +133,29 @@ class RecordingChannelLayer:
         # Journal the operation before it runs: a receiver's receive() may
         # complete before this await returns, and must come after it.
         exact = codec.dumps_exact(message) if self._copies else None
-        recorded = recording.layer_event(
-            connection,
-            op,
-            step,
-            alias=self.alias,
-            message=message,
-            channel=channel,
-            group=group,
-            payload=exact,
-        )
+        recorded: bytes | None
+        if exact is not None:
+            recorded = exact
+            recording.layer_message(
+                connection, _OPS[op], step, self._target(recording, channel, group), exact
+            )
+        else:
+            recorded = recording.layer_event(
+                connection,
+                op,
+                step,
+                alias=self.alias,
+                message=message,
+                channel=channel,
+                group=group,
+            )
         outgoing: Any
         if not isinstance(message, dict):
             outgoing = message  # the inner layer rejects it
         elif self._in_process:
-            # The tag holds the step and which send this is; the receive
-            # finds the message as recorded under it, and records it as it is.
-            sent = self._sent
-            if len(sent) >= _SENT_KEPT:
-                sent.clear()  # a receive that misses serialises the message itself
-            number = next(self._sends)
-            if recorded is not None:
-                # Copied: orjson's own bytes object holds a 4 KiB buffer,
-                # too much to keep thousands of.
-                sent[number] = b"%b" % recorded
-            tag = number << _STEP_BITS | step
+            # The tag carries the message as recorded: the receive records it
+            # as it is instead of serialising it again.
+            tag = (step, recorded)
             if exact is not None:
                 # The layer deep-copies what it delivers: let it load the
                 # serialisation just made instead (see _Serialised).
@@ -179,6 +174,21 @@ class RecordingChannelLayer:
             )
             raise
 
+    def _target(self, recording: Recording, channel: str | None, group: str | None) -> bytes:
+        """:meth:`Recording.layer_target` for this layer, cached for the recording."""
+        if self._fields_of is not recording:
+            object.__setattr__(self, "_fields_of", recording)
+            object.__setattr__(self, "_fields", {})
+        key = channel if group is None else f"group:{group}"
+        fields: dict[str | None, bytes] = self._fields
+        target = fields.get(key)
+        if target is None:
+            # Decided once: a name's placeholder never changes within a recording.
+            target = fields[key] = recording.layer_target(
+                channel=channel, group=group, alias=self.alias
+            )
+        return target
+
     async def receive(self, channel: str) -> dict[str, Any]:
         """Receive from ``channel``; record the message and the step it belongs to."""
         try:
@@ -192,9 +202,8 @@ class RecordingChannelLayer:
         elif self._in_process:
             # A private copy (see __init__): the tag comes off in place.
             origin = message.pop(ORIGIN_KEY)
-            if isinstance(origin, int):
-                recorded = self._sent.get(origin >> _STEP_BITS)
-                origin &= _STEP_MASK
+            if type(origin) is tuple:
+                origin, recorded = origin
         else:
             # Copy rather than pop: channels_redis hands one dict to every
             # local channel of a group, and the others need their tag too.
@@ -218,15 +227,13 @@ class RecordingChannelLayer:
         if connection is not None:
             # What the consumer does with this message belongs to the step that sent it.
             connection.step = step
-        recording.layer_event(
-            connection,
-            "receive",
-            step,
-            alias=self.alias,
-            channel=channel,
-            message=message,
-            recorded=recorded,
-        )
+        if recorded is not None:
+            target = self._target(recording, channel, None)
+            recording.layer_message(connection, b"receive", step, target, recorded)
+        else:
+            recording.layer_event(
+                connection, "receive", step, alias=self.alias, channel=channel, message=message
+            )
         return message
 
     def _external(self, recording: Recording, origin: Mapping[str, Any], message: Any) -> int:
@@ -288,7 +295,7 @@ class _Serialised(dict[str, Any]):
 
     __slots__ = ("source", "tag")
     source: bytes
-    tag: int
+    tag: tuple[int, bytes | None]
 
     def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
         copy: dict[str, Any] = orjson.loads(self.source)

@@ -318,6 +318,10 @@ class Mode(enum.StrEnum):
     FAST = "fast"
 
 
+class Ratio(float):
+    pass
+
+
 @pytest.mark.parametrize(
     "value",
     [
@@ -394,6 +398,12 @@ def test_dumps_exact_loads_back_as_a_deep_copy(value: Any) -> None:
         {1: "not a str key"},
         collections.OrderedDict(a=1),
         {"level": Level.HIGH},
+        {"colour": Colour.RED},
+        {"id": uuid.UUID(int=7)},
+        {"ratio": Ratio(0.5)},
+        {"at": datetime.datetime(2026, 1, 1)},
+        {"point": Point(1)},
+        {"decimal": decimal.Decimal("1.5")},
     ],
 )
 def test_dumps_exact_refuses_what_would_not_load_back_the_same(value: Any) -> None:

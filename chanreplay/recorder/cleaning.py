@@ -20,6 +20,7 @@ This module is pure: it imports neither Django nor Channels.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -27,11 +28,29 @@ import orjson
 from chanreplay.cassette.redaction import Redactor
 from chanreplay.recorder.channel_names import ChannelNames
 
-__all__ = ["JournalCleaner", "control_line"]
+__all__ = ["JournalCleaner", "control_line", "split_marked"]
 
 _CONTROL = b"!"
 _LEARN = b"!learn "
 _CHANNEL = b"!chan "
+
+
+def split_marked(batch: bytes, marker: bytes) -> Iterator[tuple[bool, bytes]]:
+    """``batch`` (whole lines) in order as ``(marked, part)``: runs of ordinary lines,
+    and each line that starts with ``marker`` on its own."""
+    done = 0
+    while done < len(batch):
+        if batch.startswith(marker, done):
+            start = done
+        else:
+            start = batch.find(b"\n" + marker, done) + 1
+            if not start:  # no marked line left
+                yield False, batch[done:]
+                return
+            yield False, batch[done:start]
+        end = batch.find(b"\n", start) + 1 or len(batch)
+        yield True, batch[start:end]
+        done = end
 
 
 def control_line(kind: str, value: Any) -> bytes:
@@ -55,20 +74,11 @@ class JournalCleaner:
         if not batch.startswith(_CONTROL) and batch.find(b"\n!") < 0:
             return self._clean(batch)
         parts = []
-        done = 0
-        while done < len(batch):
-            if batch.startswith(_CONTROL, done):
-                start = done
+        for control, part in split_marked(batch, _CONTROL):
+            if control:
+                self._apply(part)
             else:
-                start = batch.find(b"\n!", done) + 1
-                if not start:  # no control line left
-                    parts.append(self._clean(batch[done:]))
-                    break
-            if start > done:
-                parts.append(self._clean(batch[done:start]))
-            end = batch.find(b"\n", start) + 1 or len(batch)
-            self._apply(batch[start:end])
-            done = end
+                parts.append(self._clean(part))
         return b"".join(parts)
 
     def _apply(self, line: bytes) -> None:

@@ -48,7 +48,7 @@ import orjson
 
 from chanreplay.cassette.redaction import Redactor
 from chanreplay.exceptions import ChanreplayError, JournalLocked
-from chanreplay.recorder.cleaning import JournalCleaner
+from chanreplay.recorder.cleaning import JournalCleaner, split_marked
 from chanreplay.recorder.compiler import CompileResult, JournalCompiler
 from chanreplay.recorder.journal import (
     COMPILE_DELAY,
@@ -334,19 +334,13 @@ class _Writer:
 
     def handle(self, batch: bytes) -> None:
         """Write the journal lines of ``batch``; carry out its requests in order."""
-        done = 0
-        while done < len(batch) and self.closing is None:
-            if batch.startswith(b"?", done):
-                start = done
+        for request, part in split_marked(batch, b"?"):
+            if request:
+                self._request(part.decode("ascii").split())
+                if self.closing is not None:
+                    return  # nothing follows a close
             else:
-                start = batch.find(b"\n?", done) + 1
-                if not start:
-                    self._write(batch[done:])
-                    return
-                self._write(batch[done:start])
-            end = batch.find(b"\n", start) + 1 or len(batch)
-            self._request(batch[start:end].decode("ascii").split())
-            done = end
+                self._write(part)
 
     def _write(self, data: bytes) -> None:
         try:

@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from chanreplay.cassette.redaction import REDACTED, Redactor
-from chanreplay.recorder.cleaning import JournalCleaner, control_line
+from chanreplay.recorder.cleaning import JournalCleaner, control_line, split_marked
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
 LIVE = "specific..inmemory!AbCdEfGhIjKl"
@@ -103,3 +103,16 @@ def test_the_cleaner_learns_only_from_the_stream() -> None:
     assert twin.secrets == frozenset()
     assert twin.is_secret_key("pin")
     assert texts(JournalCleaner(twin)(frame(SECRET))) == [SECRET]
+
+
+def test_split_marked_keeps_order_and_isolates_each_marked_line() -> None:
+    """Runs of ordinary lines stay together; every marked line comes alone, in place."""
+    batch = b"!a\na\nb\n!b\n!c\nc\n"
+    assert list(split_marked(batch, b"!")) == [
+        (True, b"!a\n"),
+        (False, b"a\nb\n"),
+        (True, b"!b\n"),
+        (True, b"!c\n"),
+        (False, b"c\n"),
+    ]
+    assert list(split_marked(b"a\n", b"!")) == [(False, b"a\n")]

@@ -13,11 +13,12 @@ goes straight through.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from asgiref.typing import ASGIReceiveCallable, ASGISendCallable
 
-from chanreplay.recorder import dispatch, state
+from chanreplay.recorder import dispatch, shutdown, state
 from chanreplay.recorder.context import current_connection
 from chanreplay.recorder.recording import Recording
 
@@ -37,6 +38,9 @@ class RecordingMiddleware:
     def __init__(self, app: ASGIApp, *, recording: Recording | None = None) -> None:
         self.app = app
         self.recording = recording
+        if "daphne.server" in sys.modules:
+            # Before daphne's server starts: it would cancel disconnecting consumers.
+            shutdown.install()
 
     async def __call__(
         self, scope: dict[str, Any], receive: ASGIReceiveCallable, send: ASGISendCallable

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -183,6 +182,4 @@ def start_once_from_environment() -> Recording | None:
         except ChanreplayError as error:
             logger.error("chanreplay: not recording: %s", error)
             return None
-        if "daphne.server" in sys.modules:
-            state.drain_before_reactor_shutdown()
         return recording

@@ -13,15 +13,13 @@ import contextlib
 import os
 import signal
 import threading
-import time
 from collections.abc import Iterator
-from typing import Any
 
 from chanreplay.recorder import dispatch
 from chanreplay.recorder.compiler import CompileResult
 from chanreplay.recorder.recording import Recording
 
-__all__ = ["drain_before_reactor_shutdown", "recording", "relaying", "replaying", "start", "stop"]
+__all__ = ["DRAIN_TIMEOUT", "recording", "relaying", "replaying", "start", "stop"]
 
 recording: Recording | None = None
 """The active recording, or None."""
@@ -76,9 +74,6 @@ def replaying(replay: Recording) -> Iterator[None]:
 
 DRAIN_TIMEOUT = 2.0
 """Seconds a stopping server waits for connections whose client already left."""
-DRAIN_GRACE = 0.1
-"""Seconds a stopping server lets its event loop run first: a disconnect already
-on its way to an application must be seen before the wait can judge it."""
 
 
 def stop(*, drain: float = DRAIN_TIMEOUT) -> CompileResult | None:
@@ -110,34 +105,3 @@ def _in_event_loop() -> bool:
     except RuntimeError:
         return False
     return True
-
-
-def drain_before_reactor_shutdown(timeout: float = DRAIN_TIMEOUT) -> None:
-    """Under daphne, let finishing connections end before Twisted stops the event loop.
-
-    A "before shutdown" trigger runs while the reactor still turns, so the
-    applications' disconnect handlers can complete and be recorded.
-    """
-    from twisted.internet import defer
-    from twisted.internet import reactor as twisted_reactor
-
-    # The reactor module is typed as an interface; it is the running reactor.
-    reactor: Any = twisted_reactor
-
-    def wait() -> defer.Deferred[None]:
-        current = recording
-        started = time.monotonic()
-        done: defer.Deferred[None] = defer.Deferred()
-
-        def poll() -> None:
-            elapsed = time.monotonic() - started
-            settled = current is None or not current.finishing()
-            if (settled and elapsed >= DRAIN_GRACE) or elapsed > timeout:
-                done.callback(None)
-            else:
-                reactor.callLater(0.01, poll)
-
-        poll()
-        return done
-
-    reactor.addSystemEventTrigger("before", "shutdown", wait)

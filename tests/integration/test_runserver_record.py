@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from websockets.sync.client import connect
+from websockets.typing import Origin
 
 from chanreplay.cassette import Cassette, load
 from chanreplay.diff import diff_cassettes, render_text
@@ -20,6 +22,8 @@ from tests.servers import EXAMPLE_PROJECT, ServerFactory, run_session
 pytestmark = pytest.mark.server
 
 PASSWORD = "wonderland-secret-1"
+DAPHNE_CHECK_INTERVAL = 1.0
+"""Seconds between daphne's sweeps of finished connections (``application_checker``)."""
 
 
 def paths(cassette: Cassette) -> list[tuple[str, str, str]]:
@@ -458,3 +462,44 @@ def test_ctrl_c_to_the_reloader_alone_finalises_a_background_started_server(
     cassette = load(servers.cassette_dir / "session.json")
     assert len(cassette.connections) == 10
     assert all(c.closed for c in cassette.connections)
+
+
+def leave_the_farewell_room(base: str) -> None:
+    """Open the farewell consumer's socket, stay a moment, and close it."""
+    url = base.replace("http://", "ws://") + "/ws/farewell/"
+    with connect(url, origin=Origin(base), open_timeout=10) as ws:
+        # Daphne forgets the HTTP request a websocket was upgraded from only
+        # at its next sweep, once a second; until then its kill fails on that
+        # request (it has no application) and cancels nothing at all.
+        time.sleep(DAPHNE_CHECK_INTERVAL * 2)
+        ws.close()
+
+
+@pytest.mark.parametrize("server_kind", ["runserver", "daphne"])
+def test_stopping_right_after_a_client_left_lets_its_disconnect_handler_finish(
+    servers: ServerFactory, server_kind: str
+) -> None:
+    """What a consumer does after its client left is recorded even if the server stops then.
+
+    Daphne cancels running applications the moment it stops; while
+    recording it first lets those whose client already left finish, so the
+    cassette does not depend on how soon the stop followed the close.
+    """
+    if server_kind == "runserver":
+        server = servers.runserver(record="farewell")
+    else:
+        server = servers.start(
+            [sys.executable, "-m", "daphne", "-p", "{port}", "example.asgi_recorded:application"],
+            env=servers.env(
+                DJANGO_SETTINGS_MODULE="example.settings_handwrapped",
+                CHANREPLAY_RECORD="farewell",
+                CHANREPLAY_CASSETTE_DIR=str(servers.cassette_dir),
+            ),
+        )
+    leave_the_farewell_room(server.base)
+    assert server.stop() == 0, server.output()
+    cassette = load(servers.cassette_dir / "farewell.json")
+    [connection] = cassette.connections
+    assert connection.closed
+    ops = layer_ops(cassette, connection.id)
+    assert ops[-2:] == [("group_send", "farewell"), ("group_discard", "farewell")], ops

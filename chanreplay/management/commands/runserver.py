@@ -23,7 +23,7 @@ from django.utils import autoreload
 
 from chanreplay.asgi import RecordingMiddleware
 from chanreplay.exceptions import ChanreplayError
-from chanreplay.recorder import activation, state
+from chanreplay.recorder import activation, shutdown, state
 from chanreplay.recorder.compiler import compile_journal
 from chanreplay.recorder.journal import wait_released
 from chanreplay.recorder.recording import RECORD_MODES
@@ -170,7 +170,7 @@ class Command(DaphneRunserverCommand):  # type: ignore[misc]  # daphne is untype
                 activation.start_from_environment()
             except ChanreplayError as error:
                 raise CommandError(str(error)) from None
-            state.drain_before_reactor_shutdown()
+            shutdown.install()
         super().inner_run(*args, **options)
 
     def get_application(self, options: dict[str, Any]) -> Any:

@@ -7,6 +7,7 @@ timestamps, no random identifiers) so recordings can be compared byte for byte.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -29,6 +30,8 @@ UNAUTHENTICATED_CLOSE_CODE = 4401
 ECHO_CLOSE_CODE = 4000
 ECHO_GROUP = "echo"
 ECHO_SUBPROTOCOL = "echo.v1"
+FAREWELL_GROUP = "farewell"
+FAREWELL_DELAY = 0.5
 
 
 def _username(user: AbstractBaseUser | AnonymousUser | None) -> str:
@@ -85,6 +88,27 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def chat_announcement(self, event: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps({"type": "announcement", "text": event["text"]}))
+
+
+class FarewellConsumer(AsyncWebsocketConsumer):
+    """A disconnect handler that takes a while before it leaves its group.
+
+    The pause stands in for real cleanup work (saving state, calling another
+    service). A server stopped right after the client closed must still let
+    the handler finish and record its farewell and its ``group_discard``.
+    """
+
+    async def connect(self) -> None:
+        await self.channel_layer.group_add(FAREWELL_GROUP, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        await asyncio.sleep(FAREWELL_DELAY)
+        await self.channel_layer.group_send(FAREWELL_GROUP, {"type": "farewell", "code": code})
+        await self.channel_layer.group_discard(FAREWELL_GROUP, self.channel_name)
+
+    async def farewell(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps({"type": "farewell", "code": event["code"]}))
 
 
 class NotesConsumer(AsyncJsonWebsocketConsumer):

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from chat.consumers import BinaryConsumer, ChatConsumer, EchoConsumer, NotesConsumer
+from chat.consumers import (
+    BinaryConsumer,
+    ChatConsumer,
+    EchoConsumer,
+    FarewellConsumer,
+    NotesConsumer,
+)
 from chat.multiplex import Demultiplexer
 
 websocket_urlpatterns: list[URLPattern] = [
@@ -12,5 +18,6 @@ websocket_urlpatterns: list[URLPattern] = [
     path("ws/notes/", NotesConsumer.as_asgi()),
     path("ws/echo/", EchoConsumer.as_asgi()),
     path("ws/binary/", BinaryConsumer.as_asgi()),
+    path("ws/farewell/", FarewellConsumer.as_asgi()),
     path("ws/multiplex/", Demultiplexer.as_asgi()),
 ]

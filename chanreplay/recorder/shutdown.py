@@ -1,0 +1,87 @@
+"""Under daphne, let connections whose client already left finish before the server stops.
+
+A stopping daphne cancels every application that is still running, the
+moment the reactor starts shutting down (``Server.kill_all_applications``, a
+"before shutdown" trigger). A consumer that was just told its client
+disconnected is then cut off halfway through its disconnect handler, and
+whether its ``group_discard`` (or a farewell broadcast) reaches the cassette
+would depend on how quickly the stop signal followed the client's close.
+
+So while recording, daphne's kill first waits, for up to
+:data:`DRAIN_TIMEOUT` seconds, until no connection is *finishing*: one whose
+client daphne saw go while its application still runs, or one the recording
+saw end. Connections whose client is still there are not waited for: they
+are cancelled at once, as without chanreplay, and the cassette marks them as
+never closed.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from chanreplay.recorder import state
+from chanreplay.recorder.state import DRAIN_TIMEOUT
+
+__all__ = ["finishing", "install"]
+
+_POLL = 0.01
+_MARK = "_chanreplay_drains"
+
+
+def finishing(server: Any) -> int:
+    """Connections of a daphne ``server`` over for their client but still running."""
+    left = 0
+    for details in list(server.connections.values()):
+        application = details.get("application_instance")
+        if application is not None and not application.done() and "disconnected" in details:
+            left += 1
+    recording = state.recording
+    # The recording also knows an HTTP response that is complete while its
+    # application still runs; daphne marks that connection only later.
+    return max(left, recording.finishing() if recording is not None else 0)
+
+
+def install(timeout: float = DRAIN_TIMEOUT) -> None:
+    """Make daphne drain finishing connections before it cancels them (idempotent).
+
+    Daphne registers its kill when the server starts running, so this must
+    be called before that: ``runserver --record`` and a hand-wrapped
+    application (at import) do.
+    """
+    try:
+        from daphne.server import Server
+    except ImportError:  # not under daphne: nothing cancels connections early
+        return
+    original = Server.kill_all_applications
+    if getattr(original, _MARK, False):
+        return
+
+    def kill_all_applications(server: Any) -> Any:
+        if state.recording is None:
+            return original(server)
+        return _settled(server, timeout).addCallback(lambda _: original(server))
+
+    setattr(kill_all_applications, _MARK, True)
+    kill_all_applications.__doc__ = original.__doc__
+    Server.kill_all_applications = kill_all_applications
+
+
+def _settled(server: Any, timeout: float) -> Any:
+    """A Deferred that fires once nothing is finishing, or after ``timeout`` seconds."""
+    from twisted.internet import defer
+    from twisted.internet import reactor as twisted_reactor
+
+    # The reactor module is typed as an interface; it is the running reactor.
+    reactor: Any = twisted_reactor
+    deadline = time.monotonic() + timeout
+    done: defer.Deferred[None] = defer.Deferred()
+
+    def poll() -> None:
+        if not finishing(server) or time.monotonic() > deadline:
+            done.callback(None)
+        else:
+            reactor.callLater(_POLL, poll)
+
+    poll()
+    return done

@@ -18,7 +18,9 @@ __all__ = [
     "ChanreplayError",
     "ConfigurationError",
     "JournalLocked",
+    "MissingSecretError",
     "RecordingRefusedError",
+    "ReplayError",
     "UnserializableValueError",
 ]
 
@@ -93,3 +95,22 @@ class UnserializableValueError(ChanreplayError, TypeError):
 
 class ReplayError(ChanreplayError, RuntimeError):
     """A replay could not be set up (a user the cassette names is missing, ...)."""
+
+
+class MissingSecretError(ReplayError):
+    """Raised when a replay would send ``<redacted>`` where the server needs a real value.
+
+    ``needed`` maps each field name to a description of the first place it
+    is needed (its kind, connection and event).
+    """
+
+    def __init__(self, path: Path | str | None, needed: dict[str, str], *, how: str) -> None:
+        self.path = Path(path) if path is not None else None
+        self.needed = needed
+        where = str(self.path) if self.path is not None else "<cassette>"
+        places = "; ".join(f"{name!r} ({place})" for name, place in needed.items())
+        example = " ".join(f"{how} {name}=..." for name in needed)
+        super().__init__(
+            f"{where}: the client side sends redacted values the server needs: {places}.\n"
+            f"  fix: give each its real value: {example}"
+        )

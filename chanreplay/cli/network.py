@@ -167,13 +167,25 @@ def play_command(
 )
 @click.option("--include", multiple=True, metavar="GLOB", help="serve only these connections")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="leave these connections out")
+@click.option(
+    "--secret",
+    "secrets",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="a value for a redacted field: replies carry it, clients must send it",
+)
 def serve_command(
-    cassette: str, listen: str, include: tuple[str, ...], exclude: tuple[str, ...]
+    cassette: str,
+    listen: str,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    secrets: tuple[str, ...],
 ) -> None:
     """Answer clients with the server side of CASSETTE: a mock of the recorded server.
 
     A client that sends what the cassette recorded gets the recorded replies;
-    anything else gets a clear refusal (404, or close code 4400) and a log line.
+    anything else gets a clear refusal (404, 403 for a wrong secret, or close
+    code 4400) and a log line.
     """
     import logging
 
@@ -189,7 +201,15 @@ def serve_command(
         loaded = read(cassette)
     except ChanreplayError as error:
         fail(error)
+    given = pairs_of(secrets)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    server = MockServer(loaded, include=include, exclude=exclude)
+    server = MockServer(loaded, include=include, exclude=exclude, secrets=given)
     click.echo(f"chanreplay serve: {len(server.unused)} recorded connections at http://{listen}")
+    unfilled = server.unfilled()
+    if unfilled:
+        places = "; ".join(f"{name!r} ({place})" for name, place in unfilled.items())
+        click.echo(
+            f"chanreplay serve: replies send '<redacted>' for {places}; "
+            "give --secret NAME=VALUE to send real values"
+        )
     web.run_app(server.application(), host=host, port=int(port), print=None, shutdown_timeout=2)

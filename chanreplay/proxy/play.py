@@ -31,7 +31,9 @@ from chanreplay.cassette.asgi import decode_headers, encode_message
 from chanreplay.cassette.codec import decode_value
 from chanreplay.cassette.model import Cassette, Connection, Event
 from chanreplay.cassette.redaction import REDACTED, Redactor
+from chanreplay.exceptions import MissingSecretError
 from chanreplay.replay.plan import Input, build_plan
+from chanreplay.replay.redacted import client_side
 from chanreplay.replay.secrets import Secrets
 
 __all__ = ["PlayResult", "play"]
@@ -105,14 +107,36 @@ class _Session:
         )
         return self.clients[user]
 
+    @property
+    def csrf_names(self) -> tuple[str, ...]:
+        """Fields that carry the CSRF token: filled from the live CSRF cookie."""
+        return ("csrfmiddlewaretoken", "x-csrftoken", "x_csrftoken", self.csrf_cookie)
+
     def _filled(self, client: aiohttp.ClientSession) -> Secrets:
         csrf = next((c.value for c in client.cookie_jar if c.key == self.csrf_cookie), None)
         known = dict(self.secrets)
         if csrf is not None:
-            names = ("csrfmiddlewaretoken", "x-csrftoken", "x_csrftoken", self.csrf_cookie)
-            for name in names:
+            for name in self.csrf_names:
                 known.setdefault(name, csrf)
         return Secrets(known)
+
+    def missing(self, connections: Iterable[Connection]) -> dict[str, str]:
+        """Redacted values the play would send with no real value: name -> first place."""
+        given = Secrets(self.secrets)
+        automatic = {name.lower() for name in self.csrf_names}
+        missing: dict[str, str] = {}
+        for connection in connections:
+            for redacted in client_side(connection):
+                if redacted.kind == "cookie":
+                    continue  # cookies come from the client's jar, as a browser's do
+                if redacted.kind == "header" and (
+                    redacted.name in _NOT_SENT or redacted.name.startswith("sec-websocket-")
+                ):
+                    continue
+                if redacted.name.lower() in automatic or given.value(redacted.name) is not None:
+                    continue
+                missing.setdefault(redacted.name, redacted.place)
+        return missing
 
     def _out(self, connection: Connection, message: dict[str, Any]) -> None:
         if "headers" in message:
@@ -171,9 +195,7 @@ class _Session:
             return
         decoded = decode_message(message)
         if decoded.get("text") is not None:
-            text = decoded["text"]
-            filled = self._filled(self.client(connection))
-            await socket.send_str(filled.form(text) if REDACTED in text else text)
+            await socket.send_str(self._filled(self.client(connection)).text(decoded["text"]))
         elif decoded.get("bytes") is not None:
             await socket.send_bytes(decoded["bytes"])
 
@@ -209,8 +231,15 @@ class _Session:
         client = self.client(connection)
         secrets = self._filled(client)
         body = decode_value(message.get("body", {"$bytes_text": ""}))
-        if REDACTED.encode() in body:
-            body = secrets.form(body.decode("utf-8")).encode()
+        content_type = next(
+            (
+                v.decode("latin-1")
+                for k, v in decode_headers(connection.scope.get("headers", []))
+                if k.lower() == b"content-type"
+            ),
+            "",
+        )
+        body = secrets.body(body, content_type)
         try:
             async with client.request(
                 str(connection.scope.get("method", "GET")),
@@ -299,6 +328,9 @@ async def play(
         base_url, secrets or {}, session_cookie=session_cookie, csrf_cookie=csrf_cookie
     )
     session.expected, session.patience = expected_out, patience
+    missing = session.missing(plan.connections)
+    if missing:
+        raise MissingSecretError(cassette.path, missing, how="--secret")
     try:
         for step in plan.steps:
             session.step = step

@@ -15,6 +15,12 @@ with no recorded connection left, 404 (HTTP) or a refused handshake; an
 unexpected frame, a close with code 4400 and the reason. A frame is compared
 as the recorder would have written it: secret fields (a token, a password)
 match the redacted value the cassette holds.
+
+``secrets`` supply values for what recording redacted. The replies carry
+them (a ``Set-Cookie``, a token in a JSON body or frame) instead of
+``<redacted>``, and a client must send them where the cassette has a
+redacted field of that name: given ``password``, a login with another
+password is refused (403 for HTTP, close code 4400 for a websocket).
 """
 
 from __future__ import annotations
@@ -23,8 +29,9 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
 
@@ -33,6 +40,8 @@ from chanreplay.cassette.codec import decode_value
 from chanreplay.cassette.model import Cassette, Connection, Event
 from chanreplay.cassette.redaction import Redactor
 from chanreplay.replay.plan import selects
+from chanreplay.replay.redacted import server_side
+from chanreplay.replay.secrets import Secrets
 
 __all__ = ["UNEXPECTED_CLOSE_CODE", "MockServer"]
 
@@ -47,15 +56,30 @@ class MockServer:
     """An aiohttp application answering with the server side of ``cassette``."""
 
     def __init__(
-        self, cassette: Cassette, *, include: Iterable[str] = (), exclude: Iterable[str] = ()
+        self,
+        cassette: Cassette,
+        *,
+        include: Iterable[str] = (),
+        exclude: Iterable[str] = (),
+        secrets: Mapping[str, str] | None = None,
     ) -> None:
         self.unused = [c for c in cassette.connections if selects(c, include, exclude)]
+        self.secrets = Secrets(secrets)
         self.inputs = {
             int(e["step"]) for c in self.unused for e in c.events if e.get("dir") == "in"
         }
         """Steps whose input is a client's: the replies recorded at them wait for it."""
         self.played: set[int] = set()
         self._progress = asyncio.Condition()
+
+    def unfilled(self) -> dict[str, str]:
+        """Redacted reply values no secret fills (they go out as ``<redacted>``): name -> place."""
+        unfilled: dict[str, str] = {}
+        for connection in self.unused:
+            for redacted in server_side(connection):
+                if self.secrets.value(redacted.name) is None:
+                    unfilled.setdefault(redacted.name, redacted.place)
+        return unfilled
 
     def application(self) -> web.Application:
         """The aiohttp application serving every path."""
@@ -98,11 +122,24 @@ class MockServer:
                 text=f"chanreplay serve: the cassette has no (more) {request.method} "
                 f"{request.path} to answer with\n",
             )
-        await request.read()
+        body = await request.read()
+        wrong = self._wrong_secret(connection, body, request.content_type)
+        if wrong is not None:
+            self.unused.insert(0, connection)  # still there for a request that gets it right
+            logger.warning(
+                "chanreplay serve: %s %s sent another %r than the one given with --secret",
+                request.method,
+                request.path,
+                wrong,
+            )
+            return web.Response(
+                status=403,
+                text=f"chanreplay serve: {request.method} {request.path}: wrong {wrong!r}\n",
+            )
         start = next(
             (e["message"] for e in connection.events if _type(e) == "http.response.start"), None
         )
-        body = b"".join(
+        reply = b"".join(
             decode_value(e["message"].get("body", {"$bytes_text": ""}))
             for e in connection.events
             if _type(e) == "http.response.body"
@@ -112,11 +149,36 @@ class MockServer:
         for event in connection.events:
             if event.get("dir") == "in":
                 await self._played(int(event["step"]))
-        response = web.Response(status=int(start["status"]), body=body)
-        for name, value in decode_headers(start.get("headers", [])):
+        headers = self.secrets.headers(decode_headers(start.get("headers", [])))
+        content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+        response = web.Response(
+            status=int(start["status"]),
+            body=self.secrets.body(reply, content_type.decode("latin-1")),
+        )
+        for name, value in headers:
             if name.decode("latin-1").lower() not in _NOT_REPLAYED:
                 response.headers.add(name.decode("latin-1"), value.decode("latin-1"))
         return response
+
+    def _wrong_secret(self, connection: Connection, body: bytes, content_type: str) -> str | None:
+        """The field of a request body that holds another value than the secret given for it."""
+        recorded = next(
+            (e["message"].get("body") for e in connection.events if _type(e) == "http.request"),
+            None,
+        )
+        if not isinstance(recorded, dict) or not self.secrets.values:
+            return None
+        if "$bytes_json" in recorded:
+            try:
+                sent = json.loads(body)
+            except ValueError:
+                return None
+            return self.secrets.differs(sent, recorded["$bytes_json"])
+        text = recorded.get("$bytes_text")
+        if isinstance(text, str) and content_type == "application/x-www-form-urlencoded":
+            sent_form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            return self.secrets.differs(sent_form, dict(parse_qsl(text, keep_blank_values=True)))
+        return None
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         connection = self._take(request, "websocket")
@@ -146,7 +208,7 @@ class MockServer:
     async def _replies(self, socket: web.WebSocketResponse, outbound: list[Event]) -> None:
         for event in outbound:
             await self._caused(int(event["step"]))
-            if not await _send(socket, event):
+            if not await _send(socket, event, self.secrets):
                 return
 
     async def _caused(self, step: int) -> None:
@@ -168,20 +230,29 @@ class MockServer:
             if frame.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                 continue
             expected = inbound[position]["message"] if position < len(inbound) else None
-            if expected is None or not _matches(frame, expected):
+            if expected is None or not _matches(frame, expected, self.secrets):
                 shown = frame.data if frame.type == WSMsgType.TEXT else f"<{len(frame.data)} bytes>"
                 wanted = (
                     decode_value(expected.get("text", expected.get("bytes")))
                     if expected is not None
                     else "nothing more"
                 )
-                logger.warning(
-                    "chanreplay serve: %s %s sent %r; the cassette expects %r",
-                    connection.id,
-                    connection.path,
-                    shown,
-                    wanted,
-                )
+                wrong = _wrong_secret(frame, expected, self.secrets)
+                if wrong is not None:
+                    logger.warning(
+                        "chanreplay serve: %s %s sent another %r than the one given with --secret",
+                        connection.id,
+                        connection.path,
+                        wrong,
+                    )
+                else:
+                    logger.warning(
+                        "chanreplay serve: %s %s sent %r; the cassette expects %r",
+                        connection.id,
+                        connection.path,
+                        shown,
+                        wanted,
+                    )
                 await socket.close(
                     code=UNEXPECTED_CLOSE_CODE,
                     message=b"chanreplay serve: not the frame the cassette expects",
@@ -191,13 +262,13 @@ class MockServer:
             position += 1
 
 
-async def _send(socket: web.WebSocketResponse, event: Event) -> bool:
+async def _send(socket: web.WebSocketResponse, event: Event, secrets: Secrets) -> bool:
     """Send a recorded outbound event; False once it closed the socket."""
     message = event["message"]
     kind = message.get("type")
     if kind == "websocket.send":
         if message.get("text") is not None:
-            await socket.send_str(decode_value(message["text"]))
+            await socket.send_str(secrets.text(decode_value(message["text"])))
         else:
             await socket.send_bytes(decode_value(message["bytes"]))
         return True
@@ -212,7 +283,7 @@ _REDACTOR = Redactor()
 secret (a token, a password) matches the redacted one in the cassette."""
 
 
-def _matches(frame: Any, expected: dict[str, Any]) -> bool:
+def _matches(frame: Any, expected: dict[str, Any], secrets: Secrets) -> bool:
     if expected.get("type") != "websocket.receive":
         return False
     if frame.type == WSMsgType.TEXT and expected.get("text") is not None:
@@ -222,11 +293,28 @@ def _matches(frame: Any, expected: dict[str, Any]) -> bool:
                 sent = json.loads(frame.data)
             except ValueError:
                 return False
-            return bool(_REDACTOR.value(sent, learned=False) == wanted["$json"])
+            return bool(
+                _REDACTOR.value(sent, learned=False) == wanted["$json"]
+                and secrets.differs(sent, wanted["$json"]) is None
+            )
         return bool(_REDACTOR.value(frame.data, learned=False) == decode_value(wanted))
     if frame.type == WSMsgType.BINARY and expected.get("bytes") is not None:
         return bool(frame.data == decode_value(expected["bytes"]))
     return False
+
+
+def _wrong_secret(frame: Any, expected: dict[str, Any] | None, secrets: Secrets) -> str | None:
+    """The field a JSON frame got wrong against a given secret, if that is what is wrong."""
+    wanted = expected.get("text") if expected is not None else None
+    if frame.type != WSMsgType.TEXT or not isinstance(wanted, dict) or "$json" not in wanted:
+        return None
+    try:
+        sent = json.loads(frame.data)
+    except ValueError:
+        return None
+    if _REDACTOR.value(sent, learned=False) != wanted["$json"]:
+        return None  # another frame altogether, not just another secret
+    return secrets.differs(sent, wanted["$json"])
 
 
 def _type(event: Event) -> str:

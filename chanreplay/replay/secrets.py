@@ -44,6 +44,8 @@ class Secrets:
             value = raw_value.decode("latin-1")
             if name == "cookie":
                 value = self.cookie(value)
+            elif name == "set-cookie":
+                value = self.set_cookie(value)
             elif REDACTED in value:
                 known = self.value(name)
                 if known is not None:
@@ -62,6 +64,15 @@ class Secrets:
                     value = known
             parts.append(f"{name}{equals}{value}")
         return "; ".join(parts)
+
+    def set_cookie(self, header: str) -> str:
+        """A ``Set-Cookie`` header with its redacted value given the cookie's, if known."""
+        pair, semicolon, attributes = header.partition(";")
+        name, equals, value = pair.strip().partition("=")
+        known = self.value(name) if equals and value == REDACTED else None
+        if known is None:
+            return header
+        return f"{name}={known}{semicolon}{attributes}"
 
     def form(self, text: str) -> str:
         """A URL-encoded query or form with redacted fields filled, if known."""
@@ -86,6 +97,29 @@ class Secrets:
             known = self.value(key)
             return value if known is None else known
         return value
+
+    def differs(self, sent: Any, recorded: Any, key: str | None = None) -> str | None:
+        """The first field where ``sent`` holds another value than the one given for it.
+
+        ``recorded`` is the cassette's (redacted) form of what was sent, parsed:
+        JSON, or a form as a dict. Only fields redacted in the recording that
+        have a value here are checked (a mock server checking credentials).
+        """
+        if isinstance(recorded, dict) and isinstance(sent, dict):
+            for name, item in recorded.items():
+                found = self.differs(sent.get(name), item, name)
+                if found is not None:
+                    return found
+        elif isinstance(recorded, list) and isinstance(sent, list):
+            for sent_item, item in zip(sent, recorded, strict=False):
+                found = self.differs(sent_item, item, key)
+                if found is not None:
+                    return found
+        elif recorded == REDACTED and key is not None:
+            known = self.value(key)
+            if known is not None and sent != known:
+                return key
+        return None
 
     def body(self, body: bytes, content_type: str) -> bytes:
         """An HTTP request body with redacted fields filled (form or JSON), if known."""

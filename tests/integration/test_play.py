@@ -94,6 +94,19 @@ def test_filters_choose_the_connections(servers: ServerFactory) -> None:
 
 
 def test_no_server_is_an_error() -> None:
-    result = play(str(EXAMPLE), "--against", f"http://127.0.0.1:{free_port()}")
+    result = play(
+        str(EXAMPLE), "--against", f"http://127.0.0.1:{free_port()}", "--secret", "password=x"
+    )
     assert result.returncode == 2
     assert "cannot play against" in result.stderr
+
+
+def test_a_missing_secret_is_an_error_before_anything_is_sent() -> None:
+    """Without the password the login would post '<redacted>': play says what to give instead."""
+    result = play(str(EXAMPLE), "--against", f"http://127.0.0.1:{free_port()}")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert str(EXAMPLE) in result.stderr
+    assert "'password' (form of c2 POST /login/, event 0)" in result.stderr
+    assert "--secret password=..." in result.stderr
+    assert "cannot play against" not in result.stderr  # nothing was sent
+    assert "csrf" not in result.stderr.lower()  # the CSRF token comes from the live cookie

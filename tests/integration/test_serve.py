@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import signal
 import sys
 import urllib.error
 import urllib.request
+from urllib.parse import urlencode
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from tests.integration.test_pytest_plugin import PASSWORD
 from tests.review.test_cli import EXAMPLE
 from tests.servers import Server, ServerFactory
 
@@ -80,3 +83,52 @@ def test_what_the_cassette_does_not_cover_is_refused_and_logged(mock: Server) ->
     output = mock.output()
     assert "sent 'not what was recorded'; the cassette expects 'ping'" in output
     assert "no recorded http connection left for GET /nowhere/" in output
+
+
+def test_given_secrets_are_sent_in_replies_and_checked_in_requests(servers: ServerFactory) -> None:
+    """The login answers with the given session id, and only to the given password."""
+    mock = servers.start(
+        [
+            sys.executable,
+            "-m",
+            "chanreplay",
+            "serve",
+            str(EXAMPLE),
+            "--listen",
+            "127.0.0.1:{port}",
+            "--secret",
+            "sessionid=mock-session",
+            "--secret",
+            f"password={PASSWORD}",
+        ]
+    )
+
+    def login(password: str) -> tuple[int, str, list[str]]:
+        """POST the login form; the status, body and Set-Cookie headers of the answer."""
+        connection = http.client.HTTPConnection("127.0.0.1", mock.port, timeout=10)
+        form = urlencode(
+            {"username": "alice", "password": password, "csrfmiddlewaretoken": "anything"}
+        )
+        try:
+            connection.request(
+                "POST", "/login/", form, {"Content-Type": "application/x-www-form-urlencoded"}
+            )
+            response = connection.getresponse()
+            body = response.read().decode()
+            return response.status, body, response.headers.get_all("Set-Cookie") or []
+        finally:
+            connection.close()
+
+    status, body, _ = login("a guess")
+    assert status == 403
+    assert "wrong 'password'" in body
+    status, _, cookies = login(PASSWORD)  # the recorded login is still there to be taken
+    assert status == 302
+    assert any(c.startswith("sessionid=mock-session;") for c in cookies), cookies
+    assert any(c.startswith("csrftoken=<redacted>;") for c in cookies), cookies
+    mock.stop(signal.SIGTERM)
+    output = mock.output()
+    assert "POST /login/ sent another 'password' than the one given with --secret" in output
+    # What no secret fills is listed when the mock starts: the CSRF cookie.
+    assert "replies send '<redacted>' for 'csrftoken' (set-cookie of c1 GET /login/" in output
+    assert "'sessionid'" not in output.split("give --secret")[0]

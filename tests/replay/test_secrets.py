@@ -94,6 +94,17 @@ def test_headers_fill_cookies_and_redacted_header_values() -> None:
     ]
 
 
+def test_set_cookie_fills_the_cookie_it_sets_and_keeps_its_attributes() -> None:
+    """A mock server's reply sets the real value; unknown or unredacted cookies stay."""
+    header = f"sessionid={REDACTED}; expires=<volatile>; HttpOnly; Path=/"
+    assert SECRETS.set_cookie(header) == "sessionid=SESSION; expires=<volatile>; HttpOnly; Path=/"
+    assert SECRETS.set_cookie(f"other={REDACTED}; Path=/") == f"other={REDACTED}; Path=/"
+    assert SECRETS.set_cookie("theme=dark") == "theme=dark"
+    assert SECRETS.headers([(b"Set-Cookie", f"csrftoken={REDACTED}".encode())]) == [
+        (b"Set-Cookie", b"csrftoken=TOKEN")
+    ]
+
+
 def test_headers_keep_latin_1_values() -> None:
     """Header bytes are latin-1: bytes above 127 survive the round trip."""
     headers = [(b"x-name", "caf\xe9".encode("latin-1"))]
@@ -277,3 +288,16 @@ def test_an_empty_secret_fills_a_form_and_json() -> None:
     secrets = Secrets({"pw": ""})
     assert secrets.form(f"pw={REDACTED}") == "pw="
     assert secrets.json({"pw": REDACTED}) == {"pw": ""}
+
+
+# -- differs -------------------------------------------------------------------
+
+
+def test_differs_names_the_redacted_field_whose_given_value_was_not_sent() -> None:
+    """Only redacted fields with a known value are checked, at any depth."""
+    recorded = {"user": "alice", "password": REDACTED, "keys": [{"api-key": REDACTED}]}
+    right = {"user": "bob", "password": "p&ss w=rd", "keys": [{"api-key": "KEY"}]}
+    assert SECRETS.differs(right, recorded) is None
+    assert SECRETS.differs({**right, "password": "guess"}, recorded) == "password"
+    assert SECRETS.differs({**right, "keys": [{"api-key": "nope"}]}, recorded) == "api-key"
+    assert SECRETS.differs({"token": "anything"}, {"token": REDACTED}) is None  # not given

@@ -132,9 +132,10 @@ class RecordingChannelLayer:
         channel, group = (target, None) if op == "send" else (None, target)
         # Journal the operation before it runs: a receiver's receive() may
         # complete before this await returns, and must come after it.
-        exact = codec.dumps_exact(message) if self._copies else None
+        found = codec.serialise_exact(message) if self._copies else None
         recorded: bytes | None
-        if exact is not None:
+        if found is not None:
+            exact, flat = found
             recorded = exact
             recording.layer_message(
                 connection, _OPS[op], step, self._target(recording, channel, group), exact
@@ -156,12 +157,15 @@ class RecordingChannelLayer:
             # The tag carries the message as recorded: the receive records it
             # as it is instead of serialising it again.
             tag = (step, recorded)
-            if exact is not None:
-                # The layer deep-copies what it delivers: let it load the
-                # serialisation just made instead (see _Serialised).
-                outgoing = _Serialised(message)
+            if found is not None:
+                # The layer deep-copies what it delivers: this copy is
+                # already one, and the serialisation just made gives more
+                # (see _Serialised).
+                outgoing = _Serialised(message if flat else orjson.loads(exact))
+                outgoing[ORIGIN_KEY] = tag
                 outgoing.source = exact
                 outgoing.tag = tag
+                outgoing.fresh = True
             else:
                 outgoing = {**message, ORIGIN_KEY: tag}
         else:
@@ -204,6 +208,8 @@ class RecordingChannelLayer:
             origin = message.pop(ORIGIN_KEY)
             if type(origin) is tuple:
                 origin, recorded = origin
+            if type(message) is _Serialised:
+                message = dict(message)  # the consumer gets a plain dict, as without us
         else:
             # Copy rather than pop: channels_redis hands one dict to every
             # local channel of a group, and the others need their tag too.
@@ -283,21 +289,29 @@ class RecordingChannelLayer:
 
 
 class _Serialised(dict[str, Any]):
-    """A message on its way into an in-process layer, with its exact serialisation.
+    """A message on its way into an in-process layer: a private deep copy, tagged.
 
-    ``InMemoryChannelLayer.send`` delivers ``copy.deepcopy(message)``. For a
-    message that :func:`codec.dumps_exact` could serialise, loading that
-    serialisation gives the same deep copy, in C: ``__deepcopy__`` (the
-    protocol ``deepcopy`` itself asks for) returns it, as a plain dict,
-    tagged like any other delivered message. So recording costs the layer
-    one copy fewer than it would make without the wrapper.
+    ``InMemoryChannelLayer.send`` delivers ``copy.deepcopy(message)``, and
+    ``deepcopy`` asks the object for its copy (``__deepcopy__``). The first
+    time, this one is its own copy: the wrapper made it for the delivery, a
+    shallow copy of a message of scalars only, or loaded from the message's
+    exact serialisation (see :func:`codec.serialise_exact`). Being its own
+    copy, ``deepcopy`` memoizes nothing for it either. Later copies (the
+    other members of a group) load the serialisation again, in C. So
+    recording costs the layer less copying than it does without the
+    wrapper. The wrapper's ``receive`` hands the consumer a plain dict.
     """
 
-    __slots__ = ("source", "tag")
+    __slots__ = ("fresh", "source", "tag")
     source: bytes
     tag: tuple[int, bytes | None]
+    fresh: bool
+    """True until the first copy (itself) was taken."""
 
     def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        if self.fresh:
+            self.fresh = False
+            return self
         copy: dict[str, Any] = orjson.loads(self.source)
         copy[ORIGIN_KEY] = self.tag
         return copy

@@ -217,6 +217,27 @@ async def test_in_memory_group_send_gives_each_member_its_own_copy(recording: Re
     assert await layer.receive(second) == {"type": "hello", "seen": []}
 
 
+async def test_a_flat_message_reaches_every_member_as_its_own_plain_dict(
+    recording: Recording,
+) -> None:
+    """A message of scalars (copied shallowly, being all immutable) is still never shared."""
+    layer = RecordingChannelLayer(InMemoryChannelLayer())
+    await as_connection(recording)
+    first, second = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add("room", first)
+    await layer.group_add("room", second)
+    message = {"type": "chat.message", "text": "hi", "n": 1, "ok": True, "none": None}
+    await layer.group_send("room", message)
+    message["text"] = "changed after sending"
+    one, two = await layer.receive(first), await layer.receive(second)
+    expected = {"type": "chat.message", "text": "hi", "n": 1, "ok": True, "none": None}
+    assert one == two == expected
+    assert type(one) is dict and type(two) is dict
+    assert one is not two and one is not message
+    one["text"] = "changed by the first member"
+    assert two["text"] == "hi"
+
+
 async def test_a_secret_learned_before_the_receive_is_scrubbed_from_it(
     recording: Recording,
 ) -> None:

@@ -29,7 +29,7 @@ import orjson
 from chanreplay.cassette import codec
 from chanreplay.recorder import dispatch, state
 from chanreplay.recorder.context import current_connection
-from chanreplay.recorder.recording import ORIGIN_KEY, Recording
+from chanreplay.recorder.recording import LAYER_LINE, ORIGIN_KEY, Recording
 
 __all__ = ["RecordingChannelLayer", "unwrap"]
 
@@ -110,14 +110,29 @@ class RecordingChannelLayer:
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         """Send ``message`` on ``channel``, tagged with the step that caused it."""
-        return await self._deliver("send", channel, message)
+        outgoing, step = self._outgoing("send", channel, message)
+        try:
+            await self.inner.send(channel, outgoing)
+        except Exception as error:  # not CancelledError: that is the caller stopping
+            self._record("send", step=step, channel=channel, error=error)
+            raise
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         """Send ``message`` to ``group``, tagged with the step that caused it."""
-        return await self._deliver("group_send", group, message)
+        outgoing, step = self._outgoing("group_send", group, message)
+        try:
+            await self.inner.group_send(group, outgoing)
+        except Exception as error:  # not CancelledError: that is the caller stopping
+            self._record("group_send", step=step, group=group, error=error)
+            raise
 
-    async def _deliver(self, op: str, target: str, message: dict[str, Any]) -> None:
-        method = getattr(self.inner, op)
+    def _outgoing(self, op: str, target: str, message: dict[str, Any]) -> tuple[Any, int | None]:
+        """Record a send or group_send before it runs; what to hand the inner layer.
+
+        Returns the message to send (tagged with its step) and the step (None
+        while not recording). A plain call rather than a coroutine: it never
+        waits, and each send would pay for creating one.
+        """
         recording = state.recording
         if recording is None:
             if state.relaying and isinstance(message, dict):
@@ -125,21 +140,24 @@ class RecordingChannelLayer:
                 # message so the recording server can record it as external.
                 origin = {"ext": uuid.uuid4().hex, "op": op, "target": target}
                 message = {**message, ORIGIN_KEY: origin}
-            await method(target, message)
-            return
+            return message, None
         connection = current_connection.get()
         step = connection.step if connection is not None else recording.external_step()
         channel, group = (target, None) if op == "send" else (None, target)
         # Journal the operation before it runs: a receiver's receive() may
-        # complete before this await returns, and must come after it.
+        # complete before the send returns, and must come after it.
         found = codec.serialise_exact(message) if self._copies else None
         recorded: bytes | None
         if found is not None:
             exact, flat = found
             recorded = exact
-            recording.layer_message(
-                connection, _OPS[op], step, self._target(recording, channel, group), exact
-            )
+            fields = self._target(recording, channel, group)
+            append = recording.layer_append
+            if append is not None:  # the hot path of layer_message(), inline
+                owner = b"null" if connection is None else connection.owner
+                append(LAYER_LINE % (owner, _OPS[op], step, fields, exact))
+            else:
+                recording.layer_message(connection, _OPS[op], step, fields, exact)
         else:
             recorded = recording.layer_event(
                 connection,
@@ -150,33 +168,23 @@ class RecordingChannelLayer:
                 channel=channel,
                 group=group,
             )
-        outgoing: Any
         if not isinstance(message, dict):
-            outgoing = message  # the inner layer rejects it
-        elif self._in_process:
-            # The tag carries the message as recorded: the receive records it
-            # as it is instead of serialising it again.
-            tag = (step, recorded)
-            if found is not None:
-                # The layer deep-copies what it delivers: this copy is
-                # already one, and the serialisation just made gives more
-                # (see _Serialised).
-                outgoing = _Serialised(message if flat else orjson.loads(exact))
-                outgoing[ORIGIN_KEY] = tag
-                outgoing.source = exact
-                outgoing.tag = tag
-                outgoing.fresh = True
-            else:
-                outgoing = {**message, ORIGIN_KEY: tag}
-        else:
-            outgoing = {**message, ORIGIN_KEY: step}
-        try:
-            await method(target, outgoing)
-        except Exception as error:  # not CancelledError: that is the caller stopping
-            recording.layer_event(
-                connection, op, step, alias=self.alias, error=error, channel=channel, group=group
-            )
-            raise
+            return message, step  # the inner layer rejects it
+        if not self._in_process:
+            return {**message, ORIGIN_KEY: step}, step
+        # The tag carries the message as recorded: the receive records it
+        # as it is instead of serialising it again.
+        tag = (step, recorded)
+        if found is None:
+            return {**message, ORIGIN_KEY: tag}, step
+        # The layer deep-copies what it delivers: this copy is already one,
+        # and the serialisation just made gives more (see _Serialised).
+        outgoing = _Serialised(message if flat else orjson.loads(exact))
+        outgoing[ORIGIN_KEY] = tag
+        outgoing.source = exact
+        outgoing.tag = tag
+        outgoing.fresh = True
+        return outgoing, step
 
     def _target(self, recording: Recording, channel: str | None, group: str | None) -> bytes:
         """:meth:`Recording.layer_target` for this layer, cached for the recording."""
@@ -234,8 +242,13 @@ class RecordingChannelLayer:
             # What the consumer does with this message belongs to the step that sent it.
             connection.step = step
         if recorded is not None:
-            target = self._target(recording, channel, None)
-            recording.layer_message(connection, b"receive", step, target, recorded)
+            fields = self._target(recording, channel, None)
+            append = recording.layer_append
+            if append is not None:  # the hot path of layer_message(), inline
+                owner = b"null" if connection is None else connection.owner
+                append(LAYER_LINE % (owner, b"receive", step, fields, recorded))
+            else:
+                recording.layer_message(connection, b"receive", step, fields, recorded)
         else:
             recording.layer_event(
                 connection, "receive", step, alias=self.alias, channel=channel, message=message
@@ -279,12 +292,17 @@ class RecordingChannelLayer:
             raise
         self._record("flush")
 
-    def _record(self, op: str, **fields: Any) -> None:
-        """Record an operation on the current connection (or as external)."""
+    def _record(self, op: str, *, step: int | None = None, **fields: Any) -> None:
+        """Record an operation on the current connection (or as external).
+
+        ``step``: the step the operation already took (a send that failed); without
+        one, the connection's, or a new external step.
+        """
         recording = state.recording
         if recording is not None:
             connection = current_connection.get()
-            step = connection.step if connection else recording.external_step()
+            if step is None:
+                step = connection.step if connection else recording.external_step()
             recording.layer_event(connection, op, step, alias=self.alias, **fields)
 
 

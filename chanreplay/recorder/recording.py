@@ -61,6 +61,14 @@ ORIGIN_KEY = "__chanreplay__"
 
 RECORD_MODES = ("once", "new_episodes", "all")
 
+LAYER_LINE = b'{"k":"ev","c":%b,"e":{"dir":"layer","op":"%b","step":%d%b,"message":%b}}\n'
+"""The journal line of a layer operation with a message, composed in one go.
+
+Fields: the connection as JSON (its :attr:`ConnectionRecorder.owner`, or
+``null``), the operation, the step, :meth:`Recording.layer_target`'s fields
+and the message serialised. Gives the same bytes as :meth:`Recording.layer_event`.
+"""
+
 BeforeRecord = Callable[[dict[str, Any], "ConnectionRecorder | None"], "dict[str, Any] | None"]
 """``before_record(event, connection)``: the event in cassette form; return it or None."""
 Identify = Callable[[Mapping[str, Any]], Awaitable["dict[str, Any] | None"]]
@@ -229,7 +237,7 @@ class Recording:
         self.mode = mode
         self.run_id = run_id or uuid.uuid4().hex
         self.redactor = redactor or Redactor()
-        self.before_record = before_record
+        self._before_record = before_record
         self.identify = identify
         self.ignore_paths = ignore_paths
         self.finalize = finalize
@@ -243,6 +251,10 @@ class Recording:
         self._external_origins: dict[str, int] = {}
         self._open: set[ConnectionRecorder] = set()
         self._writer: JournalSink | None = None
+        self.layer_append: Callable[[bytes], None] | None = None
+        """Where the layer wrapper puts a :data:`LAYER_LINE` it composed: the
+        journal's own ``append``. None while not recording, or while a
+        ``before_record`` hook must see every event first."""
         self._lock = threading.Lock()
 
     # -- life cycle -------------------------------------------------------
@@ -312,7 +324,7 @@ class Recording:
         """
         self._begin()
         sink.clean = JournalCleaner(self.redactor.twin())
-        self._writer = sink
+        self._set_writer(sink)
         self._announce()
 
     def start(self) -> str:
@@ -322,10 +334,11 @@ class Recording:
         self._connections = itertools.count(state.connections + 1)
         self._steps = itertools.count(state.step + 1)
         self._begin(external_channels=state.external_channels)
-        self._writer = self._open_journal(
+        writer = self._open_journal(
             lock_timeout=self.RESUME_LOCK_TIMEOUT if state.records else 0.0
         )
-        self._writer.append(orjson.dumps({"k": "run", "run": self.run_id}) + b"\n")
+        writer.append(orjson.dumps({"k": "run", "run": self.run_id}) + b"\n")
+        self._set_writer(writer)
         self._announce()
         return message
 
@@ -397,9 +410,25 @@ class Recording:
         while self.finishing() and time.monotonic() < deadline:
             time.sleep(0.01)
 
+    def _set_writer(self, writer: JournalSink | None) -> None:
+        self._writer = writer
+        hooked = self._before_record is not None
+        self.layer_append = writer.append if writer is not None and not hooked else None
+
+    @property
+    def before_record(self) -> BeforeRecord | None:
+        """The hook that sees (and may change or drop) each event before it is journaled."""
+        return self._before_record
+
+    @before_record.setter
+    def before_record(self, hook: BeforeRecord | None) -> None:
+        self._before_record = hook
+        self._set_writer(self._writer)  # the layer's direct path must now go through it
+
     def stop(self) -> CompileResult | None:
         """Stop recording and write the cassette; with ``finalize``, delete the journal."""
-        writer, self._writer = self._writer, None
+        writer = self._writer
+        self._set_writer(None)
         if writer is None:
             return None
         result = writer.close()
@@ -563,7 +592,7 @@ class Recording:
 
         ``target`` is what :meth:`layer_target` gave, ``message`` the message serialised.
         """
-        if self.before_record is not None:
+        if self._before_record is not None:
             event = b'{"dir":"layer","op":"%b","step":%d%b,"message":%b}' % (
                 op,
                 step,
@@ -572,14 +601,12 @@ class Recording:
             )
             self._write(connection, event)
             return
-        writer = self._writer
-        if writer is not None:
+        append = self.layer_append
+        if append is not None:
             # One composition for the whole journal line: the same bytes
             # _write() would make of the event.
-            writer.append(
-                b'{"k":"ev","c":%b,"e":{"dir":"layer","op":"%b","step":%d%b,"message":%b}}\n'
-                % (b"null" if connection is None else connection.owner, op, step, target, message)
-            )
+            owner = b"null" if connection is None else connection.owner
+            append(LAYER_LINE % (owner, op, step, target, message))
 
     def external_step(self) -> int:
         """The step of a layer operation made outside any connection."""
@@ -610,7 +637,7 @@ class Recording:
         Placeholders and redaction are applied by the journal's cleaner, to
         whole batches, before anything is written.
         """
-        if self.before_record is not None:
+        if self._before_record is not None:
             event = self._hooked(connection, event)
             if not event:
                 return
@@ -624,7 +651,8 @@ class Recording:
         # The hook sees the event exactly as it would be written (cassette
         # form, tags included) and returns it, changed, or None to drop it.
         parsed = orjson.loads(event)
-        hooked = self.before_record(parsed, connection) if self.before_record else parsed
+        hook = self._before_record
+        hooked = hook(parsed, connection) if hook is not None else parsed
         if hooked is None:
             return b""
         try:

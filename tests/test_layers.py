@@ -232,8 +232,10 @@ async def test_a_flat_message_reaches_every_member_as_its_own_plain_dict(
     one, two = await layer.receive(first), await layer.receive(second)
     expected = {"type": "chat.message", "text": "hi", "n": 1, "ok": True, "none": None}
     assert one == two == expected
-    assert type(one) is dict and type(two) is dict
-    assert one is not two and one is not message
+    assert type(one) is dict
+    assert type(two) is dict
+    assert one is not two
+    assert one is not message
     one["text"] = "changed by the first member"
     assert two["text"] == "hi"
 

@@ -334,9 +334,7 @@ class Recording:
         self._connections = itertools.count(state.connections + 1)
         self._steps = itertools.count(state.step + 1)
         self._begin(external_channels=state.external_channels)
-        writer = self._open_journal(
-            lock_timeout=self.RESUME_LOCK_TIMEOUT if state.records else 0.0
-        )
+        writer = self._open_journal(lock_timeout=self.RESUME_LOCK_TIMEOUT if state.records else 0.0)
         writer.append(orjson.dumps({"k": "run", "run": self.run_id}) + b"\n")
         self._set_writer(writer)
         self._announce()

@@ -203,3 +203,51 @@ def test_any_upstream_server_uvicorn(servers: ServerFactory) -> None:
     echo = _frames(servers.cassette_dir / "edge.json", "/ws/echo/")
     assert ("out", {"type": "websocket.send", "text": "echo: hello"}) in echo
     assert ("out", {"type": "websocket.close", "code": 4000}) in echo
+
+
+def test_a_proxy_recorded_cassette_plays_and_serves(servers: ServerFactory) -> None:
+    """What the proxy recorded plays back against the server, and serves as its mock."""
+    import subprocess
+
+    upstream = servers.runserver(record=None)
+    proxy = _proxy(servers, upstream.base)
+    asyncio.run(_session(proxy.base))
+    assert proxy.stop(signal.SIGTERM) == 0, proxy.output()
+    cassette = str(servers.cassette_dir / "edge.json")
+
+    def play(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "chanreplay",
+                "play",
+                cassette,
+                "--against",
+                upstream.base,
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+
+    # The recorded Authorization header was redacted: play asks for it by name.
+    refused = play()
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "'authorization' (header of c1 /ws/echo/, request)" in refused.stderr
+    played = play("--secret", f"authorization={TOKEN}")
+    assert played.returncode == 0, played.stdout + played.stderr
+    assert played.stdout == "No behaviour changed.\n"
+
+    mock = servers.start(
+        [sys.executable, "-m", "chanreplay", "serve", cassette, "--listen", "127.0.0.1:{port}"]
+    )
+
+    async def against_the_mock() -> None:
+        async with connect(mock.base.replace("http", "ws") + "/ws/echo/") as ws:
+            await ws.send("hello")
+            assert await ws.recv() == "echo: hello"
+
+    asyncio.run(against_the_mock())

@@ -183,6 +183,8 @@ class CaptureProxy:
                     headers=_forwarded(request.headers),
                     autoping=False,
                     max_msg_size=0,
+                    # Offer compression upstream only if the client offered it ...
+                    compress=15 if _offers_compression(request) else 0,
                 )
             except aiohttp.WSServerHandshakeError as error:
                 # Refused (a consumer that closed before accepting): as the client would see it.
@@ -199,6 +201,9 @@ class CaptureProxy:
                 protocols=[upstream.protocol] if upstream.protocol else (),
                 autoping=False,
                 max_msg_size=0,
+                # ... and accept it from the client only if the server did: the
+                # client gets the connection the server would have given it.
+                compress=bool(upstream.compress),
             )
             await client.prepare(request)
             if connection is not None:
@@ -267,6 +272,11 @@ async def _forward(
             await target.ping(message.data)
         elif message.type == WSMsgType.PONG:
             await target.pong(message.data)
+
+
+def _offers_compression(request: web.Request) -> bool:
+    offered = request.headers.get("Sec-WebSocket-Extensions", "")
+    return "permessage-deflate" in offered.lower()
 
 
 def _protocols(request: web.Request) -> list[str]:

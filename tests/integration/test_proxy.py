@@ -251,3 +251,31 @@ def test_a_proxy_recorded_cassette_plays_and_serves(servers: ServerFactory) -> N
             assert await ws.recv() == "echo: hello"
 
     asyncio.run(against_the_mock())
+
+
+def test_compression_is_what_the_upstream_would_have_negotiated(servers: ServerFactory) -> None:
+    """A client offering permessage-deflate gets it through the proxy only where the server agrees.
+
+    Daphne does not compress; uvicorn (with the websockets library) does.
+    """
+    pytest.importorskip("uvicorn", reason="uvicorn is in the test extra")
+    daphne = servers.runserver(record=None)
+    uvicorn = servers.start(
+        [sys.executable, "-m", "uvicorn", "example.asgi:application", "--port", "{port}"],
+        env=servers.env(DJANGO_SETTINGS_MODULE="example.settings"),
+    )
+
+    async def negotiated(base: str) -> str | None:
+        async with connect(base.replace("http", "ws") + "/ws/echo/", origin=base) as ws:
+            await ws.send("hi")
+            assert await ws.recv() == "echo: hi"
+            assert ws.response is not None
+            return ws.response.headers.get("Sec-WebSocket-Extensions")
+
+    for upstream in (daphne, uvicorn):
+        direct = asyncio.run(negotiated(upstream.base))
+        proxy = _proxy(servers, upstream.base, name=None)
+        through = asyncio.run(negotiated(proxy.base))
+        proxy.stop(signal.SIGTERM)
+        assert (through is None) == (direct is None), (upstream.base, direct, through)
+    assert asyncio.run(negotiated(uvicorn.base)) is not None  # the comparison means something

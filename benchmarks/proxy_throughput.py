@@ -17,12 +17,15 @@ each proxy adds per message. Goals (the proxy issue's): at least 2.5x
 mitmproxy's throughput and at least 0.8x the direct connection, for small
 messages. Measured here only, never asserted in tests.
 
-For scale, the same rounds also go through relays that only copy bytes
-between the two TCP connections, parsing and recording nothing: the floor
-of any proxy written the same way. One in Python on asyncio (as aiohttp,
-and so ``chanreplay proxy``, runs), one on uvloop (installed into the
-benchmark venv with mitmproxy), and ``socat`` (C, when it is on PATH).
-The CPU each proxy process spends per message is printed beside them.
+For scale, the same rounds also go through ``chanreplay proxy`` without
+``--record`` (what forwarding alone costs), the issue's reference point (a
+naive aiohttp proxy that appends each frame to a file as a JSON line, on
+the same event loop as ``chanreplay proxy``), and relays that only copy
+bytes between the two TCP connections, parsing and recording nothing: the
+floor of any proxy written the same way. One relay in Python on asyncio,
+one on uvloop (installed into the benchmark venv with mitmproxy), and
+``socat`` (C, when it is on PATH). The CPU each proxy process spends per
+message is printed beside them.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -49,6 +53,7 @@ import record_overhead  # noqa: E402  (the runserver helpers)
 MITM_VENV = HERE / ".mitmproxy-venv"
 SIZES = {"small (64 B)": 64, "large (64 KB)": 65_536}
 PROXIES = ("chanreplay", "mitmproxy")
+ANCHORS = ("chanreplay, no --record", "naive aiohttp proxy")
 RELAYS = ("asyncio relay", "uvloop relay", "socat relay")
 
 
@@ -85,6 +90,45 @@ async def relay(upstream: int, listen: int) -> None:
     await server.serve_forever()
 
 
+async def naive_proxy(upstream: int, listen: int, journal: Path) -> None:
+    """The issue's reference: forward websocket frames, appending each as a JSON line."""
+    import json
+
+    import aiohttp
+    from aiohttp import WSMsgType, web
+
+    lines = journal.open("a", encoding="utf-8")
+    session = aiohttp.ClientSession()
+
+    async def carry(source: Any, target: Any, direction: str) -> None:
+        async for message in source:
+            if message.type == WSMsgType.TEXT:
+                lines.write(json.dumps({"dir": direction, "text": message.data}) + "\n")
+                await target.send_str(message.data)
+            elif message.type == WSMsgType.BINARY:
+                lines.write(json.dumps({"dir": direction, "bytes": message.data.hex()}) + "\n")
+                await target.send_bytes(message.data)
+        await target.close()
+
+    async def handle(request: web.Request) -> web.WebSocketResponse:
+        client = web.WebSocketResponse(max_msg_size=0)
+        await client.prepare(request)
+        async with session.ws_connect(
+            f"ws://127.0.0.1:{upstream}{request.path_qs}",
+            headers={"Origin": request.headers.get("Origin", "")},
+            max_msg_size=0,
+        ) as server:
+            await asyncio.gather(carry(client, server, "in"), carry(server, client, "out"))
+        return client
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", listen).start()
+    await asyncio.Event().wait()
+
+
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time of process ``pid`` so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -115,6 +159,11 @@ def process(command: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
             child.kill()
 
 
+def warmup(count: int) -> int:
+    """How many echoes :func:`rate` sends before it starts timing ``count``."""
+    return max(count // 10, 5)
+
+
 async def rate(port: int, size: int, count: int) -> float:
     """Messages per second of ``count`` sequential echoes of ``size`` bytes via ``port``."""
     from websockets.asyncio.client import connect
@@ -124,7 +173,7 @@ async def rate(port: int, size: int, count: int) -> float:
     async with connect(
         f"ws://127.0.0.1:{port}/ws/echo/", origin=origin, max_size=None, compression=None
     ) as ws:
-        for _ in range(max(count // 10, 5)):  # warm-up
+        for _ in range(warmup(count)):
             await ws.send(text)
             await ws.recv()
         started = time.perf_counter()
@@ -139,8 +188,9 @@ def commands(
 ) -> dict[str, list[str]]:
     """The command line of each proxy and relay measured."""
     relay_script = [str(Path(__file__).resolve()), "--relay", str(upstream)]
-    found = {
-        "chanreplay": [
+
+    def chanreplay(name: str, *record: str) -> list[str]:
+        return [
             sys.executable,
             "-m",
             "chanreplay",
@@ -148,12 +198,14 @@ def commands(
             "--upstream",
             f"http://127.0.0.1:{upstream}",
             "--listen",
-            f"127.0.0.1:{ports['chanreplay']}",
-            "--record",
-            "bench",
-            "--cassette-dir",
-            str(scratch / "cassettes"),
-        ],
+            f"127.0.0.1:{ports[name]}",
+            *record,
+        ]
+
+    found = {
+        "chanreplay": chanreplay(
+            "chanreplay", "--record", "bench", "--cassette-dir", str(scratch / "cassettes")
+        ),
         "mitmproxy": [
             str(mitm),
             "--mode",
@@ -165,6 +217,15 @@ def commands(
             "-w",
             str(scratch / "flows.mitm"),
             "-q",
+        ],
+        "chanreplay, no --record": chanreplay("chanreplay, no --record"),
+        "naive aiohttp proxy": [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--naive",
+            str(upstream),
+            str(ports["naive aiohttp proxy"]),
+            str(scratch / "naive.jsonl"),
         ],
         "asyncio relay": [sys.executable, *relay_script, str(ports["asyncio relay"])],
         "uvloop relay": [
@@ -191,7 +252,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--relay", nargs=2, type=int, help=argparse.SUPPRESS)
     parser.add_argument("--uvloop", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--naive", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.naive:  # a child: the naive proxy, on chanreplay proxy's event loop
+        from chanreplay.cli.network import event_loop
+
+        with asyncio.Runner(loop_factory=event_loop) as runner:
+            runner.run(naive_proxy(int(args.naive[0]), int(args.naive[1]), Path(args.naive[2])))
+        return
     if args.relay:  # a child: one of the relays
         if args.uvloop:
             import uvloop
@@ -211,7 +279,7 @@ def main() -> None:
         record_overhead.migrate(db, scratch)
         upstream = record_overhead.Server("upstream", scratch, db, record=False)
         with record_overhead.running([upstream]), contextlib.ExitStack() as stack:
-            ports = {name: record_overhead.free_port() for name in (*PROXIES, *RELAYS)}
+            ports = {name: record_overhead.free_port() for name in (*PROXIES, *ANCHORS, *RELAYS)}
             children = {
                 name: stack.enter_context(process(command, scratch / f"{name}.log"))
                 for name, command in commands(upstream.port, ports, scratch, mitm).items()
@@ -263,19 +331,19 @@ def report(
     print()
     print("every path side by side (CPU: the proxy process's, per message; socat forks,")
     print("so its per-connection child's CPU is not counted)")
-    print(f"{'messages':<15} {'path':<14} {'rate':>9} {'vs direct':>10} {'CPU/message':>12}")
+    print(f"{'messages':<15} {'path':<23} {'rate':>9} {'vs direct':>10} {'CPU/message':>12}")
     for label in SIZES:
         direct = statistics.median(results[label, "direct"])
         for name in names:
             measured = statistics.median(results[label, name])
             spent = cpu.get((label, name))
             per_message = (
-                f"{spent / (rounds * counts[label]) * 1e6:>9.0f} us"
+                f"{spent / (rounds * (counts[label] + warmup(counts[label]))) * 1e6:>9.0f} us"
                 if spent is not None and name != "socat relay"
                 else f"{'-':>12}"
             )
             print(
-                f"{label:<15} {name:<14} {measured:>7.0f}/s {measured / direct:>9.2f}x "
+                f"{label:<15} {name:<23} {measured:>7.0f}/s {measured / direct:>9.2f}x "
                 f"{per_message}"
             )
 

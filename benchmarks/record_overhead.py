@@ -526,7 +526,8 @@ class Server:
     def cassette(self) -> Path:
         return self.cassettes / f"{self.name}.json"
 
-    def start(self) -> None:
+    def command(self) -> list[str]:
+        """The server's command line."""
         command = [
             sys.executable,
             "manage.py",
@@ -543,9 +544,12 @@ class Server:
                 "--cassette-dir",
                 str(self.cassettes),
             ]
+        return command
+
+    def start(self) -> None:
         with self.log_path.open("wb") as output:
             self.process = subprocess.Popen(
-                command,
+                self.command(),
                 cwd=EXAMPLE_PROJECT,
                 env=server_env(self.db, self.cassettes),
                 stdin=subprocess.DEVNULL,

@@ -6,7 +6,9 @@ can per event (serialise, append to a list) and a child process does the
 rest: it takes batches of journal lines through a pipe, cleans them
 (placeholders, redaction: :mod:`chanreplay.recorder.cleaning`), appends them
 to the journal, which it holds locked, and compiles the cassette after a
-connection closes. It runs on another core and never holds the server's GIL.
+connection closes. It runs on another core and never holds the server's GIL,
+at a lower scheduling priority (:data:`WRITER_NICENESS`) than the server, so
+that it takes only CPU time the server and its clients leave.
 
 Crash safety improves too: when the recording process dies, even by
 SIGKILL, the pipe closes and the writer writes out everything it was sent,
@@ -57,7 +59,7 @@ from chanreplay.recorder.journal import (
     take_pending,
 )
 
-__all__ = ["JournalProcess", "JournalWriterError"]
+__all__ = ["WRITER_NICENESS", "JournalProcess", "JournalWriterError"]
 
 logger = logging.getLogger("chanreplay")
 
@@ -68,6 +70,8 @@ ANSWER_TIMEOUT = 120.0
 _PIPE_SIZE = 1 << 20
 """Bytes the pipe to the writer holds (Linux; the default 64 KiB means more wake-ups)."""
 _READ_SIZE = 1 << 20
+WRITER_NICENESS = 10
+"""How much the writer process lowers its scheduling priority (``nice``) below the server's."""
 
 
 class JournalWriterError(ChanreplayError, OSError):
@@ -420,6 +424,13 @@ def main(argv: list[str]) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
     journal_arg, cassette_arg, lock_timeout, settings = argv
+    # The writer's work is background work: it may lag, the server may not.
+    # On a busy machine (a browser, the test clients, another server on the
+    # same cores), the scheduler gives the server and its clients the CPU
+    # first; the writer catches up when they wait, and its pipe and the
+    # recording process's list hold what it has not written yet.
+    with contextlib.suppress(OSError, AttributeError):  # not on every platform
+        os.nice(WRITER_NICENESS)
     out = sys.stdout.buffer
 
     def answer(message: dict[str, Any]) -> None:

@@ -2,8 +2,8 @@
 
 What it shares with the writer thread (flush, compile, close, the lock) is
 tested against both in test_journal.py. Here: the writer cleans in its own
-process, outlives a killed recording process and a Ctrl-C, and reports
-that it is gone.
+process at a lower priority, outlives a killed recording process and a
+Ctrl-C, and reports that it is gone.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from chanreplay.cassette.redaction import REDACTED, Redactor
 from chanreplay.exceptions import ChanreplayError
 from chanreplay.recorder.cleaning import control_line
 from chanreplay.recorder.journal import journal_path, wait_released
-from chanreplay.recorder.writer_process import JournalProcess, JournalWriterError
+from chanreplay.recorder.writer_process import WRITER_NICENESS, JournalProcess, JournalWriterError
 
 SECRET = "s3cr3t-session-value-0123456789"
 SCOPE = {"path": "/ws/chat/lobby/", "query_string": "", "headers": []}
@@ -82,6 +82,13 @@ def test_the_writer_ignores_ctrl_c(writer: JournalProcess, paths: tuple[Path, Pa
     assert result is not None
     assert result.connections == 1
     assert [c.id for c in load(paths[1]).connections] == ["c1"]
+
+
+def test_the_writer_yields_the_cpu_to_the_server(writer: JournalProcess) -> None:
+    """The writer runs at a lower priority than the process that records (it is background work)."""
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    expected = min(ours + WRITER_NICENESS, 19)
+    assert os.getpriority(os.PRIO_PROCESS, writer.pid) == expected
 
 
 def test_a_dead_writer_is_reported_and_named(paths: tuple[Path, Path]) -> None:

@@ -78,18 +78,31 @@ class UnserializableValueError(ChanreplayError, TypeError):
     connection, the event and the path of the value inside the message.
     """
 
-    def __init__(self, *, path: str, value: object, where: str = "") -> None:
+    def __init__(
+        self,
+        *,
+        path: str,
+        value: object,
+        where: str = "",
+        reason: str | None = None,
+        fix: str | None = None,
+    ) -> None:
         self.path = path
         self.value = value
         kind = f"{type(value).__module__}.{type(value).__qualname__}"
         if kind.startswith("builtins."):
             kind = kind[len("builtins.") :]
         place = f" in {where}" if where else ""
+        reason = reason or (
+            "a cassette holds JSON (str, int, float, bool, None, list, dict with str keys) "
+            "and bytes"
+        )
+        fix = fix or (
+            "send a JSON-compatible value (for example an ISO string for a datetime), "
+            "or convert it in a CHANREPLAY['BEFORE_RECORD'] hook"
+        )
         super().__init__(
-            f"cannot record a value of type {kind} at {path}{place}: a cassette holds JSON "
-            "(str, int, float, bool, None, list, dict with str keys) and bytes.\n"
-            "  fix: send a JSON-compatible value (for example an ISO string for a datetime), "
-            "or convert it in a CHANREPLAY['BEFORE_RECORD'] hook."
+            f"cannot record a value of type {kind} at {path}{place}: {reason}.\n  fix: {fix}."
         )
 
 

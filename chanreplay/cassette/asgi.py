@@ -28,9 +28,11 @@ __all__ = [
     "decode_message",
     "decode_scope",
     "dumps_frame",
+    "dumps_frame_parts",
     "encode_headers",
     "encode_message",
     "encode_scope",
+    "frame_parts",
 ]
 
 _SCOPE_KEYS = ("method", "scheme", "http_version", "subprotocols")
@@ -128,13 +130,13 @@ def encode_message(
 _FRAME_TYPES = {"websocket.receive": b'"websocket.receive"', "websocket.send": b'"websocket.send"'}
 
 
-def dumps_frame(message: Mapping[str, Any]) -> bytes | None:
-    """The serialised cassette form of a plain websocket frame, or None for anything else.
+def frame_parts(message: Mapping[str, Any]) -> tuple[bytes, str | bytes] | None:
+    """The type (serialised) and payload of a plain websocket frame, or None for anything else.
 
     A frame is ``{"type": "websocket.receive" | "websocket.send", "text" | "bytes": ...}``
-    and nothing more: the common case while recording, encoded here without
-    the general :func:`encode_message` machinery. Gives exactly what
-    ``orjson.dumps(encode_message(message, redactor))`` gives.
+    and nothing more: the common case while recording. Both parts are
+    immutable, so a recorder may hold them and serialise later
+    (:func:`dumps_frame_parts`).
     """
     if len(message) != 2:
         return None
@@ -143,11 +145,32 @@ def dumps_frame(message: Mapping[str, Any]) -> bytes | None:
         return None
     text = message.get("text")
     if type(text) is str:
-        return b'{"type":%b,"text":%b}' % (kind, dumps_text(text))
+        return kind, text
     data = message.get("bytes")
     if type(data) is bytes:
-        return b'{"type":%b,"bytes":%b}' % (kind, orjson.dumps(encode_bytes(data)))
+        return kind, data
     return None
+
+
+def dumps_frame_parts(kind: bytes, payload: str | bytes) -> bytes:
+    """The serialised cassette form of the frame :func:`frame_parts` took apart.
+
+    Raises :class:`TypeError` for text that is not valid Unicode (a lone
+    surrogate), which JSON cannot hold.
+    """
+    if isinstance(payload, str):
+        return b'{"type":%b,"text":%b}' % (kind, dumps_text(payload))
+    return b'{"type":%b,"bytes":%b}' % (kind, orjson.dumps(encode_bytes(payload)))
+
+
+def dumps_frame(message: Mapping[str, Any]) -> bytes | None:
+    """The serialised cassette form of a plain websocket frame, or None for anything else.
+
+    Encoded without the general :func:`encode_message` machinery; gives
+    exactly what ``orjson.dumps(encode_message(message, redactor))`` gives.
+    """
+    parts = frame_parts(message)
+    return None if parts is None else dumps_frame_parts(*parts)
 
 
 def decode_message(message: Mapping[str, Any]) -> dict[str, Any]:

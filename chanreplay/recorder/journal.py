@@ -43,6 +43,7 @@ from chanreplay.recorder.compiler import (
     open_fields,
     positioned_records,
 )
+from chanreplay.recorder.deferred import JournalLine, render_batch
 
 __all__ = [
     "JournalFile",
@@ -253,9 +254,10 @@ class JournalWriter:
         self.cassette = cassette
         self._on_error = on_error
         self._journal = JournalFile(journal, cassette, lock_timeout=lock_timeout, clean=clean)
-        self._pending: list[bytes] = []
-        self.append: Callable[[bytes], None] = self._pending.append
-        """Queue one record (a complete line ending in ``\\n``). The list's own
+        self._pending: list[JournalLine] = []
+        self.append: Callable[[JournalLine], None] = self._pending.append
+        """Queue one record (a complete line ending in ``\\n``, or a frame to
+        serialise with the batch: :mod:`chanreplay.recorder.deferred`). The list's own
         method: this runs for every event, and a Python method around it
         would cost as much again as the append."""
         self._lock = threading.Lock()
@@ -286,7 +288,7 @@ class JournalWriter:
         with self._lock:
             batch = take_pending(self._pending)
             if batch and not self._closed:
-                self._journal.write(b"".join(batch))
+                self._journal.write(render_batch(batch))
 
     def compile(self, *, durable: bool = False) -> CompileResult:
         """Flush, then rebuild the cassette from the journal."""
@@ -322,7 +324,7 @@ class JournalWriter:
         self.journal.unlink(missing_ok=True)
 
 
-def take_pending(pending: list[bytes]) -> list[bytes]:
+def take_pending(pending: list[JournalLine]) -> list[JournalLine]:
     """Remove and return what ``pending`` holds, safely against appends from other threads.
 
     Take a prefix of the one list and delete it: each step is a single list

@@ -15,6 +15,7 @@ import orjson
 
 from chanreplay.cassette.model import Cassette, Connection
 from chanreplay.recorder.compiler import CompileResult, open_fields
+from chanreplay.recorder.deferred import JournalLine, render_line
 
 __all__ = ["MemoryJournal", "cassette_from_records"]
 
@@ -29,8 +30,9 @@ class MemoryJournal:
         self.records: list[dict[str, Any]] = []
         self._observer = observer
 
-    def append(self, line: bytes) -> None:
+    def append(self, line: JournalLine) -> None:
         """Clean, parse and keep one journal line; tell the observer."""
+        line = render_line(line)
         if self.clean is not None:
             line = self.clean(line)
             if not line:  # a control line (see chanreplay.recorder.cleaning)

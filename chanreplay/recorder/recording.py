@@ -29,13 +29,14 @@ from typing import Any, Protocol
 import orjson
 
 from chanreplay.cassette import codec
-from chanreplay.cassette.asgi import dumps_frame, encode_message, encode_scope
+from chanreplay.cassette.asgi import dumps_frame_parts, encode_message, encode_scope, frame_parts
 from chanreplay.cassette.loader import load
 from chanreplay.cassette.redaction import Redactor
 from chanreplay.exceptions import CassetteExistsError, ConfigurationError, UnserializableValueError
 from chanreplay.recorder.channel_names import ChannelNames
 from chanreplay.recorder.cleaning import JournalCleaner, control_line
 from chanreplay.recorder.compiler import CompileResult, compile_journal
+from chanreplay.recorder.deferred import JournalLine
 from chanreplay.recorder.journal import (
     JournalLocked,
     JournalWriter,
@@ -192,7 +193,7 @@ class JournalSink(Protocol):
 
     clean: Callable[[bytes], bytes] | None
 
-    def append(self, line: bytes) -> None: ...
+    def append(self, line: JournalLine) -> None: ...
     def request_compile(self) -> None: ...
     def flush(self) -> None: ...
     def compile(self, *, durable: bool = False) -> CompileResult: ...
@@ -501,9 +502,31 @@ class Recording:
         self, connection: ConnectionRecorder, direction: str, message: Mapping[str, Any]
     ) -> None:
         """Record an ASGI message crossing ``connection`` in ``direction``."""
-        frame = dumps_frame(message)
-        if frame is not None:
+        parts = frame_parts(message)
+        if parts is not None:
             # The common case (a websocket frame) is composed directly.
+            kind, payload = parts
+            if self._before_record is None and (type(payload) is bytes or payload.isascii()):
+                # Serialised with the next batch, off this hot path (see
+                # chanreplay.recorder.deferred); ASCII text cannot fail to.
+                writer = self._writer
+                if writer is not None:
+                    writer.append(
+                        (connection.owner, _DIRECTIONS[direction], kind, payload, connection.step)
+                    )
+                return
+            try:
+                frame = dumps_frame_parts(kind, payload)
+            except TypeError:  # orjson: text that is not valid Unicode
+                raise UnserializableValueError(
+                    path="message.text",
+                    value=payload,
+                    where=f"connection {connection.id}, {direction}bound {message.get('type')!r}",
+                    reason="the text holds a lone surrogate, which is not Unicode text that "
+                    "UTF-8 and JSON can hold (the server could not send it either)",
+                    fix="build the text from valid Unicode (a lone surrogate usually comes "
+                    "from bytes decoded with errors='surrogateescape')",
+                ) from None
             event = b'{"dir":"%b","message":%b,"step":%d}' % (
                 _DIRECTIONS[direction],
                 frame,

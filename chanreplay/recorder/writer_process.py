@@ -2,8 +2,9 @@
 
 A recording server spends its time serving; what it records only has to
 reach the disk soon and safely. So the recording process does the least it
-can per event (serialise, append to a list) and a child process does the
-rest: it takes batches of journal lines through a pipe, cleans them
+can per event (serialise, append to a list; a websocket frame is serialised
+with its batch: :mod:`chanreplay.recorder.deferred`) and a child process
+does the rest: it takes batches of journal lines through a pipe, cleans them
 (placeholders, redaction: :mod:`chanreplay.recorder.cleaning`), appends them
 to the journal, which it holds locked, and compiles the cassette after a
 connection closes. It runs on another core and never holds the server's GIL,
@@ -52,6 +53,7 @@ from chanreplay.cassette.redaction import Redactor
 from chanreplay.exceptions import ChanreplayError, JournalLocked
 from chanreplay.recorder.cleaning import JournalCleaner, split_marked
 from chanreplay.recorder.compiler import CompileResult, JournalCompiler
+from chanreplay.recorder.deferred import JournalLine, render_batch
 from chanreplay.recorder.journal import (
     COMPILE_DELAY,
     FLUSH_INTERVAL,
@@ -149,9 +151,10 @@ class JournalProcess:
             if ready.get("kind") == "JournalLocked":
                 raise JournalLocked(ready["error"])
             raise JournalWriterError(ready["error"])
-        self._pending: list[bytes] = []
-        self.append: Callable[[bytes], None] = self._pending.append
-        """Queue one record (a complete line ending in ``\\n``)."""
+        self._pending: list[JournalLine] = []
+        self.append: Callable[[JournalLine], None] = self._pending.append
+        """Queue one record (a complete line ending in ``\\n``, or a frame to
+        serialise with the batch: :mod:`chanreplay.recorder.deferred`)."""
         self._send_lock = threading.Lock()
         self._stop = threading.Event()
         self._sender = threading.Thread(
@@ -252,7 +255,7 @@ class JournalProcess:
                 if request:
                     raise JournalWriterError(self._gone())
                 return
-            data = b"".join(batch) + request
+            data = render_batch(batch) + request
             if not data:
                 return
             view = memoryview(data)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from chanreplay.cassette import load
-from chanreplay.exceptions import CassetteExistsError, ConfigurationError
+from chanreplay.exceptions import (
+    CassetteExistsError,
+    ConfigurationError,
+    UnserializableValueError,
+)
 from chanreplay.recorder.journal import JournalLocked, JournalWriter
 from chanreplay.recorder.recording import Recording
 
@@ -244,3 +249,63 @@ def test_an_unusable_cassette_directory_is_a_clear_error(tmp_path: Path) -> None
     blocker.write_text("")
     with pytest.raises(ConfigurationError, match=r"cannot record into .*--cassette-dir"):
         Recording("x", cassette_dir=blocker / "cassettes").prepare()
+
+
+async def test_frames_are_recorded_alike_whether_serialised_now_or_with_their_batch(
+    tmp_path: Path,
+) -> None:
+    """ASCII and binary frames wait for their batch, other text is serialised at once: alike."""
+    recording = Recording("x", cassette_dir=tmp_path)
+    recording.start()
+    connection = await recording.open_connection(SCOPE)
+    sent = [
+        {"type": "websocket.receive", "text": '{"message": "hi"}'},
+        {"type": "websocket.send", "text": "caf\u00e9 \U0001f600"},
+        {"type": "websocket.send", "bytes": b"\x00\x01\xff"},
+    ]
+    connection.inbound(sent[0])
+    connection.outbound(sent[1])
+    connection.outbound(sent[2])
+    connection.finish()
+    recording.stop()
+    messages = [event["message"] for event in load(tmp_path / "x.json").connections[0].events]
+    assert messages == [
+        {"type": "websocket.receive", "text": {"$json": {"message": "hi"}}},
+        {"type": "websocket.send", "text": "caf\u00e9 \U0001f600"},
+        {"type": "websocket.send", "bytes": {"$bytes": "AAH/"}},
+    ]
+
+
+async def test_text_json_cannot_hold_is_refused_where_it_is_sent(tmp_path: Path) -> None:
+    """A lone surrogate raises at the send, naming the connection, the place and a fix."""
+    recording = Recording("x", cassette_dir=tmp_path)
+    recording.start()
+    connection = await recording.open_connection(SCOPE)
+    try:
+        with pytest.raises(UnserializableValueError) as raised:
+            connection.outbound({"type": "websocket.send", "text": "bad \udc80 text"})
+        message = str(raised.value)
+        assert "message.text in connection c1, outbound 'websocket.send'" in message
+        assert "lone surrogate" in message
+        assert "fix:" in message
+    finally:
+        recording.stop()
+
+
+async def test_a_hook_sees_every_frame_as_it_is_recorded(tmp_path: Path) -> None:
+    """With a before_record hook, frames are serialised at once, for the hook to see and change."""
+    seen: list[object] = []
+
+    def hook(event: dict[str, Any], connection: object) -> dict[str, Any]:
+        seen.append(event["message"])
+        return {**event, "message": {**event["message"], "text": "changed"}}
+
+    recording = Recording("x", cassette_dir=tmp_path, before_record=hook)
+    recording.start()
+    connection = await recording.open_connection(SCOPE)
+    connection.inbound({"type": "websocket.receive", "text": "plain ascii"})
+    assert seen == [{"type": "websocket.receive", "text": "plain ascii"}]
+    connection.finish()
+    recording.stop()
+    events = load(tmp_path / "x.json").connections[0].events
+    assert [event["message"]["text"] for event in events] == ["changed"]

@@ -100,11 +100,16 @@ def main() -> None:
         print(f"[callgrind] {variant}: {SIZES[0]} and {SIZES[1]} pairs ...", file=sys.stderr)
         small, large = (instructions(variant, size) for size in SIZES)
         per_pair[variant] = (large - small) / (SIZES[1] - SIZES[0])
-    bare = per_pair["bare"]
-    print(f"{'variant':<12} {'instructions/pair':>18} {'ratio':>7}")
-    for variant, count in per_pair.items():
-        print(f"{variant:<12} {count:>18,.0f} {count / bare:>6.3f}x")
-    print(f"recording overhead: {per_pair['recording'] - bare:,.0f} instructions/pair")
+    print_counts(per_pair, "pair")
+
+
+def print_counts(per_unit: dict[str, float], unit: str) -> None:
+    """Instructions per ``unit`` of each variant, its ratio to the first, recording's extra."""
+    baseline = next(iter(per_unit.values()))
+    print(f"{'variant':<12} {'instructions/' + unit:>21} {'ratio':>7}")
+    for variant, count in per_unit.items():
+        print(f"{variant:<12} {count:>21,.0f} {count / baseline:>6.3f}x")
+    print(f"recording overhead: {per_unit['recording'] - baseline:,.0f} instructions/{unit}")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import layer_instructions  # noqa: E402  (the report)
 import record_overhead  # noqa: E402  (the runserver helpers)
 
 VARIANTS = ("plain", "recording")
@@ -92,11 +93,7 @@ def main() -> None:
             record_overhead.log(f"[callgrind] {variant}: {SIZES[0]} and {SIZES[1]} messages ...")
             small, large = (count(variant, size, scratch, db) for size in SIZES)
             per_message[variant] = (large - small) / (SIZES[1] - SIZES[0])
-    plain = per_message["plain"]
-    print(f"{'variant':<10} {'instructions/message':>21} {'ratio':>7}")
-    for variant, value in per_message.items():
-        print(f"{variant:<10} {value:>21,.0f} {value / plain:>6.3f}x")
-    print(f"recording overhead: {per_message['recording'] - plain:,.0f} instructions/message")
+    layer_instructions.print_counts(per_message, "message")
 
 
 if __name__ == "__main__":

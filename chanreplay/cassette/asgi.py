@@ -27,7 +27,6 @@ __all__ = [
     "decode_headers",
     "decode_message",
     "decode_scope",
-    "dumps_frame",
     "dumps_frame_parts",
     "encode_headers",
     "encode_message",
@@ -161,16 +160,6 @@ def dumps_frame_parts(kind: bytes, payload: str | bytes) -> bytes:
     if isinstance(payload, str):
         return b'{"type":%b,"text":%b}' % (kind, dumps_text(payload))
     return b'{"type":%b,"bytes":%b}' % (kind, orjson.dumps(encode_bytes(payload)))
-
-
-def dumps_frame(message: Mapping[str, Any]) -> bytes | None:
-    """The serialised cassette form of a plain websocket frame, or None for anything else.
-
-    Encoded without the general :func:`encode_message` machinery; gives
-    exactly what ``orjson.dumps(encode_message(message, redactor))`` gives.
-    """
-    parts = frame_parts(message)
-    return None if parts is None else dumps_frame_parts(*parts)
 
 
 def decode_message(message: Mapping[str, Any]) -> dict[str, Any]:

@@ -51,13 +51,4 @@ def render_line(line: JournalLine) -> bytes:
 
 def render_batch(batch: list[JournalLine]) -> bytes:
     """The lines of ``batch`` as one run of journal bytes, in order."""
-    parts: list[bytes] = []
-    append = parts.append
-    frame_line = _FRAME_LINE
-    for line in batch:
-        if isinstance(line, bytes):
-            append(line)
-        else:
-            owner, direction, kind, payload, step = line
-            append(frame_line % (owner, direction, dumps_frame_parts(kind, payload), step))
-    return b"".join(parts)
+    return b"".join([render_line(line) for line in batch])

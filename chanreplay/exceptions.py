@@ -17,6 +17,7 @@ __all__ = [
     "CassetteVersionError",
     "ChanreplayError",
     "ConfigurationError",
+    "FrameError",
     "JournalLocked",
     "MissingSecretError",
     "RecordingRefusedError",
@@ -104,6 +105,14 @@ class UnserializableValueError(ChanreplayError, TypeError):
         super().__init__(
             f"cannot record a value of type {kind} at {path}{place}: {reason}.\n  fix: {fix}."
         )
+
+
+class FrameError(ChanreplayError, ValueError):
+    """Raised when the bytes crossing the capture proxy are not websocket frames it can read.
+
+    The proxy forwards them regardless (the server judges its client) and
+    stops recording that connection, keeping what it recorded before.
+    """
 
 
 class ReplayError(ChanreplayError, RuntimeError):

@@ -21,38 +21,20 @@ the proxy (its status, or 502 when it cannot be reached), and is recorded so.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Callable
+import ssl
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
+from chanreplay.proxy.relay import HOP_BY_HOP, HandshakeError, WebsocketRelay, upgrade_request
 from chanreplay.recorder.recording import ConnectionRecorder, Recording
 
 __all__ = ["CaptureProxy"]
 
-# Hop-by-hop headers (RFC 9110 7.6.1) and what aiohttp sets itself.
-_NOT_FORWARDED = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailer",
-        "trailers",
-        "transfer-encoding",
-        "upgrade",
-        "content-length",
-        "sec-websocket-key",
-        "sec-websocket-version",
-        "sec-websocket-extensions",
-        "sec-websocket-accept",
-        "sec-websocket-protocol",
-    }
-)
+# Hop-by-hop headers and what aiohttp sets itself.
+_NOT_FORWARDED = HOP_BY_HOP | {"content-length"}
 
 
 class CaptureProxy:
@@ -63,14 +45,19 @@ class CaptureProxy:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"upstream {upstream!r}: give an http:// or https:// URL")
         self.upstream = f"{parts.scheme}://{parts.netloc}"
+        self._host = parts.hostname or ""
+        self._port = parts.port or (443 if parts.scheme == "https" else 80)
+        self._tls = ssl.create_default_context() if parts.scheme == "https" else None
         self.recording = recording
         self._session: aiohttp.ClientSession | None = None
+        self._relays: set[WebsocketRelay] = set()
 
     def application(self) -> web.Application:
         """The aiohttp application serving every path."""
         app = web.Application(client_max_size=0)
         app.router.add_route("*", "/{tail:.*}", self.handle)
         app.on_startup.append(self._start)
+        app.on_shutdown.append(self._going_away)
         app.on_cleanup.append(self._stop)
         return app
 
@@ -79,6 +66,11 @@ class CaptureProxy:
         self._session = aiohttp.ClientSession(
             auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None, sock_connect=30)
         )
+
+    async def _going_away(self, app: web.Application) -> None:
+        # Open websockets would otherwise hold the shutdown up until aiohttp's timeout.
+        for relay in list(self._relays):
+            relay.going_away()
 
     async def _stop(self, app: web.Application) -> None:
         if self._session is not None:
@@ -170,113 +162,45 @@ class CaptureProxy:
 
     # -- websockets ------------------------------------------------------------------
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
-        assert self._session is not None
         connection = await self._open(request, "websocket")
         if connection is not None:
             connection.inbound({"type": "websocket.connect"})
-        url = "ws" + self.upstream[4:] + request.path_qs
+        relay = WebsocketRelay(connection)
         try:
             try:
-                upstream = await self._session.ws_connect(
-                    url,
-                    protocols=_protocols(request),
-                    headers=_forwarded(request.headers),
-                    autoping=False,
-                    max_msg_size=0,
-                    # Offer compression upstream only if the client offered it ...
-                    compress=15 if _offers_compression(request) else 0,
+                answer = await relay.connect(
+                    self._host,
+                    self._port,
+                    upgrade_request(request.raw_path, request.raw_headers),
+                    tls=self._tls,
                 )
-            except aiohttp.WSServerHandshakeError as error:
-                # Refused (a consumer that closed before accepting): as the client would see it.
-                if connection is not None:
-                    connection.outbound({"type": "websocket.close", "code": 1000})
-                return web.Response(status=error.status, text="websocket refused upstream\n")
-            except aiohttp.ClientError as error:
+            except (OSError, HandshakeError) as error:
                 if connection is not None:
                     connection.outbound({"type": "websocket.close", "code": 1011})
                 return web.Response(
                     status=502, text=f"chanreplay proxy: the upstream failed: {error}\n"
                 )
-            client = web.WebSocketResponse(
-                protocols=[upstream.protocol] if upstream.protocol else (),
-                autoping=False,
-                max_msg_size=0,
-                # ... and accept it from the client only if the server did: the
-                # client gets the connection the server would have given it.
-                compress=bool(upstream.compress),
-            )
-            await client.prepare(request)
+            if answer.status != 101:
+                # Refused (a consumer that closed before accepting): as the client would see it.
+                if connection is not None:
+                    connection.outbound({"type": "websocket.close", "code": 1000})
+                return web.Response(status=answer.status, text="websocket refused upstream\n")
             if connection is not None:
-                connection.outbound({"type": "websocket.accept", "subprotocol": upstream.protocol})
-            await _pump(client, upstream, connection)
-            return client
+                connection.outbound({"type": "websocket.accept", "subprotocol": answer.subprotocol})
+            relay.join(request.transport, answer)
+            self._relays.add(relay)
+            try:
+                await relay.finished
+            except asyncio.CancelledError:
+                relay.going_away()
+                raise
+            finally:
+                self._relays.discard(relay)
+            # The connection is the relay's and closed by now: aiohttp has nothing to send.
+            return web.Response(status=101)
         finally:
             if connection is not None:
                 connection.finish()
-
-
-async def _pump(
-    client: web.WebSocketResponse,
-    upstream: aiohttp.ClientWebSocketResponse,
-    connection: ConnectionRecorder | None,
-) -> None:
-    """Carry frames both ways until either side closes; record each as it passes."""
-
-    inbound = connection.inbound if connection is not None else None
-    outbound = connection.outbound if connection is not None else None
-
-    async def from_client() -> None:
-        await _forward(client, upstream, inbound, "websocket.receive")
-        code = client.close_code or 1005
-        if connection is not None and not connection.closed:
-            connection.inbound({"type": "websocket.disconnect", "code": code})
-        if not upstream.closed:
-            await upstream.close(code=code)
-
-    async def from_upstream() -> None:
-        await _forward(upstream, client, outbound, "websocket.send")
-        # The upstream closed (or died: no close frame, code 1006 recorded).
-        code = upstream.close_code if upstream.close_code is not None else 1006
-        if connection is not None and not connection.closed:
-            connection.outbound({"type": "websocket.close", "code": code})
-        if not client.closed:
-            await client.close(code=1011 if code == 1006 else code)
-
-    tasks = [asyncio.ensure_future(from_client()), asyncio.ensure_future(from_upstream())]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        # One side ended; give the other a moment to see its close, then stop it.
-        await asyncio.wait(tasks, timeout=5)
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-
-
-async def _forward(
-    source: Any, target: Any, record: Callable[[dict[str, Any]], None] | None, kind: str
-) -> None:
-    """Carry ``source``'s frames to ``target`` until it closes; record data frames as ``kind``."""
-    async for message in source:
-        if message.type == WSMsgType.TEXT:
-            if record is not None:
-                record({"type": kind, "text": message.data})
-            await target.send_str(message.data)
-        elif message.type == WSMsgType.BINARY:
-            if record is not None:
-                record({"type": kind, "bytes": message.data})
-            await target.send_bytes(message.data)
-        elif message.type == WSMsgType.PING:
-            await target.ping(message.data)
-        elif message.type == WSMsgType.PONG:
-            await target.pong(message.data)
-
-
-def _offers_compression(request: web.Request) -> bool:
-    offered = request.headers.get("Sec-WebSocket-Extensions", "")
-    return "permessage-deflate" in offered.lower()
 
 
 def _protocols(request: web.Request) -> list[str]:

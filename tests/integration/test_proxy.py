@@ -159,7 +159,8 @@ def test_an_upstream_that_dies_mid_session(servers: ServerFactory) -> None:
                 await asyncio.wait_for(ws.recv(), 30)
             return ws.close_code
 
-    assert asyncio.run(session()) == 1011  # the client learns the server failed
+    # The connection drops without a close frame (1006), as it would without the proxy.
+    assert asyncio.run(session()) == 1006
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"{proxy.base}/api/stats/")
     assert refused.value.code == 502
@@ -170,6 +171,25 @@ def test_an_upstream_that_dies_mid_session(servers: ServerFactory) -> None:
     assert ("out", {"type": "websocket.close", "code": 1006}) in echo
     stats = _frames(servers.cassette_dir / "edge.json", "/api/stats/")
     assert stats[1][1]["status"] == 502
+
+
+def test_a_proxy_stopped_under_open_websockets_says_it_goes_away(servers: ServerFactory) -> None:
+    upstream = servers.runserver(record=None)
+    proxy = _proxy(servers, upstream.base)
+
+    async def session() -> tuple[int | None, str | None]:
+        async with connect(proxy.base.replace("http", "ws") + "/ws/echo/", origin=proxy.base) as ws:
+            await ws.send("hello")
+            assert await ws.recv() == "echo: hello"
+            stopped = asyncio.get_running_loop().run_in_executor(None, proxy.stop)
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), 60)
+            assert await stopped == 0, proxy.output()
+            return ws.close_code, ws.close_reason
+
+    assert asyncio.run(session()) == (1001, "the proxy is shutting down")
+    echo = _frames(servers.cassette_dir / "edge.json", "/ws/echo/")
+    assert echo[-1] == ("in", {"type": "websocket.disconnect", "code": 1001})
 
 
 def test_bad_options_are_usage_errors(servers: ServerFactory) -> None:
@@ -279,3 +299,77 @@ def test_compression_is_what_the_upstream_would_have_negotiated(servers: ServerF
         proxy.stop(signal.SIGTERM)
         assert (through is None) == (direct is None), (upstream.base, direct, through)
     assert asyncio.run(negotiated(uvicorn.base)) is not None  # the comparison means something
+
+
+PLAIN_SERVER = Path(__file__).resolve().parents[1] / "plain_websocket_server.py"
+
+
+def test_frames_cross_unchanged_to_a_server_that_is_not_django(servers: ServerFactory) -> None:
+    """Compression, ping and pong, close code and reason: what client and server say, as said.
+
+    The upstream is the websockets library's own server, which compresses
+    and closes with a reason (daphne does neither).
+    """
+    upstream = servers.start([sys.executable, str(PLAIN_SERVER), "{port}"])
+    proxy = _proxy(servers, upstream.base)
+    large = "abc" * 100_000
+
+    async def session() -> tuple[int | None, str | None, str | None]:
+        async with connect(proxy.base.replace("http", "ws") + "/echo", max_size=None) as ws:
+            await ws.send("héllo")
+            assert await ws.recv() == "héllo"
+            await ws.send(b"\x00\x01\xff")
+            assert await ws.recv() == b"\x00\x01\xff"
+            pong = await ws.ping(b"are you there")
+            await asyncio.wait_for(pong, 30)  # the server's pong came back through the proxy
+            await ws.send(large)
+            assert await ws.recv() == large
+            await ws.send("close")
+            with pytest.raises(ConnectionClosed):
+                await ws.recv()
+            assert ws.response is not None
+            extensions = ws.response.headers.get("Sec-WebSocket-Extensions")
+            return ws.close_code, ws.close_reason, extensions
+
+    code, reason, extensions = asyncio.run(session())
+    assert (code, reason) == (4001, "asked to close")
+    assert extensions is not None
+    assert "permessage-deflate" in extensions  # negotiated end to end
+    assert proxy.stop(signal.SIGTERM) == 0, proxy.output()
+    events = _frames(servers.cassette_dir / "edge.json", "/echo")
+    types = [(direction, message["type"]) for direction, message in events]
+    assert types == [
+        ("in", "websocket.connect"),
+        ("out", "websocket.accept"),
+        *[("in", "websocket.receive"), ("out", "websocket.send")] * 3,
+        ("in", "websocket.receive"),
+        ("out", "websocket.close"),
+        ("in", "websocket.disconnect"),
+    ]
+    texts = [message.get("text") for _, message in events]
+    assert texts[2:4] == ["héllo", "héllo"]  # inflated: the cassette holds what was said
+    assert texts[6:8] == [large, large]
+    assert events[4][1]["bytes"] == events[5][1]["bytes"] != {}
+    assert events[-2][1] == {"type": "websocket.close", "code": 4001, "reason": "asked to close"}
+    assert events[-1][1] == {"type": "websocket.disconnect", "code": 4001}
+
+
+def test_a_refused_handshake_reaches_the_client(servers: ServerFactory) -> None:
+    from websockets.exceptions import InvalidStatus
+
+    upstream = servers.start([sys.executable, str(PLAIN_SERVER), "{port}"])
+    proxy = _proxy(servers, upstream.base)
+
+    async def refused() -> int:
+        with pytest.raises(InvalidStatus) as error:
+            async with connect(proxy.base.replace("http", "ws") + "/refused"):
+                pass
+        return error.value.response.status_code
+
+    assert asyncio.run(refused()) == 403
+    proxy.stop(signal.SIGTERM)
+    events = _frames(servers.cassette_dir / "edge.json", "/refused")
+    assert [m for _, m in events] == [
+        {"type": "websocket.connect"},
+        {"type": "websocket.close", "code": 1000},
+    ]

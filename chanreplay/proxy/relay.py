@@ -29,7 +29,7 @@ import ssl
 from collections.abc import Iterable
 from typing import Any, NamedTuple, cast
 
-from chanreplay.exceptions import FrameError
+from chanreplay.exceptions import ChanreplayError, FrameError
 from chanreplay.proxy.frames import Close, FrameReader, Message, close_frame
 from chanreplay.recorder.recording import ConnectionRecorder
 
@@ -60,7 +60,7 @@ _GOING_AWAY = 1001
 _SHUTTING_DOWN = "the proxy is shutting down"
 
 
-class HandshakeError(ConnectionError):
+class HandshakeError(ChanreplayError, ConnectionError):
     """The upstream closed, or answered something that is not HTTP, before its handshake ended."""
 
 
@@ -173,13 +173,15 @@ class _Side(asyncio.Protocol):
             self.data_received(data)
 
     def pause_writing(self) -> None:
-        # The other side reads faster than this one writes: hold it back.
-        if self.peer is not None and self.peer.transport is not None and not self.peer.lost:
-            self.peer.transport.pause_reading()
+        # The other side sends faster than this one takes: hold the other back.
+        peer = self.peer
+        if peer is not None and peer.transport is not None and not peer.transport.is_closing():
+            peer.transport.pause_reading()
 
     def resume_writing(self) -> None:
-        if self.peer is not None and self.peer.transport is not None and not self.peer.lost:
-            self.peer.transport.resume_reading()
+        peer = self.peer
+        if peer is not None and peer.transport is not None and not peer.transport.is_closing():
+            peer.transport.resume_reading()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
@@ -204,6 +206,8 @@ class WebsocketRelay:
         if connection is not None:
             self._client.reader = FrameReader()
             self._upstream.reader = FrameReader()
+        self._joined = False
+        """Whether the handshake is over and the sides relay (what ends them is recorded)."""
         self._unreadable = False
         self.finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         """Done when both connections are closed."""
@@ -231,6 +235,7 @@ class WebsocketRelay:
 
     def join(self, client: asyncio.BaseTransport | None, answer: Upgrade) -> None:
         """Take over the client's connection, give it the upstream's answer, and relay."""
+        self._joined = True
         upstream = self._upstream
         if client is None or client.is_closing():  # the client went away during the handshake
             self.side_lost(self._client)
@@ -245,6 +250,8 @@ class WebsocketRelay:
         side.peer, upstream.peer = upstream, side
         client.write(answer.head)
         upstream.release()
+        if upstream.lost:  # it closed before the sides were joined: end the client's too
+            self.side_lost(upstream)
 
     def going_away(self) -> None:
         """Stop relaying (the proxy is shutting down): both sides are told it goes away (1001).
@@ -308,6 +315,8 @@ class WebsocketRelay:
     def side_lost(self, side: _Side) -> None:
         """``side``'s connection closed: record how, and end the other one."""
         side.lost = True
+        if not self._joined:  # the handshake's outcome is recorded by whoever awaits it
+            return
         connection = None if self._unreadable else self.connection
         if connection is not None and not connection.closed and not side.closed_websocket:
             # Gone without a close frame: an abnormal closure (1006), as daphne reports it.

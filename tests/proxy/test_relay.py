@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hashlib
 import logging
 import os
 import socket
@@ -14,12 +15,14 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Frame, Opcode
 
 from chanreplay.cassette import load
-from chanreplay.proxy.relay import HandshakeError, _parse_head, upgrade_request
+from chanreplay.proxy.frames import close_frame
+from chanreplay.proxy.relay import HandshakeError, WebsocketRelay, _parse_head, upgrade_request
 from chanreplay.proxy.server import CaptureProxy
 from chanreplay.recorder.recording import Recording
 
@@ -67,22 +70,31 @@ async def _echo(ws: ServerConnection) -> None:
             await ws.send(message)
 
 
+@contextlib.asynccontextmanager
+async def _recording_proxy(
+    upstream: int, tmp_path: Path
+) -> AsyncIterator[tuple[int, Recording, web.AppRunner]]:
+    """A recording proxy in this event loop, in front of ``upstream``."""
+    recording = Recording("relay", cassette_dir=tmp_path, writer_process=False)
+    recording.start()
+    runner = web.AppRunner(CaptureProxy(f"http://127.0.0.1:{upstream}", recording).application())
+    await runner.setup()
+    listening = socket.create_server(("127.0.0.1", 0))
+    await web.SockSite(runner, listening).start()
+    try:
+        yield listening.getsockname()[1], recording, runner
+    finally:
+        await runner.cleanup()
+        recording.stop()
+
+
 @pytest.fixture
 async def proxy(tmp_path: Path) -> AsyncIterator[tuple[int, Recording, web.AppRunner]]:
-    """A recording proxy in this event loop, in front of a websockets echo server."""
+    """A recording proxy in front of a websockets echo server."""
     async with serve(_echo, "127.0.0.1", 0) as upstream:
         port = upstream.sockets[0].getsockname()[1]
-        recording = Recording("relay", cassette_dir=tmp_path, writer_process=False)
-        recording.start()
-        runner = web.AppRunner(CaptureProxy(f"http://127.0.0.1:{port}", recording).application())
-        await runner.setup()
-        listening = socket.create_server(("127.0.0.1", 0))
-        await web.SockSite(runner, listening).start()
-        try:
-            yield listening.getsockname()[1], recording, runner
-        finally:
-            await runner.cleanup()
-            recording.stop()
+        async with _recording_proxy(port, tmp_path) as proxy:
+            yield proxy
 
 
 async def _handshake(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -152,3 +164,67 @@ async def test_what_is_not_a_frame_still_crosses_and_stops_the_recording(
         {"type": "websocket.receive", "text": "fine"},
         {"type": "websocket.send", "text": "fine"},
     ]
+
+
+async def _speak_and_hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A server that answers the handshake, a message and its close in one write, then hangs up."""
+    request = await reader.readuntil(b"\r\n\r\n")
+    key = next(
+        line.split(b":", 1)[1].strip()
+        for line in request.split(b"\r\n")
+        if line.lower().startswith(b"sec-websocket-key:")
+    )
+    accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+    writer.write(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Accept: "
+        + accept
+        + b"\r\n\r\n"
+        + Frame(Opcode.TEXT, b"welcome").serialize(mask=False)
+        + close_frame(4002, "that was all")
+    )
+    writer.close()
+
+
+async def test_a_server_that_speaks_and_hangs_up_before_the_client_says_anything(
+    tmp_path: Path,
+) -> None:
+    """What came with the handshake's answer reaches the client, and so does the end."""
+    upstream = await asyncio.start_server(_speak_and_hang_up, "127.0.0.1", 0)
+    proxy = _recording_proxy(upstream.sockets[0].getsockname()[1], tmp_path)
+    async with upstream, proxy as (port, recording, _):
+        async with connect(f"ws://127.0.0.1:{port}/bye") as ws:
+            assert await ws.recv() == "welcome"
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), 30)
+        assert (ws.close_code, ws.close_reason) == (4002, "that was all")
+        assert _events(recording)[2:] == [
+            {"type": "websocket.send", "text": "welcome"},
+            {"type": "websocket.close", "code": 4002, "reason": "that was all"},
+            {"type": "websocket.disconnect", "code": 4002},
+        ]
+
+
+async def test_an_upstream_gone_before_the_join_still_reaches_and_ends_the_client() -> None:
+    """The race the test above leaves to timing: the upstream hung up before the join."""
+    upstream = await asyncio.start_server(_speak_and_hang_up, "127.0.0.1", 0)
+    async with upstream:
+        relay = WebsocketRelay(None)
+        request = upgrade_request("/bye", [(b"Sec-WebSocket-Key", b"dGhlIHNhbXBsZSBub25jZQ==")])
+        answer = await relay.connect("127.0.0.1", upstream.sockets[0].getsockname()[1], request)
+
+        async def hung_up() -> None:
+            while not relay._upstream.lost:  # noqa: ASYNC110  (the relay has no event for it)
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(hung_up(), 30)
+        ours, theirs = socket.socketpair()
+        loop = asyncio.get_running_loop()
+        client, _ = await loop.create_connection(asyncio.Protocol, sock=ours)
+        relay.join(client, answer)
+        reader, writer = await asyncio.open_connection(sock=theirs)
+        received = await asyncio.wait_for(reader.read(), 30)  # all of it, then the end
+        writer.close()
+        await asyncio.wait_for(relay.finished, 30)
+    assert received.startswith(answer.head)
+    assert received.endswith(close_frame(4002, "that was all"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import sys
 import urllib.error
@@ -373,3 +374,38 @@ def test_a_refused_handshake_reaches_the_client(servers: ServerFactory) -> None:
         {"type": "websocket.connect"},
         {"type": "websocket.close", "code": 1000},
     ]
+
+
+def test_a_real_browser_through_the_proxy(servers: ServerFactory, browser: Any) -> None:
+    """Chromium loads the chat page and chats through the proxy; the cassette holds both."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    upstream = servers.runserver(record=None)
+    proxy = _proxy(servers, upstream.base)
+    browser.get(f"{proxy.base}/chat/lobby/")
+    wait = WebDriverWait(browser, 30)
+    wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-connected"))
+    browser.find_element(By.ID, "message").send_keys("hello through the proxy\n")
+    wait.until(lambda d: "anonymous: hello through the proxy" in d.find_element(By.ID, "log").text)
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+    browser.get("about:blank")  # leaving the page closes its websocket
+    assert proxy.stop(signal.SIGTERM) == 0, proxy.output()
+
+    cassette = servers.cassette_dir / "edge.json"
+    page = _frames(cassette, "/chat/lobby/")
+    assert page[1][1]["status"] == 200
+    chat = [c for c in load(cassette).connections if c.path == "/ws/chat/lobby/"]
+    assert len(chat) == 1
+    offered = [h for h in chat[0].scope["headers"] if h.startswith("sec-websocket-extensions:")]
+    assert "permessage-deflate" in offered[0]  # what Chromium offers (and daphne declines)
+    messages = [e["message"] for e in chat[0].events]
+    assert {
+        "type": "websocket.receive",
+        "text": {"$json": {"message": "hello through the proxy"}},
+    } in messages
+    assert any(
+        m["type"] == "websocket.send" and "hello through the proxy" in json.dumps(m)
+        for m in messages
+    )
+    assert messages[-1]["type"] == "websocket.disconnect"

@@ -4,27 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from chanreplay.cassette import load
 from chanreplay.review.render import render_html
-from tests.conftest import CHROMEDRIVER, CHROMIUM
 from tests.review.test_cli import EXAMPLE, changed, chanreplay
-
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1400,900",
-)
 
 
 def test_one_row_per_event_and_a_lifeline_per_connection_and_group() -> None:
@@ -49,22 +34,6 @@ def test_a_diff_page_marks_what_changed_on_each_side(tmp_path: Path) -> None:
     assert before.count(" removed") == 8  # the binary connection's events
     assert after.count(" changed") == 3
     assert after.count(" added") == 1  # the extra frame
-
-
-@pytest.fixture
-def browser(browser_ready: None) -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    options = Options()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
 
 
 def test_the_page_in_chromium(browser: Any, tmp_path: Path) -> None:

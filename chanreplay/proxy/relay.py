@@ -141,13 +141,15 @@ class _Side(asyncio.Protocol):
     def read(self, data: bytes) -> None:
         """Read ``data`` for the record."""
         assert self.reader is not None
+        which = "client" if self.client else "upstream"
         try:
-            messages = self.reader.feed(data)
+            for message in self.reader.feed(data):
+                self.relay.message(self, message)
         except FrameError as error:
-            self.relay.unreadable(self, error)
-            return
-        for message in messages:
-            self.relay.message(self, message)
+            self.relay.stop_recording(f"the {which} sent {error}")
+        except Exception as error:  # the relay goes on whatever befalls the record
+            logger.exception("chanreplay proxy: recording what the %s sent failed", which)
+            self.relay.stop_recording(f"recording failed ({error!r})")
 
     def _hold(self, data: bytes) -> None:
         self._held.append(data)
@@ -297,20 +299,14 @@ class WebsocketRelay:
         else:
             connection.outbound(event)
 
-    def unreadable(self, side: _Side, error: FrameError) -> None:
-        """``side`` sent what cannot be read as websocket frames: stop recording the frames."""
+    def stop_recording(self, why: str) -> None:
+        """Record no more of this websocket (it goes on), saying ``why``."""
         # Both ways, and how it ends too: replies recorded without the messages
         # they answer, or an end without what led to it, would mislead.
         self._client.reader = self._upstream.reader = None
         self._unreadable = True
-        which = "client" if side.client else "upstream"
-        where = f" of {self.connection.id}" if self.connection is not None else ""
-        logger.warning(
-            "chanreplay proxy: stopped recording the websocket%s: the %s sent %s",
-            where,
-            which,
-            error,
-        )
+        where = f" {self.connection.id}" if self.connection is not None else ""
+        logger.warning("chanreplay proxy: stopped recording websocket%s: %s", where, why)
 
     def side_lost(self, side: _Side) -> None:
         """``side``'s connection closed: record how, and end the other one."""

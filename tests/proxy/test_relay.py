@@ -157,7 +157,7 @@ async def test_what_is_not_a_frame_still_crosses_and_stops_the_recording(
         answer = await reader.read()  # the server fails the connection itself
     writer.close()
     assert (answer[0], answer[2:4]) == (0x88, b"\x03\xef")  # its close reached the client: 1007
-    assert "stopped recording the websocket of c1: the client sent a text message" in caplog.text
+    assert "stopped recording websocket c1: the client sent a text message" in caplog.text
     assert _events(recording) == [
         {"type": "websocket.connect"},
         {"type": "websocket.accept", "subprotocol": None},
@@ -228,3 +228,26 @@ async def test_an_upstream_gone_before_the_join_still_reaches_and_ends_the_clien
         await asyncio.wait_for(relay.finished, 30)
     assert received.startswith(answer.head)
     assert received.endswith(close_frame(4002, "that was all"))
+
+
+async def test_a_failing_record_does_not_stop_the_relay(
+    proxy: tuple[int, Recording, web.AppRunner],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    port, recording, _ = proxy
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("the disk is on fire")
+
+    monkeypatch.setattr(WebsocketRelay, "message", broken)
+    with caplog.at_level(logging.WARNING, logger="chanreplay.proxy"):
+        async with connect(f"ws://127.0.0.1:{port}/echo") as ws:
+            for text in ("one", "two"):
+                await ws.send(text)
+                assert await ws.recv() == text
+    assert "stopped recording websocket c1: recording failed (RuntimeError(" in caplog.text
+    assert _events(recording) == [
+        {"type": "websocket.connect"},
+        {"type": "websocket.accept", "subprotocol": None},
+    ]

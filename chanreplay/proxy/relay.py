@@ -219,6 +219,8 @@ class WebsocketRelay:
     ) -> Upgrade:
         """Open the upstream connection, send ``request`` and return the upstream's answer.
 
+        The connection stays open only when the upstream accepted (101).
+
         Raises :class:`OSError` when the upstream cannot be reached and
         :class:`HandshakeError` when it does not answer the handshake.
         """
@@ -230,10 +232,13 @@ class WebsocketRelay:
         assert self._upstream.transport is not None
         self._upstream.transport.write(request)
         try:
-            return _parse_head(await self._upstream.handshake)
+            answer = _parse_head(await self._upstream.handshake)
         except BaseException:
             self._upstream.transport.close()
             raise
+        if answer.status != 101:  # refused: there is nothing to relay
+            self._upstream.transport.close()
+        return answer
 
     def join(self, client: asyncio.BaseTransport | None, answer: Upgrade) -> None:
         """Take over the client's connection, give it the upstream's answer, and relay."""

@@ -251,3 +251,24 @@ async def test_a_failing_record_does_not_stop_the_relay(
         {"type": "websocket.connect"},
         {"type": "websocket.accept", "subprotocol": None},
     ]
+
+
+async def test_a_refused_handshake_leaves_no_connection_to_the_upstream_open() -> None:
+    hung_up = asyncio.Event()
+
+    async def refuse_and_keep_alive(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+        await reader.read()  # until the proxy closes its end
+        hung_up.set()
+        writer.close()
+
+    upstream = await asyncio.start_server(refuse_and_keep_alive, "127.0.0.1", 0)
+    async with upstream:
+        relay = WebsocketRelay(None)
+        request = upgrade_request("/", [(b"Sec-WebSocket-Key", b"dGhlIHNhbXBsZSBub25jZQ==")])
+        answer = await relay.connect("127.0.0.1", upstream.sockets[0].getsockname()[1], request)
+        assert answer.status == 403
+        await asyncio.wait_for(hung_up.wait(), 30)

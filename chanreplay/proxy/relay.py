@@ -141,15 +141,19 @@ class _Side(asyncio.Protocol):
     def read(self, data: bytes) -> None:
         """Read ``data`` for the record."""
         assert self.reader is not None
-        which = "client" if self.client else "upstream"
         try:
             for message in self.reader.feed(data):
                 self.relay.message(self, message)
         except FrameError as error:
-            self.relay.stop_recording(f"the {which} sent {error}")
+            self.relay.stop_recording(f"the {self.name} sent {error}")
         except Exception as error:  # the relay goes on whatever befalls the record
-            logger.exception("chanreplay proxy: recording what the %s sent failed", which)
+            logger.exception("chanreplay proxy: recording what the %s sent failed", self.name)
             self.relay.stop_recording(f"recording failed ({error!r})")
+
+    @property
+    def name(self) -> str:
+        """``client`` or ``upstream``."""
+        return "client" if self.client else "upstream"
 
     def _hold(self, data: bytes) -> None:
         self._held.append(data)

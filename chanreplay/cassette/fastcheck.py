@@ -15,7 +15,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["event_conforms", "layer_event_conforms"]
+from chanreplay.cassette.model import CLIENT_OUTCOMES
+
+__all__ = ["error_event_conforms", "event_conforms", "layer_event_conforms"]
 
 _LAYER_KEYS = frozenset({"dir", "op", "step", "layer", "channel", "group", "message", "error"})
 _OPS = frozenset(
@@ -25,15 +27,22 @@ _NEEDS_CHANNEL = frozenset({"send", "receive", "new_channel", "group_add", "grou
 _NEEDS_GROUP = frozenset({"group_add", "group_discard", "group_send"})
 _NEEDS_MESSAGE_OR_ERROR = frozenset({"send", "group_send"})
 _HEADER = re.compile(r"[^:\s]+: ")
+_ERROR_KEYS = frozenset({"dir", "step", "exception", "detail", "client"})
+_CLIENT_OUTCOMES = frozenset(CLIENT_OUTCOMES.values())
 
 
-def event_conforms(event: Any) -> bool:
-    """True when ``event`` (a connection's) surely satisfies the schema."""
+def event_conforms(event: Any, *, errors: bool = True) -> bool:
+    """True when ``event`` (a connection's) surely satisfies the schema.
+
+    ``errors``: whether the format version has error events (version 2 on).
+    """
     if type(event) is not dict:
         return False
     direction = event.get("dir")
     if direction == "layer":
         return layer_event_conforms(event)
+    if direction == "error":
+        return errors and error_event_conforms(event)
     if direction != "in" and direction != "out":
         return False
     # asgiEvent: exactly dir, step and message.
@@ -50,6 +59,18 @@ def event_conforms(event: Any) -> bool:
             if type(header) is not str or _HEADER.match(header) is None:
                 return False
     return True
+
+
+def error_event_conforms(event: Any) -> bool:
+    """True when ``event`` surely satisfies the schema's ``errorEvent``."""
+    if type(event) is not dict or len(event) != len(_ERROR_KEYS):
+        return False
+    if not _ERROR_KEYS.issuperset(event) or not _step(event.get("step")):
+        return False
+    if type(event.get("exception")) is not str or type(event.get("detail")) is not str:
+        return False
+    client = event.get("client")
+    return type(client) is str and client in _CLIENT_OUTCOMES
 
 
 def layer_event_conforms(event: Any) -> bool:

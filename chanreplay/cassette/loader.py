@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from chanreplay.cassette.fastcheck import event_conforms, layer_event_conforms
-from chanreplay.cassette.model import FORMAT, VERSION, Cassette
+from chanreplay.cassette.model import FORMAT, READABLE_VERSIONS, VERSION, Cassette
 from chanreplay.exceptions import (
     CassetteFormatError,
     CassetteNotFoundError,
@@ -26,25 +26,31 @@ from chanreplay.exceptions import (
 __all__ = ["SCHEMA_PATH", "load", "loads", "schema", "validate"]
 
 SCHEMA_PATH = Path(__file__).with_name(f"cassette-v{VERSION}.schema.json")
+"""The JSON Schema of the format version this release writes."""
+
+
+def schema_path(version: int = VERSION) -> Path:
+    """The JSON Schema of format ``version`` (one this release reads)."""
+    return SCHEMA_PATH.with_name(f"cassette-v{version}.schema.json")
 
 
 @functools.cache
-def schema() -> dict[str, Any]:
-    """The JSON Schema of the current cassette format."""
-    result: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+def schema(version: int = VERSION) -> dict[str, Any]:
+    """The JSON Schema of cassette format ``version`` (by default the current one)."""
+    result: dict[str, Any] = json.loads(schema_path(version).read_text(encoding="utf-8"))
     return result
 
 
 @functools.cache
-def _validator() -> Any:
+def _validator(version: int) -> Any:
     # jsonschema is imported on first use: commands that never validate start faster.
     from jsonschema import Draft202012Validator
 
-    return Draft202012Validator(schema())
+    return Draft202012Validator(schema(version))
 
 
 @functools.cache
-def _fast_validator() -> Callable[[Any], Any]:
+def _fast_validator(version: int) -> Callable[[Any], Any]:
     """The schema compiled to Python: about ten times faster than jsonschema.
 
     Every load validates; jsonschema is kept for the diagnosis of a document
@@ -52,34 +58,35 @@ def _fast_validator() -> Callable[[Any], Any]:
     """
     import fastjsonschema
 
-    validator: Callable[[Any], Any] = fastjsonschema.compile(schema())
+    validator: Callable[[Any], Any] = fastjsonschema.compile(schema(version))
     return validator
 
 
 @functools.cache
-def _skeleton_validator() -> Callable[[Any], Any]:
+def _skeleton_validator(version: int) -> Callable[[Any], Any]:
     """The schema compiled without its event rules (:mod:`.fastcheck` checks those)."""
     import copy
 
     import fastjsonschema
 
-    skeleton = copy.deepcopy(schema())
+    skeleton = copy.deepcopy(schema(version))
     skeleton["$defs"]["connection"]["properties"]["events"]["items"] = {"type": "object"}
     skeleton["properties"]["external"]["items"] = {"type": "object"}
     validator: Callable[[Any], Any] = fastjsonschema.compile(skeleton)
     return validator
 
 
-def _conforms(document: Any) -> bool:
+def _conforms(document: Any, version: int) -> bool:
     """True when ``document`` surely satisfies the schema (the fast path of every load)."""
     from fastjsonschema import JsonSchemaException
 
     try:
-        _skeleton_validator()(document)
+        _skeleton_validator(version)(document)
     except JsonSchemaException:
         return False
+    errors = version >= 2
     return all(
-        event_conforms(event)
+        event_conforms(event, errors=errors)
         for connection in document["connections"]
         for event in connection["events"]
     ) and all(layer_event_conforms(event) for event in document["external"])
@@ -147,16 +154,17 @@ def loads(
         )
     version = document.get("version")
     # type() rather than ==: true and 1.0 equal 1 in Python but are no version.
-    if type(version) is not int or version != VERSION:
+    if type(version) is not int or version not in READABLE_VERSIONS:
         if type(version) is int and version > VERSION:
             raise CassetteVersionError(
                 path,
                 f"format version {version} is newer than this chanreplay reads (up to {VERSION})",
                 fix="upgrade chanreplay (pip install -U chanreplay)",
             )
+        readable = ", ".join(str(v) for v in READABLE_VERSIONS)
         raise CassetteVersionError(
             path,
-            f"unknown format version {version!r} (this chanreplay reads version {VERSION})",
+            f"unknown format version {version!r} (this chanreplay reads versions {readable})",
             fix=f'set "version": {VERSION} if the file was edited by hand, or re-record it',
         )
     if validate_schema:
@@ -187,19 +195,27 @@ def _compact_parse(data: bytes | str) -> Any:
 
 
 def validate(document: Any, *, path: Path | None = None) -> None:
-    """Check ``document`` against the schema; raise naming the first bad place."""
+    """Check ``document`` against the schema of its version; raise naming the first bad place.
+
+    A document without a version this release reads is checked against the
+    current version's schema (which then names the ``version`` field).
+    """
     from fastjsonschema import JsonSchemaException
     from jsonschema.exceptions import best_match
 
-    if _conforms(document):
+    found = document.get("version") if isinstance(document, dict) else None
+    version = found if type(found) is int and found in READABLE_VERSIONS else VERSION
+    if _conforms(document, version):
         return
     try:
-        _fast_validator()(document)
+        _fast_validator(version)(document)
     except JsonSchemaException:
         pass  # diagnosed below
     else:
         return
-    errors = list(_validator().iter_errors(document))
+    if version < 2:
+        _refuse_newer_events(document, path)
+    errors = list(_validator(version).iter_errors(document))
     if not errors:
         return
     # best_match descends into oneOf branches, so the message names the field
@@ -213,6 +229,21 @@ def validate(document: Any, *, path: Path | None = None) -> None:
         fix="re-record the session, or fix that field by hand "
         "(docs/cassette-format.md describes every field)",
     )
+
+
+def _refuse_newer_events(document: Any, path: Path | None) -> None:
+    """Name the first error event of a version-1 document: only version 2 has them."""
+    connections = document.get("connections") if isinstance(document, dict) else None
+    for number, connection in enumerate(connections if isinstance(connections, list) else []):
+        events = connection.get("events") if isinstance(connection, dict) else None
+        for index, event in enumerate(events if isinstance(events, list) else []):
+            if isinstance(event, dict) and event.get("dir") == "error":
+                raise CassetteFormatError(
+                    path,
+                    f"{_place(document, ['connections', number, 'events', index])}: an error "
+                    "event, which format version 1 does not have",
+                    fix='set "version": 2 (the version that records application errors)',
+                )
 
 
 def _place(document: Any, location: list[str | int]) -> str:

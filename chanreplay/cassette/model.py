@@ -11,13 +11,38 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FORMAT", "VERSION", "Cassette", "Connection", "Event"]
+__all__ = [
+    "CLIENT_OUTCOMES",
+    "FORMAT",
+    "READABLE_VERSIONS",
+    "VERSION",
+    "Cassette",
+    "Connection",
+    "Event",
+]
 
 FORMAT = "chanreplay-cassette"
-VERSION = 1
+VERSION = 2
+"""The format version this release writes (docs/cassette-format.md, Versioning)."""
+READABLE_VERSIONS = (1, 2)
+"""Every format version this release reads. Version 1 has no error events, and its
+disconnects share their connection's last step; it is a subset of version 2."""
 
 Event = dict[str, Any]
-"""One event in encoded form: ``{"dir": "in"|"out"|"layer", "step": n, ...}``."""
+"""One event in encoded form: ``{"dir": "in"|"out"|"layer"|"error", "step": n, ...}``."""
+
+CLIENT_OUTCOMES = {
+    "refused": "handshake refused with HTTP 500",
+    "error": "HTTP 500",
+    "closed": "closed with 1011",
+    "cut": "response cut off",
+    "gone": "nothing",
+}
+"""What the client of a connection sees when its application raises, by the
+connection's state then: an ASGI server (Daphne, Uvicorn) refuses a websocket
+handshake still pending with HTTP 500, closes an accepted websocket with code
+1011, answers an HTTP request not yet answered with 500 and cuts off a
+response already started; a client already gone sees nothing."""
 
 
 @dataclass

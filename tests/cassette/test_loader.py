@@ -194,13 +194,13 @@ def test_json_that_is_not_a_cassette(tmp_path: Path, document: Any, problem: str
     [
         (VERSION + 1, f"format version {VERSION + 1} is newer", "pip install -U chanreplay"),
         (99, "format version 99 is newer", "pip install -U chanreplay"),
-        (0, "unknown format version 0", '"version": 1'),
-        (-1, "unknown format version -1", '"version": 1'),
-        ("1", "unknown format version '1'", '"version": 1'),
-        (1.0, "unknown format version 1.0", '"version": 1'),
-        (True, "unknown format version True", '"version": 1'),
-        (None, "unknown format version None", '"version": 1'),
-        ([1], "unknown format version [1]", '"version": 1'),
+        (0, "unknown format version 0", f'"version": {VERSION}'),
+        (-1, "unknown format version -1", f'"version": {VERSION}'),
+        ("1", "unknown format version '1'", f'"version": {VERSION}'),
+        (1.0, "unknown format version 1.0", f'"version": {VERSION}'),
+        (True, "unknown format version True", f'"version": {VERSION}'),
+        (None, "unknown format version None", f'"version": {VERSION}'),
+        ([1], "unknown format version [1]", f'"version": {VERSION}'),
     ],
 )
 def test_unreadable_version(tmp_path: Path, version: Any, problem: str, fix: str) -> None:
@@ -472,10 +472,77 @@ def test_v1_fixture_values_decode() -> None:
     ]
 
 
-@pytest.mark.skipif(VERSION != 1, reason="a newer release writes a newer version")
-def test_v1_fixture_is_in_canonical_form() -> None:
-    """Rewriting the version-1 cassette changes no byte, so re-recording gives a clean diff."""
-    assert writer.dumps(load(V1_MINIMAL)) == V1_MINIMAL.read_bytes()
+def test_v1_fixture_is_rewritten_as_the_current_version_and_nothing_else() -> None:
+    """Version 1 is a subset of version 2: rewriting it changes the version line alone."""
+    old = V1_MINIMAL.read_bytes()
+    assert writer.dumps(load(V1_MINIMAL)) == old.replace(
+        b'"version": 1\n}', f'"version": {VERSION}\n}}'.encode()
+    )
+
+
+# -- the version-2 fixture: error events ------------------------------------------------------
+
+V2_ERRORS = FIXTURES / "v2-errors.json"
+"""Two connections of the gallery's strict app: a handshake refused by a KeyError, and a
+socket closed with 1011 by a DoesNotExist (recorded by runserver --record)."""
+
+
+def test_v2_fixture_loads_with_its_error_events() -> None:
+    cassette = load(V2_ERRORS)
+    errors = [(c.id, e) for c in cassette.connections for e in c.events if e["dir"] == "error"]
+    assert errors == [
+        (
+            "c1",
+            {
+                "client": "handshake refused with HTTP 500",
+                "detail": "'_auth_user_id'",
+                "dir": "error",
+                "exception": "KeyError",
+                "step": 2,
+            },
+        ),
+        (
+            "c4",
+            {
+                "client": "closed with 1011",
+                "detail": "Note matching query does not exist.",
+                "dir": "error",
+                "exception": "notes.models.Note.DoesNotExist",
+                "step": 18,
+            },
+        ),
+    ]
+    assert writer.dumps(cassette) == V2_ERRORS.read_bytes()
+
+
+def test_an_error_event_in_a_version_1_cassette_is_refused_by_name(tmp_path: Path) -> None:
+    """Version 1 has no error events: the loader names the event and what is wrong."""
+    document = json.loads(V2_ERRORS.read_text())
+    document["version"] = 1
+    error = load_error(write(tmp_path, document))
+    assert isinstance(error, CassetteFormatError)
+    assert error.problem == (
+        "connection c1 (/ws/notes/), event 2: an error event, which format version 1 does not have"
+    )
+    assert error.fix == 'set "version": 2 (the version that records application errors)'
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "diagnosis"),
+    [
+        ("client", "it shrugged", "field client: 'it shrugged' is not one of"),
+        ("exception", 7, "field exception: 7 is not of type 'string'"),
+        ("detail", None, "field detail: None is not of type 'string'"),
+    ],
+)
+def test_a_bad_error_event_is_diagnosed(
+    tmp_path: Path, field: str, value: Any, diagnosis: str
+) -> None:
+    document = json.loads(V2_ERRORS.read_text())
+    document["connections"][0]["events"][2][field] = value
+    error = load_error(write(tmp_path, document))
+    assert isinstance(error, CassetteFormatError)
+    assert f"connection c1 (/ws/notes/), event 2, {diagnosis}" in error.problem, error.problem
 
 
 def test_a_compact_load_is_the_same_cassette_in_less_memory() -> None:

@@ -77,6 +77,11 @@ class RecordingMiddleware:
         token = current_connection.set(connection)
         try:
             await self.app({**scope, _MARK: connection.id}, recording_receive, recording_send)
+        except Exception as error:
+            # An application error is behaviour too: the client sees it (an
+            # HTTP 500, a close with 1011). It still reaches the server.
+            connection.failed(error)
+            raise
         finally:
             current_connection.reset(token)
             connection.finish()

@@ -89,8 +89,8 @@ async def test_websocket_connection_is_recorded_in_and_out(recording: Recording)
 async def test_each_input_takes_a_new_step_and_outputs_share_it(recording: Recording) -> None:
     """Inputs are numbered in order; what an input causes carries its step.
 
-    A disconnect is the exception: the client cannot wait for the server to
-    see it, so it keeps the connection's last step rather than taking one.
+    A disconnect is an input too: what the consumer's disconnect handler does
+    (here its group_discard) carries the disconnect's own step.
     """
     communicator = WebsocketCommunicator(
         RecordingMiddleware(application), "/ws/echo/", headers=ORIGIN
@@ -108,9 +108,122 @@ async def test_each_input_takes_a_new_step_and_outputs_share_it(recording: Recor
         ("out", 2),
         ("in", 3),
         ("out", 3),
-        ("in", 3),
-        ("layer", 3),
+        ("in", 4),
+        ("layer", 4),
     ]
+
+
+async def _run(app: Any, scope: dict[str, Any], inputs: list[dict[str, Any]]) -> BaseException:
+    """Run ``app`` on ``inputs`` until it raises; the exception."""
+    queue = list(inputs)
+
+    async def receive() -> dict[str, Any]:
+        return queue.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        return None
+
+    with pytest.raises(Exception) as raised:  # noqa: PT011  # whatever the app raises
+        await RecordingMiddleware(app)({"headers": [], "path": "/x", **scope}, receive, send)
+    return raised.value
+
+
+def _failing(*replies: dict[str, Any], error: BaseException, reads: int = 1) -> Any:
+    """An ASGI app that reads one message, sends ``replies``, reads the rest, then raises."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        for reply in replies:
+            await send(reply)
+        for _ in range(reads - 1):
+            await receive()
+        raise error
+
+    return app
+
+
+CONNECT = {"type": "websocket.connect"}
+FRAME = {"type": "websocket.receive", "text": "x"}
+REQUEST = {"type": "http.request", "body": b""}
+
+
+@pytest.mark.parametrize(
+    ("scope_type", "replies", "inputs", "client"),
+    [
+        ("websocket", [], [CONNECT], "handshake refused with HTTP 500"),
+        ("websocket", [{"type": "websocket.accept"}], [CONNECT, FRAME], "closed with 1011"),
+        (
+            "websocket",
+            [{"type": "websocket.send", "text": "hi"}],
+            [CONNECT, FRAME],
+            "closed with 1011",
+        ),
+        (
+            "websocket",
+            [{"type": "websocket.accept"}],
+            [CONNECT, {"type": "websocket.disconnect", "code": 1000}],
+            "nothing",
+        ),
+        (
+            "websocket",
+            [{"type": "websocket.close", "code": 4000}],
+            [CONNECT, {"type": "websocket.disconnect", "code": 4000}],
+            "nothing",
+        ),
+        ("http", [], [REQUEST], "HTTP 500"),
+        (
+            "http",
+            [{"type": "http.response.start", "status": 200, "headers": []}],
+            [REQUEST],
+            "response cut off",
+        ),
+    ],
+)
+async def test_an_application_error_is_recorded_with_what_the_client_saw(
+    recording: Recording,
+    scope_type: str,
+    replies: list[dict[str, Any]],
+    inputs: list[dict[str, Any]],
+    client: str,
+) -> None:
+    """The exception is an event of its connection, at the step it was handling; it still
+    reaches the server, which answers the client as the event says."""
+    app = _failing(*replies, error=KeyError("user"), reads=len(inputs))
+    error = await _run(app, {"type": scope_type}, inputs)
+    assert isinstance(error, KeyError)
+    events = finished(recording).connection("c1").events
+    handling = [e for e in events if e["dir"] == "in"][-1]  # raised while handling it
+    assert events[-1] == {
+        "client": client,
+        "detail": "'user'",
+        "dir": "error",
+        "exception": "KeyError",
+        "step": handling["step"],
+    }
+
+
+async def test_an_error_names_its_class_by_module_and_drops_addresses(
+    recording: Recording,
+) -> None:
+    """Classes outside builtins are named in full; a memory address, which changes on every
+    run, is left out; a very long message is cut."""
+    from django.core.exceptions import ObjectDoesNotExist
+
+    class Gone(ObjectDoesNotExist):
+        pass
+
+    await _run(_failing(error=Gone(f"no {object()!r}")), {"type": "websocket"}, [CONNECT])
+    await _run(_failing(error=ValueError("x" * 5000)), {"type": "http"}, [REQUEST])
+    cassette = finished(recording)
+    first = cassette.connection("c1").events[-1]
+    assert (
+        first["exception"]
+        == f"{__name__}.test_an_error_names_its_class_by_module_and_drops_addresses.<locals>.Gone"
+    )
+    assert first["detail"] == "no <object object at 0x?>"
+    long = cassette.connection("c2").events[-1]["detail"]
+    assert len(long) == 1003
+    assert long.endswith("...")
 
 
 async def test_a_frame_is_recorded_when_the_consumer_handles_it(recording: Recording) -> None:

@@ -19,6 +19,7 @@ import fnmatch
 import itertools
 import logging
 import os
+import re
 import threading
 import time
 import uuid
@@ -31,6 +32,7 @@ import orjson
 from chanreplay.cassette import codec
 from chanreplay.cassette.asgi import dumps_frame_parts, encode_message, encode_scope, frame_parts
 from chanreplay.cassette.loader import load
+from chanreplay.cassette.model import CLIENT_OUTCOMES
 from chanreplay.cassette.redaction import Redactor
 from chanreplay.exceptions import CassetteExistsError, ConfigurationError, UnserializableValueError
 from chanreplay.recorder.channel_names import ChannelNames
@@ -79,6 +81,7 @@ class ConnectionRecorder:
     """Per-connection recording state; the ASGI recorder creates one per connection."""
 
     __slots__ = (
+        "_answer",
         "_deferred",
         "_held_inbound",
         "closed",
@@ -102,39 +105,69 @@ class ConnectionRecorder:
         self.finished = False
         """True once the application returned; it may outlive the connection a little."""
         self._deferred: dict[int, tuple[dict[str, Any], int, str, str, bytes | None]] = {}
-        self._held_inbound: dict[int, Mapping[str, Any]] = {}
+        self._held_inbound: dict[int, tuple[Mapping[str, Any], int]] = {}
+        self._answer = ""
+        """How the application answered so far: "" (not yet), "accepted", "closed"
+        (a websocket it accepted or refused and then closed) or "started" (an
+        HTTP response under way)."""
 
-    def inbound(self, message: Mapping[str, Any]) -> None:
-        """Record a message the server delivered to the application.
+    def inbound(self, message: Mapping[str, Any], step: int | None = None) -> None:
+        """Record a message the server delivered to the application: a new input, a new step.
 
-        Each is a new input and takes the next step, except a disconnect: a
-        client cannot wait for the server to see it, so where it falls among
-        other connections' inputs is down to timing. It keeps its
-        connection's step, the last thing that happened on it.
+        A disconnect is an input like any other: what the application does
+        about it (a presence "user left" broadcast) is caused by it and
+        carries its step, so a replay feeds it before it waits for those
+        effects. ``step``: the number :meth:`defer_inbound` took for it.
         """
-        disconnect = str(message.get("type", "")).endswith(".disconnect")
-        if not disconnect:
-            self.step = self.recording.next_step()
+        self.step = self.recording.next_step() if step is None else step
         self.recording.asgi_event(self, "in", message)
-        if disconnect:
+        if str(message.get("type", "")).endswith(".disconnect"):
             self._ended()
 
     def defer_inbound(self, message: Mapping[str, Any]) -> None:
-        """Hold a message from the client until the consumer dispatches it.
+        """Number a message from the client now; record it when the consumer dispatches it.
 
         A consumer reads its client's next message while it may still be
         handling the previous one (or a layer message that came first):
         recording it on arrival would give what the consumer still does for
-        the earlier input the step of this one.
+        the earlier input the step of this one. Its number, though, is taken
+        on arrival: the order of arrival is what a client's waiting decides.
+        A client that closed its socket and then sends on another knows the
+        server saw the close before the next input, so the two never swap
+        numbers, whenever the consumer gets round to the disconnect.
         """
         # Keyed by identity: the entry keeps the dict alive, so the id stays unique.
-        self._held_inbound[id(message)] = message
+        self._held_inbound[id(message)] = (message, self.recording.next_step())
 
     def outbound(self, message: Mapping[str, Any]) -> None:
         """Record a message the application sent to the client."""
         self.recording.asgi_event(self, "out", message)
-        if message.get("type") == "http.response.body" and not message.get("more_body"):
-            self._ended()
+        kind = message.get("type")
+        if kind == "websocket.send":
+            self._answer = self._answer or "accepted"  # a send accepts a pending handshake
+        elif kind == "http.response.body":
+            if not message.get("more_body"):
+                self._ended()
+        elif kind == "websocket.accept":
+            self._answer = "accepted"
+        elif kind == "websocket.close":
+            self._answer = "closed"
+        elif kind == "http.response.start":
+            self._answer = "started"
+
+    def failed(self, error: BaseException) -> None:
+        """Record that the application raised ``error``, ending the connection.
+
+        The event says what the client sees of it, which depends on how far
+        the connection got (see :data:`chanreplay.cassette.model.CLIENT_OUTCOMES`).
+        """
+        if self.closed or self._answer == "closed":
+            seen = "gone"
+        elif self.kind == "websocket":
+            seen = "closed" if self._answer == "accepted" else "refused"
+        else:
+            seen = "cut" if self._answer == "started" else "error"
+        self.recording.error_event(self, error, CLIENT_OUTCOMES[seen])
 
     def _ended(self) -> None:
         # The connection is closed when it ends, not when the application gets
@@ -166,7 +199,7 @@ class ConnectionRecorder:
         """The consumer is about to handle ``message``: record it if it was held."""
         inbound = self._held_inbound.pop(id(message), None)
         if inbound is not None:
-            self.inbound(inbound)
+            self.inbound(*inbound)
             return
         held = self._deferred.pop(id(message), None)
         if held is None:
@@ -181,8 +214,8 @@ class ConnectionRecorder:
         """The application returned: the connection is over whatever the protocol said."""
         # What the client sent and the consumer never got round to is still recorded.
         held, self._held_inbound = list(self._held_inbound.values()), {}
-        for message in held:
-            self.inbound(message)
+        for message, step in held:
+            self.inbound(message, step)
         self.finished = True
         self._ended()
         self.recording.connection_finished(self)
@@ -547,6 +580,19 @@ class Recording:
             orjson.dumps({"dir": direction, "message": encoded, "step": connection.step}),
         )
 
+    def error_event(
+        self, connection: ConnectionRecorder, error: BaseException, client: str
+    ) -> None:
+        """Record the exception that ended ``connection``'s application."""
+        event = {
+            "client": client,
+            "detail": describe_error(error),
+            "dir": "error",
+            "exception": error_name(error),
+            "step": connection.step,
+        }
+        self._write(connection, orjson.dumps(event))
+
     def layer_event(
         self,
         connection: ConnectionRecorder | None,
@@ -710,6 +756,34 @@ def _describe(connection: ConnectionRecorder | None, event: Mapping[str, Any]) -
 
 
 _DIRECTIONS = {"in": b"in", "out": b"out"}
+
+_ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,16}\b")
+ERROR_DETAIL_LIMIT = 1000
+"""Characters of an exception's message kept in its error event."""
+
+
+def error_name(error: BaseException) -> str:
+    """``KeyError`` for a built-in exception, ``chat.models.Note.DoesNotExist`` for others."""
+    kind = type(error)
+    if kind.__module__ == "builtins":
+        return kind.__qualname__
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def describe_error(error: BaseException) -> str:
+    """The exception's message as an error event keeps it: stable from run to run.
+
+    Memory addresses (``<object at 0x7f3a...>``) change on every run and say
+    nothing about behaviour; a very long message is cut.
+    """
+    try:
+        text = str(error)
+    except Exception:  # an exception whose __str__ raises still has a type
+        text = ""
+    text = _ADDRESS.sub("0x?", text)
+    if len(text) > ERROR_DETAIL_LIMIT:
+        text = text[:ERROR_DETAIL_LIMIT] + "..."
+    return text
 
 
 def load_hook(dotted: str | Callable[..., Any] | None) -> Callable[..., Any] | None:

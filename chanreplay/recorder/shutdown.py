@@ -26,6 +26,8 @@ from chanreplay.recorder.state import DRAIN_TIMEOUT
 __all__ = ["finishing", "install"]
 
 _POLL = 0.01
+_GRACE = 0.1
+"""Seconds a stopping server waits before judging whether anything is finishing."""
 _MARK = "_chanreplay_drains"
 
 
@@ -83,5 +85,7 @@ def _settled(server: Any, timeout: float) -> Any:
         else:
             reactor.callLater(_POLL, poll)
 
-    poll()
+    # A client that closed just before the stop: its disconnect may still be
+    # on its way to daphne, which would not count the connection as finishing.
+    reactor.callLater(_GRACE, poll)
     return done

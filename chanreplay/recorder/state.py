@@ -48,6 +48,15 @@ def start(new: Recording) -> str:
             # A server stopped by Ctrl-C or SIGTERM exits through atexit; the
             # final cassette is written there.
             atexit.register(stop)
+            # Where the server's loop runs in a thread of its own (the
+            # autoreloader's server process), connections finishing their
+            # disconnect still need the thread pools that sync_to_async runs
+            # their database work in; those shut down when threading does,
+            # before atexit. Stopping at thread shutdown too (it runs once)
+            # lets them finish first.
+            register_early = getattr(threading, "_register_atexit", None)
+            if register_early is not None:
+                register_early(stop)
             _atexit_registered = True
     return message
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 import uuid
 from typing import Any
@@ -32,6 +33,8 @@ STOP_TIMEOUT = 15.0
 """Seconds the server process gets to write its cassette after a stop signal."""
 SIGINT_GRACE = 1.0
 """Seconds to wait for Ctrl-C to stop the server process by itself before passing it on."""
+HASHSEED = "PYTHONHASHSEED"
+"""Set to 0 for a recording server unless the environment gives it."""
 
 
 class Command(DaphneRunserverCommand):  # type: ignore[misc]  # daphne is untyped
@@ -73,6 +76,14 @@ class Command(DaphneRunserverCommand):  # type: ignore[misc]  # daphne is untype
             # Not recording, or the server process the autoreloader started.
             super().handle(*args, **options)
             return
+        if HASHSEED not in os.environ:
+            # Sets of names (the rooms a consumer leaves, an observer's groups)
+            # iterate in hash order: a fixed seed makes two recordings of one
+            # session the same bytes. The autoreloader's server process
+            # inherits it; without one, this process starts again with it.
+            os.environ[HASHSEED] = "0"
+            if not options.get("use_reloader", True):
+                os.execve(sys.executable, autoreload.get_child_arguments(), os.environ)
         try:
             activation.check_debug(force=options.get("record_force", False))
             recording = activation.build_recording(

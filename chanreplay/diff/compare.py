@@ -19,6 +19,7 @@ import orjson
 
 from chanreplay.cassette.model import Cassette, Connection, Event
 from chanreplay.diff.matchers import Matcher, as_matcher
+from chanreplay.diff.order import layer_order_like
 from chanreplay.diff.paths import TRANSPARENT_TAGS, PathPattern
 
 __all__ = [
@@ -341,7 +342,8 @@ def diff_cassettes(
             continue
         # The rules name fields of events; the header is compared exactly.
         header = diff_values(connection.header(), other.header())
-        events = diff_events(connection.events, other.events, rules)
+        ordered = layer_order_like(connection.events, other.events, rules)
+        events = diff_events(connection.events, ordered, rules)
         if header or events:
             result.connections.append(
                 ConnectionDiff("changed", connection, header, events, actual=other)

@@ -86,7 +86,7 @@ def full_cassette(messages: int) -> Any:
     from chanreplay.replay.driver import Replayer
     from example.asgi import application
 
-    result = asyncio.run(Replayer(inputs_only(messages), application, keep_going=True).run())
+    result = asyncio.run(Replayer(inputs_only(messages), application).run())
     return result.actual
 
 

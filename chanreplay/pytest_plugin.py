@@ -179,6 +179,7 @@ def _needs_database(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("transactional_db")
     else:
         request.getfixturevalue("db")
+    _fresh_ids()
 
 
 @pytest.fixture
@@ -192,6 +193,13 @@ def replay(
         return _chanreplay_marked  # calling it counts as the marked replay
     _needs_database(request)
     return Replay(dict(chanreplay_config), None)
+
+
+def _fresh_ids() -> None:
+    """Let the rows the test body makes get the ids a fresh database gives (see ReplayTestCase)."""
+    from chanreplay.replay.sequences import reset_sequences
+
+    reset_sequences()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -276,8 +284,7 @@ def _replay_collected(
     request: pytest.FixtureRequest, chanreplay_config: dict[str, Any], db: None
 ) -> None:
     """The body of a collected cassette's test (in pytest-django's test database)."""
-    from chanreplay.cassette import load
-    from chanreplay.testing.replay import ReplayMismatch, create_missing_users, replay_cassette
+    from chanreplay.testing.replay import ReplayMismatch, replay_creating_users
 
     path = Path(request.node.path)
     options = dict(chanreplay_config)
@@ -287,9 +294,8 @@ def _replay_collected(
     # "Record a session, drop the file in": the users it names are created,
     # with the password the secrets give, if any.
     password = (options.get("secrets") or {}).get("password")
-    create_missing_users(load(path), password)
     try:
-        replay_cassette(path, **options)
+        replay_creating_users(path, password, **options)
     except ReplayMismatch as mismatch:
         differing = [c.connection.describe() for c in mismatch.result.diff.connections]
         if mismatch.result.diff.external:

@@ -29,6 +29,8 @@ def describe_event(event: Event) -> str:
     if direction == "layer":
         target = event.get("group") or event.get("channel") or ""
         return f"layer {event.get('op', '?')} {target}".rstrip()
+    if direction == "error":
+        return f"error {event.get('exception', '?')}"
     message = unwrap(event.get("message"))
     kind = message.get("type", "?") if isinstance(message, dict) else "?"
     return f"{direction} {kind}"
@@ -44,6 +46,8 @@ def summarize_event(event: Event) -> str:
             payload = " " + _short(shown)
     if "error" in event:
         payload += f" !{event['error']}"
+    if event.get("dir") == "error":
+        payload = f" {_short(event.get('detail'))} (the client: {event.get('client')})"
     return f"{describe_event(event)} (step {event.get('step', '?')}){payload}"
 
 

@@ -125,10 +125,15 @@ class CaptiveChannelLayer(InMemoryChannelLayer):  # type: ignore[misc]  # Channe
 
 
 def configured_aliases() -> list[str]:
-    """Every alias in ``CHANNEL_LAYERS`` (``default`` when none is configured)."""
+    """Every alias in ``CHANNEL_LAYERS``; none when the project configures no layer.
+
+    A project without channel layers (a tutorial's echo consumer) ran without
+    one when it was recorded: its consumers made no channel, and a replay must
+    not give them one either.
+    """
     from django.conf import settings
 
-    return list(getattr(settings, "CHANNEL_LAYERS", None) or {"default": {}})
+    return list(getattr(settings, "CHANNEL_LAYERS", None) or {})
 
 
 @contextlib.contextmanager

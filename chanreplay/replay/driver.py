@@ -10,6 +10,12 @@ thread, and its transaction); the driver follows the :mod:`plan <chanreplay.repl
 it feeds step ``n`` once everything recorded up to step ``n - 1`` has
 happened again, and gives up after ``timeout`` seconds without progress. What
 the recorder wrote is then compared with the cassette by the differ.
+
+An application that raises is behaviour like any other: the recorder writes
+the error as an event of its connection, the replay carries on with the
+other connections, and the differ compares it with the recorded one.
+For its duration the replay also allows the hosts the session was recorded
+with (:mod:`chanreplay.replay.hosts`).
 """
 
 from __future__ import annotations
@@ -20,26 +26,29 @@ import re
 import secrets as random_secrets
 import sys
 import time
-import traceback
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from chanreplay.asgi import REPLAY_ID_KEY, RecordingMiddleware
 from chanreplay.cassette.asgi import decode_message, decode_scope
 from chanreplay.cassette.codec import decode_value
 from chanreplay.cassette.model import Cassette, Connection
-from chanreplay.diff import CassetteDiff, Rules, diff_cassettes
+from chanreplay.diff import CassetteDiff, Rules, diff_cassettes, settle_layer_order
 from chanreplay.layers import RecordingChannelLayer
 from chanreplay.recorder import state
 from chanreplay.recorder.channel_names import placeholder_pattern
 from chanreplay.recorder.memory import MemoryJournal
 from chanreplay.recorder.recording import Recording
+from chanreplay.replay.hosts import recorded_hosts, recorded_hosts_allowed
 from chanreplay.replay.plan import Input, Plan, build_plan
 from chanreplay.replay.secrets import Secrets
 
-__all__ = ["ReplayResult", "Replayer", "captive_layers"]
+__all__ = ["ReplayResult", "Replayer", "UserSessions", "captive_layers"]
+
+UserSessions = Callable[[Connection], Awaitable[str]]
+"""Gives the session key a replayed connection carries: the recorded user's, logged in."""
 
 DEFAULT_TIMEOUT = 5.0
 """Seconds a replay waits for an expected event before it reports it missing."""
@@ -56,11 +65,35 @@ class ReplayResult:
     diff: CassetteDiff
     stalled: str | None = None
     """What the replay was waiting for when it gave up, if it did."""
+    errors: dict[str, BaseException] = field(default_factory=dict)
+    """The exception each connection's application raised, by connection id."""
+    notes: list[str] = field(default_factory=list)
+    """What else the report should say: a host Django refused, an origin turned away."""
 
     @property
     def passed(self) -> bool:
         """True when the application did exactly what the cassette recorded."""
         return self.diff.equal and self.stalled is None
+
+    def unexpected_errors(self) -> dict[str, BaseException]:
+        """The exceptions the cassette did not record (an error it holds is behaviour)."""
+        recorded = {
+            (c.id, e.get("exception"))
+            for c in self.expected.connections
+            for e in c.events
+            if e.get("dir") == "error"
+        }
+        return {
+            cid: error
+            for cid, error in self.errors.items()
+            if (cid, _error_name(error)) not in recorded
+        }
+
+
+def _error_name(error: BaseException) -> str:
+    from chanreplay.recorder.recording import error_name
+
+    return error_name(error)
 
 
 class _Progress:
@@ -76,6 +109,8 @@ class _Progress:
         self.loop = loop
         self.expected = expected
         self.opened: set[str] = set()
+        self.ended: set[str] = set()
+        """Connections whose application returned or raised: nothing more comes from them."""
         self.per_step: Counter[tuple[str, int]] = Counter()
         self.per_connection: Counter[str] = Counter()
         self.outstanding: set[tuple[str, int]] = set()
@@ -92,8 +127,18 @@ class _Progress:
         """Everything expected up to ``step`` must now happen."""
         while self._pending_steps and self._pending_steps[-1] <= step:
             for key in self._by_step[self._pending_steps.pop()]:
-                if self.per_step[key] < self.expected[key]:
+                if self.per_step[key] < self.expected[key] and key[0] not in self.ended:
                     self.outstanding.add(key)
+
+    def end(self, connection_id: str) -> None:
+        """``connection_id``'s application is over: what it has not done, it never will.
+
+        Its recorder wrote its last events before the application's task
+        finished, so nothing is cut short; the differ reports what is missing.
+        """
+        self.ended.add(connection_id)
+        self.outstanding = {key for key in self.outstanding if key[0] != connection_id}
+        self.check()
 
     def behind(self) -> str:
         """What is due and has not happened (for the report)."""
@@ -166,6 +211,13 @@ class _Running:
     async def send_input(self, message: dict[str, Any]) -> None:
         await self.inputs.put(message)
 
+    def error(self) -> BaseException | None:
+        """The exception the application raised, if it did."""
+        future = self.future
+        if future.done() and not future.cancelled():
+            return future.exception()
+        return None
+
 
 class Replayer:
     """Replays one cassette through one ASGI application."""
@@ -180,18 +232,17 @@ class Replayer:
         rules: Rules | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         secrets: Mapping[str, str] | None = None,
-        sessions: Mapping[str, str] | None = None,
+        users: UserSessions | None = None,
         recording: Recording | None = None,
-        keep_going: bool = False,
     ) -> None:
         self.cassette = cassette
-        self.keep_going = keep_going
         self.application = application
         self.plan: Plan = build_plan(cassette, include, exclude)
         self.rules = rules or Rules()
         self.timeout = timeout
-        self.sessions = dict(sessions or {})
-        """Session keys of the users the cassette names, by username."""
+        self.users = users
+        """Logs in the user a connection recorded, when it opens (None: connections
+        go without a session)."""
         csrf = random_secrets.token_hex(16)  # 32 characters, as Django's own
         self.secrets = Secrets(
             {"csrftoken": csrf, "csrfmiddlewaretoken": csrf, "x_csrftoken": csrf, **(secrets or {})}
@@ -209,65 +260,75 @@ class Replayer:
         self.recording.start_in(journal)
         application = RecordingMiddleware(self.application, recording=self.recording)
         stalled = None
-        with captive_layers(), state.replaying(self.recording):
+        hosts = recorded_hosts(connection.scope for connection in self.plan.connections)
+        with (
+            captive_layers(),
+            state.replaying(self.recording),
+            recorded_hosts_allowed(hosts) as refusals,
+        ):
             try:
                 stalled = await self._drive(application, progress)
-                if stalled is None or self.keep_going:
+                if stalled is None:
                     await self._settle(progress)
                 actual = journal.cassette()
             finally:
                 await self._shut_down()
         expected = Cassette(connections=self.plan.connections, path=self.cassette.path)
+        # Layer operations a connection made within one step in another order
+        # (a set of names iterated) are the same behaviour: take the cassette's order.
+        actual = settle_layer_order(expected, actual, self.rules)
         diff = diff_cassettes(expected, actual, self.rules, external=False)
-        return ReplayResult(expected, actual, diff, stalled)
+        errors = {
+            cid: error
+            for cid, running in self._communicators.items()
+            if (error := running.error()) is not None
+        }
+        return ReplayResult(expected, actual, diff, stalled, errors, refusals.notes)
 
     async def _drive(self, application: Any, progress: _Progress) -> str | None:
-        """Feed every input in order; the reason it stopped early, or None.
-
-        With ``keep_going`` it does not stop: what it waited for in vain is
-        taken as gone, and the remaining inputs are fed (an update needs them all).
-        """
-        first: str | None = None
+        """Feed every input in order; the reason it stopped early, or None."""
         by_step: dict[int, list[Input]] = defaultdict(list)
         for item in self.plan.inputs:
             by_step[item.step].append(item)
         for step in self.plan.steps:
             for item in by_step[step]:
                 stalled = await self._feed(application, item, progress)
-                first = first or stalled
-                if stalled is not None and not self.keep_going:
+                if stalled is not None:
                     return stalled
             progress.due(step)
             stalled = await self._wait(progress, lambda: not progress.outstanding, progress.behind)
-            first = first or stalled
-            if stalled is not None and not self.keep_going:
+            if stalled is not None:
                 return stalled
         # Whatever the cassette holds beyond the last input is due as well.
         progress.due(sys.maxsize)
-        stalled = await self._wait(progress, lambda: not progress.outstanding, progress.behind)
-        return first or stalled
+        return await self._wait(progress, lambda: not progress.outstanding, progress.behind)
 
     async def _feed(self, application: Any, item: Input, progress: _Progress) -> str | None:
         connection = item.connection
+        if connection is not None and connection.id in progress.ended and item.kind != "open":
+            return None  # its application is over (it raised): nobody is listening
         if item.kind == "disconnect":
             assert connection is not None
             # Everything before the disconnect on its connection comes first.
             stalled = await self._wait(
                 progress,
-                lambda: progress.per_connection[connection.id] >= item.index,
+                lambda: (
+                    progress.per_connection[connection.id] >= item.index
+                    or connection.id in progress.ended
+                ),
                 lambda: (
                     f"{connection.describe()}: event {progress.per_connection[connection.id]}"
                     f" of {item.index} before its disconnect"
                 ),
             )
-            if stalled is not None and not self.keep_going:
+            if stalled is not None:
                 return stalled
         self._step = item.step
         if item.kind == "open":
             assert connection is not None
-            scope = self._scope(connection)
+            scope = await self._scope(connection)
             running = self._communicators[connection.id] = _Running(application, scope)
-            running.future.add_done_callback(progress.poke)
+            running.future.add_done_callback(lambda _: progress.end(connection.id))
             return await self._wait(
                 progress,
                 lambda: connection.id in progress.opened,
@@ -291,9 +352,6 @@ class Replayer:
         application ending, or the timeout: not woken by every record.
         """
         while not done():
-            crashed = self._crashed()
-            if crashed is not None:
-                return crashed
             quiet = time.monotonic() - progress.last
             remaining = self.timeout - quiet if quiet < self.timeout else self.timeout
             try:
@@ -303,16 +361,6 @@ class Replayer:
                     return None
                 if time.monotonic() - progress.last >= self.timeout:
                     return f"waited {self.timeout:g} s for {what()}"
-        return None
-
-    def _crashed(self) -> str | None:
-        """How an application that raised failed, if one did."""
-        for cid, communicator in self._communicators.items():
-            future = communicator.future
-            if future.done() and not future.cancelled() and future.exception() is not None:
-                error = future.exception()
-                trace = "".join(traceback.format_exception(error)).rstrip()
-                return f"saw the application of connection {cid} raise:\n{trace}"
         return None
 
     async def _settle(self, progress: _Progress) -> None:
@@ -341,23 +389,33 @@ class Replayer:
         """Stop every application still running (connections the cassette left open)."""
         for communicator in self._communicators.values():
             future = communicator.future
-            if not future.done():
-                future.cancel()
+            if future.done():
+                # Its exception is kept for the report; awaiting it here would add
+                # this frame to the traceback the report shows.
+                communicator.error()
+                continue
+            future.cancel()
             with contextlib.suppress(BaseException):
                 await future
 
     # -- inputs -----------------------------------------------------------
-    def _scope(self, connection: Connection) -> dict[str, Any]:
-        """The ASGI scope of ``connection``, with redacted values filled in."""
+    async def _scope(self, connection: Connection) -> dict[str, Any]:
+        """The ASGI scope of ``connection``, with redacted values filled in.
+
+        A connection recorded for a user carries a session of that user's,
+        logged in as it opens: a user the session itself created (a sign-up)
+        exists by then.
+        """
         scope = decode_scope(connection.type, connection.scope)
         scope["client"] = ["127.0.0.1", 0]
         scope["server"] = ["testserver", 80]
         secrets = self.secrets
         user = connection.user or {}
         username = user.get("username") if isinstance(user, dict) else None
-        if username is not None and username in self.sessions:
-            secrets = Secrets({**secrets.values, "sessionid": self.sessions[username]})
-            scope["headers"] = _with_session_cookie(scope["headers"], self.sessions[username])
+        if username is not None and self.users is not None:
+            session = await self.users(connection)
+            secrets = Secrets({**secrets.values, "sessionid": session})
+            scope["headers"] = _with_session_cookie(scope["headers"], session)
         scope["headers"] = secrets.headers(scope["headers"])
         scope["query_string"] = secrets.form(scope["query_string"].decode("latin-1")).encode(
             "latin-1"

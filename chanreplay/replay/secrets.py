@@ -12,6 +12,7 @@ user's (see :mod:`chanreplay.replay.driver`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, quote_plus
@@ -23,6 +24,8 @@ from chanreplay.cassette.redaction import REDACTED
 __all__ = ["Secrets"]
 
 _REDACTED_BYTES = REDACTED.encode()
+_SECRET_SUFFIX = re.compile(r"\d+$")
+"""What follows the secret word in a field it names (``password1``)."""
 
 
 class Secrets:
@@ -32,9 +35,19 @@ class Secrets:
         self.values = {name.lower(): value for name, value in (values or {}).items()}
 
     def value(self, name: str) -> str | None:
-        """The value to put where ``name`` was redacted, if known."""
-        known = self.values.get(name.lower().replace("-", "_"))
-        return known if known is not None else self.values.get(name.lower())
+        """The value to put where ``name`` was redacted, if known.
+
+        A name given exactly wins; otherwise a secret word fills every field
+        that word redacted, as recording matched them: ``password`` fills
+        ``password1`` and ``password2`` (a sign-up form) and ``new_password``.
+        """
+        lowered = name.lower()
+        for candidate in (lowered.replace("-", "_"), lowered):
+            known = self.values.get(candidate)
+            if known is not None:
+                return known
+        word = _SECRET_SUFFIX.sub("", lowered.replace("-", "_").rpartition("_")[2])
+        return self.values.get(word) if word else None
 
     def headers(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
         """Headers with redacted cookies and header values filled where a value is known."""

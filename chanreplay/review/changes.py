@@ -26,7 +26,7 @@ from chanreplay.review.transcript import heading, what
 __all__ = ["diff_lines", "render_diff", "summarize"]
 
 _WIDTH = 100
-_DIRECTION = {"in": "inbound", "out": "outbound", "layer": "layer"}
+_DIRECTION = {"in": "inbound", "out": "outbound", "layer": "layer", "error": "error"}
 
 
 def summarize(diff: CassetteDiff) -> str:
@@ -99,6 +99,8 @@ def label(event: Event) -> str:
     """
     direction = _DIRECTION.get(str(event.get("dir")), str(event.get("dir")))
     message = event.get("message")
+    if event.get("dir") == "error":
+        return f"error {event.get('exception')}"
     if event.get("dir") == "layer":
         kind = message.get("type") if isinstance(message, dict) else None
         return f"layer {event.get('op')}" + (f' "{kind}"' if kind else "")

@@ -185,6 +185,8 @@ def _arrow(
         return here - LANE * 0.4, here - 4, label
     if direction == "out":
         return here + 4, here + LANE * 0.4, label
+    if direction == "error":
+        return here + 4, here + LANE * 0.4, f"{label} ({event.get('client')})"
     op = event.get("op")
     group = event.get("group")
     if op in ("group_add", "group_discard", "group_send") and group:
@@ -248,6 +250,7 @@ svg.diagram { color: #333; }
 .msg text { font-size: 11px; fill: #222; } .msg text.step { fill: #999; }
 .msg .hit { fill: transparent; } .msg:hover .hit { fill: #fffbd6; }
 .msg.dir-in { color: #2f7d32; } .msg.dir-out { color: #1f5fa8; } .msg.dir-layer { color: #8a3ea8; }
+.msg.dir-error { color: #b3261e; }
 .msg.added .hit { fill: #e3f6e5; } .msg.removed .hit { fill: #fbe3e3; }
 .msg.changed .hit { fill: #fff1d0; }
 .msg.pinned .hit { fill: #d9e8ff; }

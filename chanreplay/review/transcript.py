@@ -143,7 +143,7 @@ def username(connection: Connection) -> str | None:
     return str(name) if name is not None else None
 
 
-_ARROWS = {"in": "->", "out": "<-", "layer": ".."}
+_ARROWS = {"in": "->", "out": "<-", "layer": "..", "error": "!!"}
 
 
 def what(event: Event) -> str:
@@ -155,6 +155,8 @@ def what(event: Event) -> str:
             return f"{op} {event.get('group')} {event.get('channel')}"
         error = f" !{event['error']}" if "error" in event else ""
         return f"{op} {target}{error}".rstrip()
+    if event.get("dir") == "error":
+        return f"raised {event.get('exception')}"
     message = event.get("message")
     kind = message.get("type", "?") if isinstance(message, dict) else "?"
     return str(kind)
@@ -203,6 +205,9 @@ def _event_lines(
 
 def _payload(event: Event) -> Any:
     """What to show of an event's content: the frame's JSON or text, a summary of bytes."""
+    if event.get("dir") == "error":
+        detail = f"{event.get('detail')}  " if event.get("detail") else ""
+        return f"{detail}(the client: {event.get('client')})"
     message = event.get("message")
     if not isinstance(message, dict):
         return None

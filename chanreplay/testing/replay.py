@@ -28,19 +28,22 @@ from chanreplay.cassette.model import Connection
 from chanreplay.diff import Rules, render_text
 from chanreplay.exceptions import ConfigurationError, ReplayError
 from chanreplay.replay.driver import DEFAULT_TIMEOUT, Replayer, ReplayResult
-from chanreplay.replay.plan import build_plan
+from chanreplay.replay.sequences import reset_sequences
+from chanreplay.replay.transactions import CommitEmulation, emulated_commits
 from chanreplay.replay.update import notify_updated, update_requested, write_update
+from chanreplay.replay.users import assumed_users
 from chanreplay.testing.channels import ChannelTestCase, ChannelTransactionTestCase
 
 __all__ = [
+    "Logins",
     "ReplayMixin",
     "ReplayTestCase",
     "ReplayTransactionTestCase",
     "areplay_cassette",
     "cassette_path",
-    "create_missing_users",
     "database_kept_open",
     "replay_cassette",
+    "replay_creating_users",
 ]
 
 
@@ -78,62 +81,102 @@ def resolve_application(application: Any) -> Any:
     return import_string(dotted)
 
 
-def login_users(
-    cassette: Cassette, include: Iterable[str], exclude: Iterable[str]
-) -> dict[str, str]:
-    """Log in every user the replayed connections name; their session keys by username.
+class Logins:
+    """Logs in the users a replay's connections were recorded for, as each connection opens.
 
-    Runs synchronously (it uses the database), in the test's own thread so
-    that the sessions live in the test's transaction.
+    A user is looked up when the first connection recorded for them opens,
+    not before the replay: a user the session itself creates (a sign-up
+    view, a demo login that makes accounts) exists by then. Each user gets
+    one session for the whole replay. The database work runs in the test's
+    own thread, so the sessions live in the test's transaction.
+
+    ``create``: make a user who does not exist when needed (collected
+    cassettes, ``--chanreplay-cassettes``), with ``password`` (None: an
+    unusable one), instead of failing.
     """
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.test import Client
 
-    names = _usernames(build_plan(cassette, include, exclude).connections)
-    model = get_user_model()
-    sessions = {}
-    for name in sorted(names):
+    def __init__(
+        self, cassette: Cassette, *, create: bool = False, password: str | None = None
+    ) -> None:
+        self.cassette = cassette
+        self.create = create
+        self.password = password
+        self.sessions: dict[str, str] = {}
+
+    async def __call__(self, connection: Connection) -> str:
+        """The session key of the user ``connection`` was recorded for, logged in."""
+        name = _username(connection)
+        assert name is not None
+        if name not in self.sessions:
+            self.sessions[name] = await sync_to_async(self.login)(name, connection)
+        return self.sessions[name]
+
+    def create_assumed(self) -> list[str]:
+        """Create (synchronously) the users the session assumed who do not exist; their names.
+
+        Users a form of the session signs up are left to it (see
+        :mod:`chanreplay.replay.users`).
+        """
+        from django.contrib.auth import get_user_model
+
+        model = get_user_model()
+        created = []
+        for name in assumed_users(self.cassette):
+            if not model._default_manager.filter(**{model.USERNAME_FIELD: name}).exists():
+                self._create(name)
+                created.append(name)
+        return created
+
+    def _create(self, name: str) -> Any:
+        from django.contrib.auth import get_user_model
+
+        model = get_user_model()
+        user = model(**{model.USERNAME_FIELD: name})
+        user.set_password(self.password)  # None makes it unusable
+        user.save()
+        return user
+
+    def login(self, name: str, connection: Connection | None = None) -> str:
+        """Log ``name`` in (synchronously); the session key."""
+        from django.conf import settings
+        from django.contrib.auth import get_user_model
+        from django.test import Client
+
+        model = get_user_model()
         try:
             user = model._default_manager.get_by_natural_key(name)
         except model.DoesNotExist:
-            raise ReplayError(
-                f"{cassette.path or 'the cassette'} replays connections of user {name!r}, "
-                "who does not exist in the test database; create the user first (in setUp, "
-                f"setUpTestData or a fixture), for example "
-                f"get_user_model().objects.create_user({model.USERNAME_FIELD}={name!r})"
-            ) from None
+            if not self.create:
+                raise ReplayError(self._missing(name, connection)) from None
+            user = self._create(name)
         client = Client()
         client.force_login(user)
-        sessions[name] = client.cookies[settings.SESSION_COOKIE_NAME].value
-    return sessions
+        key: str = client.cookies[settings.SESSION_COOKIE_NAME].value
+        return key
+
+    def _missing(self, name: str, connection: Connection | None) -> str:
+        from django.contrib.auth import get_user_model
+
+        field = get_user_model().USERNAME_FIELD
+        where = self.cassette.path or "the cassette"
+        when = (
+            f" when connection {connection.describe()} opens (step {connection.step})"
+            if connection is not None
+            else ""
+        )
+        return (
+            f"{where} replays connections of user {name!r}, who does not exist in the test "
+            f"database{when}; create the user first (in setUp, setUpTestData or a fixture), "
+            f"for example get_user_model().objects.create_user({field}={name!r}) (a user the "
+            "session signs up itself needs nothing: the request that creates it is replayed "
+            "first)"
+        )
 
 
-def create_missing_users(cassette: Cassette, password: str | None = None) -> list[str]:
-    """Create the users ``cassette`` names that do not exist; their names.
-
-    They get ``password`` (so a recorded login form can log them in again),
-    or an unusable one.
-    """
-    from django.contrib.auth import get_user_model
-
-    model = get_user_model()
-    created = []
-    for name in sorted(_usernames(cassette.connections)):
-        if not model._default_manager.filter(**{model.USERNAME_FIELD: name}).exists():
-            user = model(**{model.USERNAME_FIELD: name})
-            user.set_password(password)  # None makes it unusable
-            user.save()
-            created.append(name)
-    return created
-
-
-def _usernames(connections: Iterable[Connection]) -> set[str]:
-    return {
-        str(c.user["username"])
-        for c in connections
-        if isinstance(c.user, dict) and c.user.get("username")
-    }
+def _username(connection: Connection) -> str | None:
+    user = connection.user
+    name = user.get("username") if isinstance(user, dict) else None
+    return str(name) if name else None
 
 
 @contextlib.contextmanager
@@ -212,7 +255,7 @@ class _Call:
         self.secrets = secrets
         self.update = update_requested()
 
-    def replayer(self, sessions: Mapping[str, str]) -> Replayer:
+    def replayer(self, logins: Logins) -> Replayer:
         from chanreplay.recorder.activation import build_recording
 
         return Replayer(
@@ -223,38 +266,94 @@ class _Call:
             rules=self.rules,
             timeout=self.timeout,
             secrets=self.secrets,
-            sessions=sessions,
+            users=logins,
             recording=build_recording("replay", finalize=False),
-            keep_going=self.update,
         )
 
     def check(self, result: ReplayResult) -> ReplayResult:
-        """Raise the report of a replay that did not match, unless updating was asked for."""
+        """Raise the report of a replay that did not match, unless updating was asked for.
+
+        Update mode writes only what a replay that ran to its end found: a
+        stalled replay, or one where the application raised where the
+        cassette has no error, fails as it would without updating, and the
+        cassette is left as it was.
+        """
         if result.passed:
             return result
         if self.update:
-            write_update(self.path, self.cassette, result)
-            notify_updated(self.path)
-            return result
+            refused = update_refusal(result)
+            if refused is None:
+                write_update(self.path, self.cassette, result)
+                notify_updated(self.path)
+                return result
+            raise ReplayMismatch(result, refused)
         raise ReplayMismatch(result)
+
+
+def update_refusal(result: ReplayResult) -> str | None:
+    """Why update mode must not write ``result`` over its cassette, or None when it may."""
+    if result.stalled:
+        return (
+            "not updated: the replay stalled, so the events it waited for may be missing "
+            "because the replay could not go on, not because the application changed; fix "
+            "what stopped it, or record the session again (runserver --record)"
+        )
+    raised = result.unexpected_errors()
+    if raised:
+        names = ", ".join(f"{cid} ({type(error).__name__})" for cid, error in raised.items())
+        return (
+            f"not updated: the application raised where the cassette has no error ({names}); "
+            "an error is never blessed by update mode: fix it, or record the session again "
+            "if the error is what the application should do"
+        )
+    return None
 
 
 class ReplayMismatch(AssertionError):
     """A replay that did not match: the report is the message, the result is kept."""
 
-    def __init__(self, result: ReplayResult) -> None:
-        super().__init__(report(result))
+    def __init__(self, result: ReplayResult, note: str | None = None) -> None:
+        super().__init__(report(result) + (f"\n{note}" if note else ""))
         self.result = result
 
 
 def report(result: ReplayResult) -> str:
     """The failure report of a replay that did not match."""
+    import traceback
+
     where = result.expected.path or "the cassette"
     title = f"replay of {where} does not match what the application did"
     text = render_text(result.diff, title=title)
     if result.stalled:
         text += f"\nthe replay stopped early: it {result.stalled}"
+    for note in result.notes:
+        text += f"\n{note}"
+    for cid, error in result.unexpected_errors().items():
+        trace = "".join(traceback.format_exception(error)).rstrip()
+        text += f"\nthe application of connection {cid} raised:\n{trace}"
     return text
+
+
+def _prepared(result: ReplayResult, emulation: CommitEmulation) -> ReplayResult:
+    """``result`` with what the emulated commits left undone named, if it stalled."""
+    pending = emulation.pending() if result.stalled else []
+    if pending:
+        result.notes.append(
+            f"{len(pending)} transaction.on_commit callback(s) registered during the replay "
+            f"never ran ({', '.join(pending[:5])}): the transaction that registered them was "
+            "still open when the replay gave up, so what they send never came; if the "
+            "application keeps a transaction open across messages, replay in a "
+            "ReplayTransactionTestCase (pytest: @pytest.mark.django_db(transaction=True))"
+        )
+    return result
+
+
+def _replay_sync(call: _Call, logins: Logins) -> ReplayResult:
+    """Run ``call``'s replay from the test's own thread (its transaction, its connections)."""
+    reset_sequences()
+    with database_kept_open(), emulated_commits() as emulation:
+        result = async_to_sync(call.replayer(logins).run)()
+    return _prepared(result, emulation)
 
 
 def replay_cassette(name: str | Path, **options: Any) -> ReplayResult:
@@ -268,20 +367,48 @@ def replay_cassette(name: str | Path, **options: Any) -> ReplayResult:
     """
     _check_options(options)
     call = _Call(name, **options)
-    sessions = login_users(call.cassette, call.include, call.exclude)
-    with database_kept_open():
-        result = async_to_sync(call.replayer(sessions).run)()
-    return call.check(result)
+    return call.check(_replay_sync(call, Logins(call.cassette)))
+
+
+def replay_creating_users(
+    name: str | Path, password: str | None = None, **options: Any
+) -> ReplayResult:
+    """:func:`replay_cassette`, creating each user the cassette names who does not exist.
+
+    "Record a session, drop the file in": the users the session assumed are
+    created before it starts, with ``password`` (None: an unusable one), so
+    that a recorded login works; a user a form of the session signs up is
+    left to the session (and created when a connection of theirs opens, if
+    the sign-up did not make them).
+    """
+    _check_options(options)
+    call = _Call(name, **options)
+    logins = Logins(call.cassette, create=True, password=password)
+    logins.create_assumed()
+    return call.check(_replay_sync(call, logins))
 
 
 async def areplay_cassette(name: str | Path, **options: Any) -> ReplayResult:
-    """:func:`replay_cassette` for async code (same options)."""
+    """:func:`replay_cassette` for async code (same options).
+
+    The application's database work runs in the thread ``sync_to_async``
+    gives thread-sensitive code, outside an async test's own transaction.
+    """
     _check_options(options)
     call = _Call(name, **options)
-    sessions = await sync_to_async(login_users)(call.cassette, call.include, call.exclude)
-    with database_kept_open():
-        result = await call.replayer(sessions).run()
-    return call.check(result)
+    stack = contextlib.ExitStack()
+
+    def begin() -> CommitEmulation:
+        reset_sequences()
+        return stack.enter_context(emulated_commits())
+
+    emulation = await sync_to_async(begin)()
+    try:
+        with database_kept_open():
+            result = await call.replayer(Logins(call.cassette)).run()
+    finally:
+        await sync_to_async(stack.close)()
+    return call.check(_prepared(result, emulation))
 
 
 class ReplayMixin:
@@ -310,8 +437,25 @@ class ReplayMixin:
 
 
 class ReplayTestCase(ReplayMixin, ChannelTestCase):
-    """A :class:`ChannelTestCase` that replays cassettes (each test in a transaction)."""
+    """A :class:`ChannelTestCase` that replays cassettes (each test in a transaction).
+
+    The rows a test makes get the ids a fresh database gives them, as they had
+    when the session was recorded: sequences are set back as each transaction
+    of the class and of each test begins (PostgreSQL's do not roll back).
+    """
+
+    @classmethod
+    def _enter_atomics(cls) -> Any:
+        atomics = super()._enter_atomics()  # type: ignore[misc]  # TestCase's, not in the stubs
+        reset_sequences()
+        return atomics
 
 
 class ReplayTransactionTestCase(ReplayMixin, ChannelTransactionTestCase):
-    """A :class:`ChannelTransactionTestCase` that replays cassettes."""
+    """A :class:`ChannelTransactionTestCase` that replays cassettes.
+
+    Its sequences start again for each test (Django's ``reset_sequences``), so
+    the rows a test makes get the ids a fresh database gives them.
+    """
+
+    reset_sequences = True

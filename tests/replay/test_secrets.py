@@ -301,3 +301,16 @@ def test_differs_names_the_redacted_field_whose_given_value_was_not_sent() -> No
     assert SECRETS.differs({**right, "password": "guess"}, recorded) == "password"
     assert SECRETS.differs({**right, "keys": [{"api-key": "nope"}]}, recorded) == "api-key"
     assert SECRETS.differs({"token": "anything"}, {"token": REDACTED}) is None  # not given
+
+
+def test_a_secret_word_fills_the_fields_it_names() -> None:
+    """``password`` fills a sign-up form's password1 and password2; an exact name wins."""
+    secrets = Secrets({"password": "pw", "old_password": "old"})
+    assert secrets.value("password1") == "pw"
+    assert secrets.value("new_password2") == "pw"
+    assert secrets.value("old_password") == "old"
+    assert secrets.value("PASSWORD") == "pw"
+    assert secrets.value("passwords") is None
+    assert secrets.value("token1") is None
+    form = "username=newbie&password1=<redacted>&password2=<redacted>"
+    assert secrets.form(form) == "username=newbie&password1=pw&password2=pw"

@@ -1,0 +1,200 @@
+"""The replayer with applications that raise, hosts the project does not allow, and no layers.
+
+Each session is recorded in process first (the same recorder runserver uses,
+driven by Channels' communicators), then replayed as a test would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.routing import URLRouter
+from channels.security.websocket import AllowedHostsOriginValidator
+from channels.testing import WebsocketCommunicator
+from django.test import override_settings
+from django.urls import path
+
+from chanreplay.cassette import Cassette, load, writer
+from chanreplay.recorder.recording import Recording
+from chanreplay.replay.capture import CapturedSession
+from chanreplay.testing.replay import ReplayMismatch, replay_cassette
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Boom(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # Channels is untyped
+    """Echoes JSON; a message without "x" raises KeyError out of the consumer."""
+
+    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
+        await self.send_json({"x": content["x"]})
+
+
+APPLICATION = AllowedHostsOriginValidator(
+    URLRouter([path("ws/boom/", Boom.as_asgi()), path("ws/echo/", Boom.as_asgi())])
+)
+HEADERS = [(b"host", b"127.0.0.1"), (b"origin", b"http://127.0.0.1")]
+
+
+async def _record(into: Path) -> Path:
+    """c1 raises on its second message; c2, opened after, goes on working."""
+    session = CapturedSession(APPLICATION, Recording("driver", finalize=False))
+    session.start()
+    try:
+        first = WebsocketCommunicator(session, "/ws/boom/", headers=HEADERS)
+        assert (await first.connect())[0]
+        await first.send_json_to({"x": 1})
+        assert await first.receive_json_from() == {"x": 1}
+        await first.send_json_to({"y": 2})
+        with pytest.raises(KeyError):
+            await first.wait()
+        second = WebsocketCommunicator(session, "/ws/echo/", headers=HEADERS)
+        assert (await second.connect())[0]
+        await second.send_json_to({"x": 3})
+        assert await second.receive_json_from() == {"x": 3}
+        await second.disconnect()
+        cassette = session.cassette()
+    finally:
+        session.stop()
+    target = into / "boom.json"
+    writer.write(cassette, target)
+    return target
+
+
+@pytest.fixture
+async def cassette(tmp_path: Path) -> Path:
+    with override_settings(ALLOWED_HOSTS=["127.0.0.1"]):
+        return await _record(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _tests_settings() -> Iterator[None]:
+    """As Django's test runner has it: DEBUG off, only testserver allowed."""
+    with override_settings(DEBUG=False, ALLOWED_HOSTS=["testserver"]):
+        yield
+
+
+def _errors(cassette: Cassette) -> list[tuple[str, dict[str, Any]]]:
+    return [(c.id, e) for c in cassette.connections for e in c.events if e["dir"] == "error"]
+
+
+def test_a_recorded_error_replays_and_the_other_connections_carry_on(cassette: Path) -> None:
+    (error,) = _errors(load(cassette))
+    assert error == (
+        "c1",
+        {
+            "client": "closed with 1011",
+            "detail": "'x'",
+            "dir": "error",
+            "exception": "KeyError",
+            "step": 4,
+        },
+    )
+    result = replay_cassette(cassette, application=APPLICATION)
+    assert _errors(result.actual) == [error]
+    assert [c.id for c in result.actual.connections] == ["c1", "c2"]
+
+
+def test_an_error_that_appears_fails_with_its_traceback(cassette: Path) -> None:
+    async def fussy(self: Boom, content: dict[str, Any], **kwargs: Any) -> None:
+        if content.get("x") == 3:
+            raise ValueError("three is too many")
+        await self.send_json({"x": content["x"]})
+
+    with mock.patch.object(Boom, "receive_json", fussy), pytest.raises(ReplayMismatch) as failure:
+        replay_cassette(cassette, application=APPLICATION, timeout=1)
+    report = str(failure.value)
+    assert "connection c2 (websocket /ws/echo/)" in report
+    assert "unexpected event: error ValueError" in report
+    assert "the application of connection c2 raised:" in report
+    assert "ValueError: three is too many" in report
+    assert "the replay stopped early" not in report  # an ended application is waited for no longer
+
+
+def test_an_error_that_changes_type_fails_naming_it(cassette: Path) -> None:
+    async def other(self: Boom, content: dict[str, Any], **kwargs: Any) -> None:
+        if "x" not in content:
+            raise LookupError("no x")
+        await self.send_json({"x": content["x"]})
+
+    with mock.patch.object(Boom, "receive_json", other), pytest.raises(ReplayMismatch) as failure:
+        replay_cassette(cassette, application=APPLICATION, timeout=1)
+    report = str(failure.value)
+    assert "event 6: error KeyError changed" in report, report
+    assert 'expected "KeyError"' in report
+    assert 'actual   "LookupError"' in report
+
+
+def test_an_error_that_disappears_fails(cassette: Path) -> None:
+    async def lenient(self: Boom, content: dict[str, Any], **kwargs: Any) -> None:
+        await self.send_json({"x": content.get("x")})
+
+    with mock.patch.object(Boom, "receive_json", lenient), pytest.raises(ReplayMismatch) as failure:
+        replay_cassette(cassette, application=APPLICATION, timeout=0.5)
+    report = str(failure.value)
+    assert "error KeyError expected, but it never happened" in report
+    assert "unexpected event: out websocket.send" in report
+
+
+def test_update_mode_never_blesses_an_error_or_a_stall(
+    cassette: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("CHANREPLAY_UPDATE", "1")
+    before = cassette.read_bytes()
+
+    async def raising(self: Boom, content: dict[str, Any], **kwargs: Any) -> None:
+        raise ValueError("always")
+
+    with mock.patch.object(Boom, "receive_json", raising), pytest.raises(ReplayMismatch) as failure:
+        replay_cassette(cassette, application=APPLICATION, timeout=0.5)
+    assert "not updated: the application raised where the cassette has no error" in str(
+        failure.value
+    )
+    assert cassette.read_bytes() == before
+
+    async def mute(self: Boom, content: dict[str, Any], **kwargs: Any) -> None:
+        if "x" not in content:
+            raise KeyError("x")
+
+    with mock.patch.object(Boom, "receive_json", mute), pytest.raises(ReplayMismatch) as failure:
+        replay_cassette(cassette, application=APPLICATION, timeout=0.5)
+    assert "the replay stopped early: it waited 0.5 s" in str(failure.value)
+    assert "not updated: the replay stalled" in str(failure.value)
+    assert cassette.read_bytes() == before
+
+    async def renamed(self: Boom, content: dict[str, Any], **kwargs: Any) -> None:
+        await self.send_json({"x": content["x"], "v": 2})
+
+    with mock.patch.object(Boom, "receive_json", renamed):
+        replay_cassette(cassette, application=APPLICATION, timeout=0.5)  # re-blessed
+    with mock.patch.object(Boom, "receive_json", renamed):
+        monkeypatch.delenv("CHANREPLAY_UPDATE")
+        replay_cassette(cassette, application=APPLICATION, timeout=0.5)  # now it matches
+    assert cassette.read_bytes() != before
+
+
+def test_an_origin_the_project_refuses_stays_refused_and_is_named(cassette: Path) -> None:
+    """The recorded host is allowed for the replay (the first test passes under the test
+    runner's settings); another Origin is judged by the project, and the report says so."""
+    hostile = cassette.read_text().replace("origin: http://127.0.0.1", "origin: http://evil.test")
+    cassette.write_text(hostile)
+    with pytest.raises(ReplayMismatch) as failure:
+        replay_cassette(cassette, application=APPLICATION, timeout=0.5)
+    report = str(failure.value)
+    assert "a websocket's Origin 'http://evil.test' was refused by OriginValidator" in report
+
+
+@override_settings(CHANNEL_LAYERS={})
+async def test_a_project_without_channel_layers_replays_without_one(tmp_path: Path) -> None:
+    """No CHANNEL_LAYERS when recorded: the replay gives the consumers no layer either."""
+    with override_settings(ALLOWED_HOSTS=["127.0.0.1"]):
+        recorded = await _record(tmp_path)
+    assert not any(e["dir"] == "layer" for c in load(recorded).connections for e in c.events)
+    from asgiref.sync import sync_to_async
+
+    await sync_to_async(replay_cassette)(recorded, application=APPLICATION)

@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+from tasks import views
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("tasks/<int:pk>/done/", views.mark_done, name="task-done"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("admin/", admin.site.urls),
+]

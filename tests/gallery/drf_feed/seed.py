@@ -1,0 +1,7 @@
+"""Rows the recorded session assumes: alice (newbie signs up during the session)."""
+
+from django.contrib.auth.models import User
+
+
+def seed() -> None:
+    User.objects.create_user("alice", password="feed-pass-4821")

@@ -1,0 +1,8 @@
+from django.http import HttpResponse
+
+
+def index(request):
+    return HttpResponse(
+        "<!doctype html><title>echo</title>"
+        "<script>const ws = new WebSocket(`ws://${location.host}/ws/echo/`);</script>"
+    )

@@ -1,0 +1,211 @@
+"""Runs the gallery's apps as their users would: record a session, then test it.
+
+Each folder under ``tests/gallery/`` with a ``drive.py`` is one small Django
+project. Recording happens in a fresh copy of the folder (its own SQLite file,
+or a PostgreSQL database made for the run), with the project's own
+``manage.py``: ``migrate``, ``seed.py`` for the rows the session assumes,
+``runserver --record NAME`` with the autoreloader on (as a person starts it),
+the driver's scripted session, then Ctrl-C. Tests run in the folder itself
+with ``pytest`` and ``manage.py test``, each in a process of its own, since
+every app has its own settings.
+
+Re-record one app's committed cassette::
+
+    .venv/bin/python -m tests.gallery.harness NAME [NAME ...]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+GALLERY = Path(__file__).resolve().parent
+ROOT = GALLERY.parents[1]
+TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class App:
+    """One gallery app: a folder with a Django project, a driver and a cassette."""
+
+    path: Path
+
+    @property
+    def name(self) -> str:
+        """The folder's name, which is also the cassette's."""
+        return self.path.name
+
+    @property
+    def cassette(self) -> Path:
+        """The committed cassette."""
+        return self.path / "cassettes" / f"{self.name}.json"
+
+    @property
+    def postgres(self) -> bool:
+        """True when the project keeps its data in PostgreSQL (its settings read POSTGRES_DB)."""
+        return any(
+            "POSTGRES_DB" in settings.read_text() for settings in self.path.glob("*/settings.py")
+        )
+
+
+def apps() -> list[App]:
+    """Every app of the gallery, by name."""
+    return [App(p.parent) for p in sorted(GALLERY.glob("*/drive.py"))]
+
+
+def app(name: str) -> App:
+    """The gallery app called ``name``."""
+    found = GALLERY / name
+    if not (found / "drive.py").exists():
+        raise SystemExit(f"no gallery app {name!r}: choose one of {[a.name for a in apps()]}")
+    return App(found)
+
+
+def environment(**extra: str) -> dict[str, str]:
+    """The environment of an app's process: ours, minus chanreplay's and Django's own."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("CHANREPLAY_", "DJANGO_", "PYTEST_", "POSTGRES_"))
+        and key not in ("PYTHONHASHSEED",)
+    }
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def database(app: App) -> Iterator[dict[str, str]]:
+    """The environment that gives ``app`` a database of its own for one run."""
+    if not app.postgres:
+        yield {}  # SQLite: the copy's own db.sqlite3
+        return
+    import psycopg
+
+    name = f"gallery_{app.name}_{secrets.token_hex(4)}"
+    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as db:
+        db.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield {"POSTGRES_DB": name}
+    finally:
+        with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as db:
+            db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def manage(where: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``python manage.py ARGS`` in ``where``; raises with its output if it fails."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=where,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"manage.py {' '.join(args)} failed in {where}:\n{done.stdout}{done.stderr}"
+        )
+    return done
+
+
+def drive(app: App, base: str) -> None:
+    """Run ``app``'s scripted session against the server at ``base``."""
+    spec = importlib.util.spec_from_file_location(
+        f"gallery_drive_{app.name}", app.path / "drive.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    asyncio.run(module.session(base))
+
+
+def record(app: App, into: Path) -> Path:
+    """Record ``app``'s scripted session in a fresh copy under ``into``; the cassette's path."""
+    from tests.servers import Server, free_port
+
+    copy = into / app.name
+    shutil.copytree(
+        app.path, copy, ignore=shutil.ignore_patterns("__pycache__", "cassettes", "*.sqlite3")
+    )
+    with database(app) as db:
+        env = environment(**db)
+        manage(copy, "migrate", "--no-input", env=env)
+        manage(copy, "shell", "-c", "import seed; seed.seed()", env=env)
+        port = free_port()
+        log = into / f"{app.name}-server.log"
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "manage.py",
+                    "runserver",
+                    "--record",
+                    app.name,
+                    f"127.0.0.1:{port}",
+                ],
+                cwd=copy,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        server = Server(process, port, log)
+        try:
+            server.wait_ready()
+            drive(app, server.base)
+        except BaseException:
+            server.kill()
+            raise
+        code = server.interrupt()  # Ctrl-C, as a person stops runserver
+    cassette = copy / "cassettes" / f"{app.name}.json"
+    if code != 0 or not cassette.exists():
+        raise RuntimeError(f"runserver --record {app.name} ended with {code}:\n{server.output()}")
+    return cassette
+
+
+def run_tests(
+    app: App, runner: str, *args: str, hashseed: int, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``app``'s tests with ``pytest`` or ``manage.py test`` under ``hashseed``."""
+    where = cwd or app.path
+    if runner == "pytest":
+        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", *args]
+    else:
+        command = [sys.executable, "manage.py", "test", "-v", "2", *args]
+    with database(app) as db:
+        return subprocess.run(
+            command,
+            cwd=where,
+            env=environment(PYTHONHASHSEED=str(hashseed), **db),
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT * 3,
+        )
+
+
+def main(argv: list[str]) -> int:
+    """Re-record the committed cassettes of the named apps (all without names)."""
+    chosen = [app(name) for name in argv] or apps()
+    for each in chosen:
+        with tempfile.TemporaryDirectory() as scratch:
+            recorded = record(each, Path(scratch))
+            each.cassette.parent.mkdir(exist_ok=True)
+            shutil.copy(recorded, each.cassette)
+        print(f"recorded {each.cassette.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,12 @@
+"""Rows the recorded session assumes: alice and bob, the lobby and its one old message."""
+
+from django.contrib.auth.models import User
+
+from chat.models import Message, Room
+
+
+def seed() -> None:
+    alice = User.objects.create_user("alice", password="wonderland-7")
+    User.objects.create_user("bob", password="wonderland-7")
+    lobby = Room.objects.create(name="lobby")
+    Message.objects.create(room=lobby, author=alice, content="welcome")

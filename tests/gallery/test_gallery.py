@@ -1,0 +1,83 @@
+"""Every gallery app records deterministically and replays green, as its users would run it.
+
+The apps are small Django Channels projects written the way their authors in
+the wild write them (see tests/gallery/README.md). Their tests hold nothing
+but the data the session assumed and the passwords; each runs here in a
+process of its own, under a random ``PYTHONHASHSEED`` that a failure names.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import socket
+from pathlib import Path
+
+import pytest
+
+from chanreplay.cassette import load
+from chanreplay.diff import diff_cassettes, render_text
+from tests.gallery import harness
+
+APPS = harness.apps()
+
+
+def _postgres_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), 1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def needs(app: harness.App) -> None:
+    """Skip an app whose database is not here (a failure under CI)."""
+    if app.postgres and not _postgres_reachable():
+        from tests.conftest import _missing
+
+        _missing("PostgreSQL", f"{app.name} keeps its data in PostgreSQL at 127.0.0.1:5432")
+
+
+def _hashseed() -> int:
+    return random.randrange(1, 2**32)
+
+
+def _outcome(done: object, hashseed: int) -> str:
+    return f"PYTHONHASHSEED={hashseed}\n{done.stdout}\n{done.stderr}"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("app", APPS, ids=lambda a: a.name)
+def test_the_app_replays_with_pytest(app: harness.App, needs: None) -> None:
+    """``pytest`` in the app's folder: the ReplayTestCase and the ``replay`` fixture pass."""
+    hashseed = _hashseed()
+    done = harness.run_tests(app, "pytest", hashseed=hashseed)
+    assert done.returncode == 0, _outcome(done, hashseed)
+    summary = done.stdout.strip().splitlines()[-1]
+    assert re.search(r"\d+ passed", summary), _outcome(done, hashseed)
+    assert "skipped" not in summary, _outcome(done, hashseed)
+    assert "failed" not in summary, _outcome(done, hashseed)
+
+
+@pytest.mark.parametrize("app", APPS, ids=lambda a: a.name)
+def test_the_app_replays_with_manage_py_test(app: harness.App, needs: None) -> None:
+    """``manage.py test``: Django's own runner finds the ReplayTestCase and it passes."""
+    hashseed = _hashseed()
+    done = harness.run_tests(app, "django", hashseed=hashseed)
+    assert done.returncode == 0, _outcome(done, hashseed)
+    assert re.search(r"Ran [1-9]\d* tests?", done.stderr), _outcome(done, hashseed)
+    assert "skipped" not in done.stderr, _outcome(done, hashseed)
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("app", APPS, ids=lambda a: a.name)
+def test_recording_the_session_again_gives_the_committed_cassette(
+    app: harness.App, needs: None, tmp_path: Path
+) -> None:
+    """``runserver --record`` of the scripted session writes the committed bytes again."""
+    recorded = harness.record(app, tmp_path)
+    assert recorded.read_bytes() == app.cassette.read_bytes(), (
+        f"recording {app.name} again differs from {app.cassette}; if that is intended, "
+        f"re-record it with .venv/bin/python -m tests.gallery.harness {app.name}:\n"
+        + render_text(diff_cassettes(load(app.cassette), load(recorded)))
+    )

@@ -234,6 +234,84 @@ def _chanreplay_marked(
     return Replay({**chanreplay_config, **options}, name)
 
 
+_REPLAYING_FIXTURES = frozenset({"replay", "chanreplay_app"})
+
+
+def _replays(item: pytest.Item) -> bool:
+    """True for a test that replays or records (it needs the test database)."""
+    names = getattr(item, "fixturenames", ())
+    return (
+        isinstance(item, CassetteItem)
+        or bool(_REPLAYING_FIXTURES.intersection(names))
+        or item.get_closest_marker(_MARKER) is not None
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Give every replaying test pytest-django's database marker, before it plans the databases.
+
+    pytest-django creates the test databases the collected tests declare (a
+    ``db`` fixture, a ``django_db`` marker); a fixture that asks for ``db``
+    only when it runs comes too late, and the replay would use the
+    development database.
+    """
+    if not config.pluginmanager.hasplugin("django"):
+        return
+    for item in items:
+        if _replays(item) and item.get_closest_marker("django_db") is None:
+            item.add_marker(pytest.mark.django_db)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Under ``CI=true`` a replay that was skipped fails: CI must never pass without replaying."""
+    report: pytest.TestReport = yield
+    if report.skipped and os.environ.get("CI") == "true" and _replays(item):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = (
+            f"a replay was skipped under CI=true, where every replay must run: {reason}"
+        )
+    return report
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Collected cassettes need the project's Django settings: an error that names the fix."""
+    config = session.config
+    directories = config.getoption("chanreplay_cassettes")
+    if not directories:
+        return
+    from django.conf import settings
+
+    if settings.configured:
+        return
+    invocation = config.invocation_params.dir
+    local = [
+        name
+        for name in ("pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
+        if (invocation / name).exists()
+    ]
+    option = f"--chanreplay-cassettes {' '.join(directories)}"
+    if config.inipath is None and local:
+        # pytest reads `--chanreplay-cassettes DIR` as an option and a path before
+        # it knows the option: a path outside the project moves its rootdir away
+        # from the project's configuration.
+        raise pytest.UsageError(
+            f"{option}: pytest did not read {invocation / local[0]}, so Django's settings "
+            f"are not configured: it took {config.rootpath} as its rootdir, because "
+            f"{directories[0]} lies outside {invocation}; write the option as "
+            f"--chanreplay-cassettes={directories[0]}, or pass -c {local[0]}"
+        )
+    raise pytest.UsageError(
+        f"{option}: Django's settings are not configured, and cassettes replay against your "
+        "Django project; set DJANGO_SETTINGS_MODULE (in pytest.ini: [pytest] "
+        "DJANGO_SETTINGS_MODULE = mysite.settings, or --ds mysite.settings)"
+    )
+
+
 _cassette_dirs = pytest.StashKey[list[Path]]()
 
 

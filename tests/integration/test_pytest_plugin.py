@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -386,3 +388,90 @@ def test_test_clients_talk_to_the_recorded_application(
     path = project.path / "cassettes" / "client_flow.json"
     assert _echo_texts(path) == ["echo: hi"]
     run(project).assert_outcomes(passed=1)
+
+
+def test_a_test_asking_only_for_replay_gets_the_test_database(project: pytest.Pytester) -> None:
+    """pytest-django sets up the databases the collected tests declare: a replaying test
+    declares one, so the replay never runs against the development database."""
+    project.makepyfile(
+        test_db="""
+        from django.db import connection
+
+        def test_only_replay(replay):
+            assert "memory" in connection.settings_dict["NAME"]  # SQLite's test database
+            replay("cassettes/session.json", include=["/ws/echo/"])
+        """
+    )
+    run(project).assert_outcomes(passed=1)
+
+
+def test_collected_cassettes_without_django_settings_are_a_usage_error(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n")
+    (pytester.path / "cassettes").mkdir()
+    shutil.copy(CASSETTE, pytester.path / "cassettes" / "session.json")
+    result = pytester.runpytest_subprocess("--chanreplay-cassettes", "cassettes", timeout=300)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*--chanreplay-cassettes cassettes: Django's settings are not configured*--ds*"]
+    )
+
+
+def test_cassettes_outside_the_project_name_why_its_settings_were_not_read(
+    pytester: pytest.Pytester,
+) -> None:
+    """`--chanreplay-cassettes ../dir` moves pytest's rootdir off the project (pytest reads
+    the path before it knows the option): an error says so and how to write it instead."""
+    project = pytester.path / "project"
+    project.mkdir()
+    (project / "pytest.ini").write_text(INI)
+    (pytester.path / "shared").mkdir()
+    shutil.copy(CASSETTE, pytester.path / "shared" / "session.json")
+    import subprocess
+
+    done = subprocess.run(  # from the project, as a user runs it
+        [sys.executable, "-m", "pytest", "--chanreplay-cassettes", "../shared"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+    )
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout + done.stderr
+    assert f"pytest did not read {project / 'pytest.ini'}" in done.stderr
+    assert "--chanreplay-cassettes=../shared, or pass -c pytest.ini" in done.stderr
+    fixed = subprocess.run(
+        [sys.executable, "-m", "pytest", "--chanreplay-cassettes=../shared", "-q"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+    )
+    assert "ERROR" not in fixed.stderr, fixed.stderr
+
+
+def test_a_skipped_replay_fails_under_ci(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.makepyfile(
+        test_skip="""
+        import pytest
+
+        def test_replay_skipped(replay):
+            pytest.skip("no Redis here")
+
+        def test_other_skipped():
+            pytest.skip("not a replay")
+        """
+    )
+    monkeypatch.delenv("CI", raising=False)
+    run(project).assert_outcomes(skipped=2)
+    monkeypatch.setenv("CI", "true")
+    result = run(project)
+    result.assert_outcomes(failed=1, skipped=1)
+    result.stdout.fnmatch_lines(
+        ["*a replay was skipped under CI=true, where every replay must run*no Redis here*"]
+    )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket as socketlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ import aiohttp
 
 from chanreplay.cassette.asgi import decode_headers, encode_message
 from chanreplay.cassette.codec import decode_value
-from chanreplay.cassette.model import Cassette, Connection, Event
+from chanreplay.cassette.model import CLIENT_OUTCOMES, Cassette, Connection, Event
 from chanreplay.cassette.redaction import REDACTED, Redactor
 from chanreplay.exceptions import MissingSecretError
 from chanreplay.replay.plan import Input, build_plan
@@ -43,6 +44,8 @@ _NOT_SENT = frozenset(
     {"host", "content-length", "cookie", "connection", "upgrade", "transfer-encoding"}
 )
 _NOT_COMPARED = frozenset({"server", "date", "transfer-encoding", "connection", "keep-alive"})
+ABNORMAL_CLOSURE = 1006
+"""The code of a disconnect whose client vanished without a close frame."""
 
 
 @dataclass
@@ -150,6 +153,12 @@ class _Session:
         self.observed[connection.id, self.step] += 1
         self.changed.set()
 
+    def _error(self, connection: Connection, client: str) -> None:
+        """Record what the client saw of an application error (all the network shows)."""
+        self.events[connection.id].append({"dir": "error", "client": client, "step": self.step})
+        self.observed[connection.id, self.step] += 1
+        self.changed.set()
+
     def _headers(self, connection: Connection, secrets: Secrets) -> list[tuple[str, str]]:
         raw = decode_headers(connection.scope.get("headers", []))
         filled = secrets.headers(raw)
@@ -191,7 +200,15 @@ class _Session:
             return
         if item.kind == "disconnect":
             self.closing.add(connection.id)
-            await socket.close(code=int(message.get("code", 1000)))
+            code = int(message.get("code", 1000))
+            if code == ABNORMAL_CLOSURE:
+                # The client vanished without a close frame: drop the connection.
+                transport_socket = socket.get_extra_info("socket")
+                if transport_socket is not None:
+                    with contextlib.suppress(OSError):
+                        transport_socket.shutdown(socketlib.SHUT_RDWR)
+                return
+            await socket.close(code=code)
             return
         decoded = decode_message(message)
         if decoded.get("text") is not None:
@@ -209,8 +226,11 @@ class _Session:
                 headers=self._headers(connection, secrets),
                 max_msg_size=0,
             )
-        except aiohttp.WSServerHandshakeError:
-            self._out(connection, {"type": "websocket.close", "code": 1000})
+        except aiohttp.WSServerHandshakeError as refused:
+            if refused.status == 500:
+                self._error(connection, CLIENT_OUTCOMES["refused"])
+            else:  # the application closed before it accepted: the server answers 403
+                self._out(connection, {"type": "websocket.close"})
             return
         except aiohttp.ClientError as error:
             raise ConnectionError(f"{self.base}: {error}") from error
@@ -225,7 +245,10 @@ class _Session:
             elif frame.type == aiohttp.WSMsgType.BINARY:
                 self._out(connection, {"type": "websocket.send", "bytes": frame.data})
         if connection.id not in self.closing and socket.close_code is not None:
-            self._out(connection, {"type": "websocket.close", "code": socket.close_code})
+            if socket.close_code == 1011 and _raised(connection, CLIENT_OUTCOMES["closed"]):
+                self._error(connection, CLIENT_OUTCOMES["closed"])
+            else:
+                self._out(connection, {"type": "websocket.close", "code": socket.close_code})
 
     async def _request(self, connection: Connection, message: Mapping[str, Any]) -> None:
         client = self.client(connection)
@@ -249,6 +272,9 @@ class _Session:
                 allow_redirects=False,
             ) as response:
                 content = await response.read()
+                if response.status == 500 and _raised(connection, CLIENT_OUTCOMES["error"]):
+                    self._error(connection, CLIENT_OUTCOMES["error"])
+                    return
                 self._out(
                     connection,
                     {
@@ -320,7 +346,10 @@ async def play(
     """
     plan = build_plan(cassette, include, exclude)
     expected_out: Counter[tuple[str, int]] = Counter(
-        (c.id, int(e["step"])) for c in plan.connections for e in c.events if e.get("dir") == "out"
+        (c.id, int(e["step"]))
+        for c in plan.connections
+        for e in edge_events(c.events)
+        if e.get("dir") in ("out", "error")
     )
     skipped = sum(1 for item in plan.inputs if item.kind == "inject")
     stalled = None
@@ -341,8 +370,8 @@ async def play(
                 break
     finally:
         await session.close()
-    expected = Cassette([_asgi_only(c, c.events) for c in plan.connections], [], path=cassette.path)
-    actual = Cassette([_asgi_only(c, session.events.get(c.id, [])) for c in plan.connections], [])
+    expected = Cassette([_edge(c, c.events) for c in plan.connections], [], path=cassette.path)
+    actual = Cassette([_edge(c, session.events.get(c.id, [])) for c in plan.connections], [])
     return PlayResult(expected, actual, skipped=skipped, stalled=stalled)
 
 
@@ -357,7 +386,7 @@ def _has_cookie(client: aiohttp.ClientSession, name: str) -> bool:
     return any(cookie.key == name for cookie in client.cookie_jar)
 
 
-def _asgi_only(connection: Connection, events: list[Event]) -> Connection:
+def _edge(connection: Connection, events: list[Event]) -> Connection:
     return Connection(
         id=connection.id,
         type=connection.type,
@@ -365,5 +394,43 @@ def _asgi_only(connection: Connection, events: list[Event]) -> Connection:
         step=connection.step,
         user=connection.user,
         closed=connection.closed,
-        events=[e for e in events if e.get("dir") != "layer"],
+        events=edge_events(events),
     )
+
+
+def edge_events(events: list[Event]) -> list[Event]:
+    """What of a connection's events the network shows, in the form play compares.
+
+    No layer events; nothing the application sent after its client left (a
+    farewell frame, a second close: they exist only at the ASGI level); a
+    close before the handshake was accepted without its code (the client sees
+    HTTP 403, which carries none), and with its default code (1000) when it
+    has none; of an error, only what the client saw.
+    """
+    shown: list[Event] = []
+    accepted = gone = False
+    for event in events:
+        direction = event.get("dir")
+        message = event.get("message")
+        kind = message.get("type") if isinstance(message, dict) else None
+        if direction == "layer" or (gone and direction in ("out", "error")):
+            continue
+        if direction == "error":
+            shown.append({"dir": "error", "client": event.get("client"), "step": event["step"]})
+            continue
+        if kind in ("websocket.accept", "websocket.send"):
+            accepted = True
+        elif kind == "websocket.close" and direction == "out" and not accepted:
+            event = {**event, "message": {"type": "websocket.close"}}
+        elif kind == "websocket.close" and direction == "out" and "code" not in message:
+            # ASGI: a close without a code is a close with 1000, as the client sees it.
+            event = {**event, "message": {**message, "code": 1000}}
+        elif direction == "in" and isinstance(kind, str) and kind.endswith(".disconnect"):
+            gone = True
+        shown.append(event)
+    return shown
+
+
+def _raised(connection: Connection, client: str) -> bool:
+    """True when the cassette holds an application error the client saw as ``client``."""
+    return any(e.get("dir") == "error" and e.get("client") == client for e in connection.events)

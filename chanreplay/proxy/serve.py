@@ -37,7 +37,7 @@ from aiohttp import WSMsgType, web
 
 from chanreplay.cassette.asgi import decode_headers
 from chanreplay.cassette.codec import decode_value
-from chanreplay.cassette.model import Cassette, Connection, Event
+from chanreplay.cassette.model import CLIENT_OUTCOMES, Cassette, Connection, Event
 from chanreplay.cassette.redaction import Redactor
 from chanreplay.replay.plan import selects
 from chanreplay.replay.redacted import server_side
@@ -185,6 +185,14 @@ class MockServer:
         events = connection.events if connection is not None else []
         accept = next((e for e in events if _type(e) == "websocket.accept"), None)
         if connection is None or accept is None:
+            if connection is not None:
+                # A refusal the cassette holds: the connect and the disconnect that
+                # follows are inputs of their own, and may have effects elsewhere.
+                for event in events:
+                    if event.get("dir") == "in":
+                        await self._played(int(event["step"]))
+            if _raised(events, CLIENT_OUTCOMES["refused"]):
+                return web.Response(status=500, text="Internal Server Error\n")
             return web.Response(status=403, text="chanreplay serve: no recorded websocket here\n")
         subprotocol = accept["message"].get("subprotocol")
         socket = web.WebSocketResponse(protocols=[subprotocol] if subprotocol else ())
@@ -193,7 +201,11 @@ class MockServer:
             if _type(event) == "websocket.connect":
                 await self._played(int(event["step"]))
         after = events[events.index(accept) + 1 :]
-        outbound = [e for e in after if e.get("dir") == "out"]
+        # What the application sent after its client left reached nobody.
+        gone = next(
+            (i for i, e in enumerate(after) if _type(e) == "websocket.disconnect"), len(after)
+        )
+        outbound = [e for e in after[:gone] if e.get("dir") in ("out", "error")]
         inbound = [e for e in after if e.get("dir") == "in" and _type(e) == "websocket.receive"]
         # Two halves: replies go out as their causes arrive; frames are checked as they come.
         sender = asyncio.ensure_future(self._replies(socket, outbound))
@@ -203,6 +215,10 @@ class MockServer:
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sender
+        if gone < len(after):
+            # The socket closed (the client left, or the cassette's close went out):
+            # that is the disconnect's input, and what it causes elsewhere follows it.
+            await self._played(int(after[gone]["step"]))
         return socket
 
     async def _replies(self, socket: web.WebSocketResponse, outbound: list[Event]) -> None:
@@ -264,6 +280,11 @@ class MockServer:
 
 async def _send(socket: web.WebSocketResponse, event: Event, secrets: Secrets) -> bool:
     """Send a recorded outbound event; False once it closed the socket."""
+    if event.get("dir") == "error":
+        # The application raised: an open socket is closed as the server closed it.
+        if event.get("client") == CLIENT_OUTCOMES["closed"]:
+            await socket.close(code=1011)
+        return False
     message = event["message"]
     kind = message.get("type")
     if kind == "websocket.send":
@@ -315,6 +336,11 @@ def _wrong_secret(frame: Any, expected: dict[str, Any] | None, secrets: Secrets)
     if _REDACTOR.value(sent, learned=False) != wanted["$json"]:
         return None  # another frame altogether, not just another secret
     return secrets.differs(sent, wanted["$json"])
+
+
+def _raised(events: list[Event], client: str) -> bool:
+    """True when ``events`` hold an application error its client saw as ``client``."""
+    return any(e.get("dir") == "error" and e.get("client") == client for e in events)
 
 
 def _type(event: Event) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -28,6 +29,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tests.servers import Server
 
 GALLERY = Path(__file__).resolve().parent
 ROOT = GALLERY.parents[1]
@@ -131,8 +136,15 @@ def drive(app: App, base: str) -> None:
     asyncio.run(module.session(base))
 
 
-def record(app: App, into: Path) -> Path:
-    """Record ``app``'s scripted session in a fresh copy under ``into``; the cassette's path."""
+@contextmanager
+def running(
+    app: App, into: Path, *arguments: str, reload: bool = True
+) -> Iterator[tuple[Server, Path]]:
+    """``app`` served by ``runserver ARGUMENTS`` from a fresh copy under ``into``, its data seeded.
+
+    Yields the server and the copy; the server is stopped with Ctrl-C when
+    the block ends, as a person stops it.
+    """
     from tests.servers import Server, free_port
 
     copy = into / app.name
@@ -145,16 +157,12 @@ def record(app: App, into: Path) -> Path:
         manage(copy, "shell", "-c", "import seed; seed.seed()", env=env)
         port = free_port()
         log = into / f"{app.name}-server.log"
+        command = [sys.executable, "manage.py", "runserver", *arguments]
+        if not reload:
+            command.append("--noreload")
         with log.open("wb") as output:
             process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "manage.py",
-                    "runserver",
-                    "--record",
-                    app.name,
-                    f"127.0.0.1:{port}",
-                ],
+                [*command, f"127.0.0.1:{port}"],
                 cwd=copy,
                 env=env,
                 stdout=output,
@@ -164,15 +172,70 @@ def record(app: App, into: Path) -> Path:
         server = Server(process, port, log)
         try:
             server.wait_ready()
-            drive(app, server.base)
+            yield server, copy
         except BaseException:
             server.kill()
             raise
-        code = server.interrupt()  # Ctrl-C, as a person stops runserver
+        server.interrupt()  # Ctrl-C
+
+
+def record(app: App, into: Path) -> Path:
+    """Record ``app``'s scripted session in a fresh copy under ``into``; the cassette's path."""
+    with running(app, into, "--record", app.name) as (server, copy):
+        drive(app, server.base)
     cassette = copy / "cassettes" / f"{app.name}.json"
-    if code != 0 or not cassette.exists():
-        raise RuntimeError(f"runserver --record {app.name} ended with {code}:\n{server.output()}")
+    if server.process.returncode != 0 or not cassette.exists():
+        raise RuntimeError(
+            f"runserver --record {app.name} ended with {server.process.returncode}:\n"
+            f"{server.output()}"
+        )
     return cassette
+
+
+def password(app: App) -> str | None:
+    """The password the app's users share (``seed.PASSWORD``), if it has users."""
+    found = re.search(r'^PASSWORD = "([^"]+)"$', (app.path / "seed.py").read_text(), re.M)
+    return found.group(1) if found else None
+
+
+def chanreplay(*arguments: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The ``chanreplay`` command."""
+    return subprocess.run(
+        [sys.executable, "-m", "chanreplay", *arguments],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        env=environment(),
+    )
+
+
+@contextmanager
+def serving(app: App, into: Path) -> Iterator[Server]:
+    """``chanreplay serve`` answering with ``app``'s committed cassette."""
+    from tests.servers import Server, free_port
+
+    port = free_port()
+    command = [sys.executable, "-m", "chanreplay", "serve", str(app.cassette)]
+    command += ["--listen", f"127.0.0.1:{port}"]
+    secret = password(app)
+    if secret is not None:
+        command += ["--secret", f"password={secret}"]
+    log = into / f"{app.name}-serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=environment(),
+            start_new_session=True,
+        )
+    server = Server(process, port, log)
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
 
 
 def run_tests(

@@ -55,3 +55,44 @@ async def test_csrf_tokens_come_from_the_named_cookie(renamed: _Session) -> None
     filled = renamed._filled(client)
     assert filled.form(f"csrfmiddlewaretoken={REDACTED}") == "csrfmiddlewaretoken=live-token"
     assert filled.value("x-csrftoken") == "live-token"
+
+
+def test_the_edge_shows_what_a_client_sees_of_a_connection() -> None:
+    """No layer events, nothing sent after the client left, a refusal without its code, a
+    close without a code as 1000, and of an error only what the client saw."""
+    from chanreplay.proxy.play import edge_events
+
+    def out(message: dict[str, object], step: int) -> dict[str, object]:
+        return {"dir": "out", "message": message, "step": step}
+
+    connect = {"dir": "in", "message": {"type": "websocket.connect"}, "step": 2}
+    gone = {"dir": "in", "message": {"type": "websocket.disconnect", "code": 1000}, "step": 9}
+    layer = {"dir": "layer", "op": "group_discard", "group": "g", "channel": "c", "step": 9}
+    refused = [connect, out({"type": "websocket.close", "code": 4003}, 2)]
+    assert edge_events(refused) == [connect, out({"type": "websocket.close"}, 2)]
+    accepted = [
+        connect,
+        out({"type": "websocket.accept"}, 2),
+        out({"type": "websocket.close"}, 5),
+        gone,
+        layer,
+        out({"type": "websocket.send", "text": "bye"}, 9),
+        out({"type": "websocket.close"}, 9),
+    ]
+    assert edge_events(accepted) == [
+        connect,
+        out({"type": "websocket.accept"}, 2),
+        out({"type": "websocket.close", "code": 1000}, 5),
+        gone,
+    ]
+    error = {
+        "dir": "error",
+        "exception": "KeyError",
+        "detail": "'x'",
+        "client": "handshake refused with HTTP 500",
+        "step": 2,
+    }
+    assert edge_events([connect, error]) == [
+        connect,
+        {"dir": "error", "client": "handshake refused with HTTP 500", "step": 2},
+    ]

@@ -198,3 +198,22 @@ async def test_a_project_without_channel_layers_replays_without_one(tmp_path: Pa
     from asgiref.sync import sync_to_async
 
     await sync_to_async(replay_cassette)(recorded, application=APPLICATION)
+
+
+def test_a_split_part_holding_only_the_failing_connection_checks_its_error(
+    cassette: Path, tmp_path: Path
+) -> None:
+    from chanreplay.review.split import split
+
+    parts = split(load(cassette))  # by group: each connection on its own here
+    (alone,) = [part for part in parts if [c.id for c in part.connections] == ["c1"]]
+    part = tmp_path / "part.json"
+    writer.write(alone, part)
+    replay_cassette(part, application=APPLICATION)
+
+    async def lenient(self: Boom, content: dict[str, Any], **kwargs: Any) -> None:
+        await self.send_json({"x": content.get("x")})
+
+    with mock.patch.object(Boom, "receive_json", lenient), pytest.raises(ReplayMismatch) as failure:
+        replay_cassette(part, application=APPLICATION, timeout=0.5)
+    assert "error KeyError expected, but it never happened" in str(failure.value)

@@ -2,6 +2,8 @@
 
 from django.contrib.auth.models import User
 
+PASSWORD = "feed-pass-4821"
+
 
 def seed() -> None:
-    User.objects.create_user("alice", password="feed-pass-4821")
+    User.objects.create_user("alice", password=PASSWORD)

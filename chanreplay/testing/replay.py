@@ -313,8 +313,16 @@ class ReplayMismatch(AssertionError):
     """A replay that did not match: the report is the message, the result is kept."""
 
     def __init__(self, result: ReplayResult, note: str | None = None) -> None:
+        if note is None and update_refusal(result) is None:
+            note = UPDATE_HINT
         super().__init__(report(result) + (f"\n{note}" if note else ""))
         self.result = result
+
+
+UPDATE_HINT = (
+    "(if the change is intended: --chanreplay-update, or CHANREPLAY_UPDATE=1 with manage.py "
+    "test, rewrites the cassette to what the application does now)"
+)
 
 
 def report(result: ReplayResult) -> str:

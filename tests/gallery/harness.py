@@ -192,6 +192,13 @@ def record(app: App, into: Path) -> Path:
     return cassette
 
 
+def copy_of(app: App, into: Path) -> Path:
+    """A copy of ``app``'s folder (its committed cassette included) under ``into``."""
+    copy = into / app.name
+    shutil.copytree(app.path, copy, ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3"))
+    return copy
+
+
 def password(app: App) -> str | None:
     """The password the app's users share (``seed.PASSWORD``), if it has users."""
     found = re.search(r'^PASSWORD = "([^"]+)"$', (app.path / "seed.py").read_text(), re.M)
@@ -239,19 +246,30 @@ def serving(app: App, into: Path) -> Iterator[Server]:
 
 
 def run_tests(
-    app: App, runner: str, *args: str, hashseed: int, cwd: Path | None = None
+    app: App,
+    runner: str,
+    *args: str,
+    hashseed: int,
+    cwd: Path | None = None,
+    developer: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``app``'s tests with ``pytest`` or ``manage.py test`` under ``hashseed``."""
+    """Run ``app``'s tests with ``pytest`` or ``manage.py test`` under ``hashseed``.
+
+    ``developer``: as on a developer's machine, not under CI (update mode is refused there).
+    """
     where = cwd or app.path
     if runner == "pytest":
         command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", *args]
     else:
         command = [sys.executable, "manage.py", "test", "-v", "2", *args]
     with database(app) as db:
+        env = environment(PYTHONHASHSEED=str(hashseed), **db)
+        if developer:
+            env.pop("CI", None)
         return subprocess.run(
             command,
             cwd=where,
-            env=environment(PYTHONHASHSEED=str(hashseed), **db),
+            env=env,
             capture_output=True,
             text=True,
             timeout=TIMEOUT * 3,

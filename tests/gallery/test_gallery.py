@@ -12,6 +12,7 @@ import random
 import re
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -118,3 +119,103 @@ def test_the_driver_finds_serve_answering_as_the_app(app: harness.App, tmp_path:
     cause, a disconnect included, has come)."""
     with harness.serving(app, tmp_path) as server:
         harness.drive(app, server.base)
+
+
+CHANGED = """
+import json
+
+import pytest
+from channels.generic import websocket
+
+
+def changed(text):
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError):
+        return text
+    if isinstance(data, dict):
+        data["v"] = 2
+        return json.dumps(data)
+    return text
+
+
+@pytest.fixture(autouse=True)
+def changed_consumers(monkeypatch):
+    # A new release of the consumers: every JSON frame they send gains a field.
+    asynchronous = websocket.AsyncWebsocketConsumer.send
+    synchronous = websocket.WebsocketConsumer.send
+
+    async def send_async(self, text_data=None, bytes_data=None, close=False):
+        await asynchronous(self, changed(text_data), bytes_data, close)
+
+    def send_sync(self, text_data=None, bytes_data=None, close=False):
+        synchronous(self, changed(text_data), bytes_data, close)
+
+    monkeypatch.setattr(websocket.AsyncWebsocketConsumer, "send", send_async)
+    monkeypatch.setattr(websocket.WebsocketConsumer, "send", send_sync)
+"""
+
+SILENT = """
+import pytest
+from channels.generic import websocket
+
+
+@pytest.fixture(autouse=True)
+def silent_consumers(monkeypatch):
+    # Consumers that stopped sending text frames: the replay waits for them in vain.
+    asynchronous = websocket.AsyncWebsocketConsumer.send
+    synchronous = websocket.WebsocketConsumer.send
+
+    async def send_async(self, text_data=None, bytes_data=None, close=False):
+        if text_data is None:
+            await asynchronous(self, text_data, bytes_data, close)
+
+    def send_sync(self, text_data=None, bytes_data=None, close=False):
+        if text_data is None:
+            synchronous(self, text_data, bytes_data, close)
+
+    monkeypatch.setattr(websocket.AsyncWebsocketConsumer, "send", send_async)
+    monkeypatch.setattr(websocket.WebsocketConsumer, "send", send_sync)
+"""
+
+
+@pytest.mark.parametrize("app", APPS, ids=lambda a: a.name)
+def test_a_changed_consumer_fails_naming_the_field_and_update_reblesses_it(
+    app: harness.App, needs: None, tmp_path: Path
+) -> None:
+    copy = harness.copy_of(app, tmp_path)
+    cassette = copy / "cassettes" / f"{app.name}.json"
+    (copy / "conftest.py").write_text(CHANGED)
+    hashseed = _hashseed()
+
+    def pytest_run(*args: str) -> Any:
+        return harness.run_tests(app, "pytest", *args, hashseed=hashseed, cwd=copy, developer=True)
+
+    failed = pytest_run()
+    assert failed.returncode == 1, _outcome(failed, hashseed)
+    assert "message.text.v: unexpected, actual 2" in failed.stdout, _outcome(failed, hashseed)
+    assert "--chanreplay-update" in failed.stdout  # the report says how to re-bless
+    updated = pytest_run("--chanreplay-update")
+    assert updated.returncode == 0, _outcome(updated, hashseed)
+    assert "updated 1 cassette(s) to what the app does now:" in updated.stdout
+    assert '"v": 2' in cassette.read_text()
+    assert pytest_run().returncode == 0  # the re-blessed cassette holds
+    (copy / "conftest.py").unlink()
+    back = pytest_run()
+    assert back.returncode == 1, _outcome(back, hashseed)  # the old consumers differ now
+
+
+@pytest.mark.parametrize("app", APPS, ids=lambda a: a.name)
+def test_a_stalled_replay_is_never_blessed(app: harness.App, needs: None, tmp_path: Path) -> None:
+    copy = harness.copy_of(app, tmp_path)
+    cassette = copy / "cassettes" / f"{app.name}.json"
+    before = cassette.read_bytes()
+    (copy / "conftest.py").write_text(SILENT)
+    hashseed = _hashseed()
+    done = harness.run_tests(
+        app, "pytest", "--chanreplay-update", "-x", hashseed=hashseed, cwd=copy, developer=True
+    )
+    assert done.returncode == 1, _outcome(done, hashseed)
+    assert "not updated: the replay stalled" in done.stdout, _outcome(done, hashseed)
+    assert "updated 1 cassette" not in done.stdout
+    assert cassette.read_bytes() == before

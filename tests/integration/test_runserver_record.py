@@ -503,3 +503,37 @@ def test_stopping_right_after_a_client_left_lets_its_disconnect_handler_finish(
     assert connection.closed
     ops = layer_ops(cassette, connection.id)
     assert ops[-2:] == [("group_send", "farewell"), ("group_discard", "farewell")], ops
+
+
+def _environ(pid: int) -> list[bytes]:
+    return Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+
+
+def _server_process(pid: int) -> int:
+    """The server process the autoreloader ``pid`` started."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if children:
+            return int(children[0])
+        time.sleep(0.1)
+    raise AssertionError(f"the autoreloader {pid} started no server process")
+
+
+@pytest.mark.parametrize("reload", [False, True])
+def test_a_recording_server_iterates_sets_the_same_way_every_time(
+    servers: ServerFactory, monkeypatch: pytest.MonkeyPatch, reload: bool
+) -> None:
+    """runserver --record runs the server with PYTHONHASHSEED=0 unless one is given, so a
+    consumer leaving a set of rooms leaves them in the same order in every recording."""
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    server = servers.runserver(reload=reload)
+    pid = _server_process(server.process.pid) if reload else server.process.pid
+    assert b"PYTHONHASHSEED=0" in _environ(pid)
+    server.stop()
+    given = servers.runserver("--record-mode", "all", reload=reload, PYTHONHASHSEED="1234")
+    pid = _server_process(given.process.pid) if reload else given.process.pid
+    assert b"PYTHONHASHSEED=1234" in _environ(pid)
+    plain = servers.runserver(record=None, reload=reload)
+    pid = _server_process(plain.process.pid) if reload else plain.process.pid
+    assert not any(item.startswith(b"PYTHONHASHSEED=") for item in _environ(pid))

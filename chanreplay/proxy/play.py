@@ -422,7 +422,7 @@ def edge_events(events: list[Event]) -> list[Event]:
             accepted = True
         elif kind == "websocket.close" and direction == "out" and not accepted:
             event = {**event, "message": {"type": "websocket.close"}}
-        elif kind == "websocket.close" and direction == "out" and "code" not in message:
+        elif kind == "websocket.close" and isinstance(message, dict) and "code" not in message:
             # ASGI: a close without a code is a close with 1000, as the client sees it.
             event = {**event, "message": {**message, "code": 1000}}
         elif direction == "in" and isinstance(kind, str) and kind.endswith(".disconnect"):

@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import difflib
 import socket as socketlib
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aiohttp
+import orjson
 
 from chanreplay.cassette.asgi import decode_headers, encode_message
 from chanreplay.cassette.codec import decode_value
@@ -44,6 +46,7 @@ _NOT_SENT = frozenset(
     {"host", "content-length", "cookie", "connection", "upgrade", "transfer-encoding"}
 )
 _NOT_COMPARED = frozenset({"server", "date", "transfer-encoding", "connection", "keep-alive"})
+_SORTED = orjson.OPT_SORT_KEYS
 ABNORMAL_CLOSURE = 1006
 """The code of a disconnect whose client vanished without a close frame."""
 
@@ -184,8 +187,11 @@ class _Session:
             return  # the network connection opens with the client's first message
         assert item.event is not None
         if item.kind == "disconnect":
-            # Only once what the client waited for before leaving has come.
-            await self.settle(self.expected, self.patience)
+            # Only once what the client waited for before leaving has come: every
+            # event before the disconnect on its connection (in a version-1
+            # cassette, replies of the disconnect's own step among them).
+            before = edge_events(connection.events[: item.index]) if item.index >= 0 else []
+            await self._until(lambda: len(self.events[connection.id]) >= len(before))
         self.events[connection.id].append(item.event)
         message = item.event["message"]
         if connection.type == "http":
@@ -289,14 +295,35 @@ class _Session:
         except aiohttp.ClientError as error:
             raise ConnectionError(f"{self.base}: {error}") from error
 
+    async def _until(self, done: Callable[[], bool]) -> None:
+        """Wait until ``done()`` or for ``patience`` seconds, whichever comes first."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.patience
+        while not done() and loop.time() < deadline:
+            self.changed.clear()
+            with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), deadline - loop.time())
+
     async def settle(self, expected: Counter[tuple[str, int]], patience: float) -> str | None:
         """Wait until every expected reply up to the current step came; what is missing if not."""
 
+        # Counted per connection, up to the current step: the network shows what
+        # came in which order, not which input caused it. A reply caused by an
+        # input the client does not send (the disconnect after the server closed
+        # a socket) may come while an earlier step is still being waited for.
+        due: Counter[str] = Counter()
+        for (cid, step), count in expected.items():
+            if step <= self.step:
+                due[cid] += count
+
         def missing() -> list[str]:
+            seen: Counter[str] = Counter()
+            for (cid, _), count in self.observed.items():
+                seen[cid] += count
             return [
-                f"{cid} step {step}: {count - self.observed[cid, step]} more"
-                for (cid, step), count in sorted(expected.items())
-                if step <= self.step and self.observed[cid, step] < count
+                f"{cid} up to step {self.step}: {count - seen[cid]} more"
+                for cid, count in sorted(due.items())
+                if seen[cid] < count
             ]
 
         loop = asyncio.get_running_loop()
@@ -371,7 +398,13 @@ async def play(
     finally:
         await session.close()
     expected = Cassette([_edge(c, c.events) for c in plan.connections], [], path=cassette.path)
-    actual = Cassette([_edge(c, session.events.get(c.id, [])) for c in plan.connections], [])
+    actual = Cassette(
+        [
+            _restamped(_edge(c, session.events.get(c.id, [])), _edge(c, c.events))
+            for c in plan.connections
+        ],
+        [],
+    )
     return PlayResult(expected, actual, skipped=skipped, stalled=stalled)
 
 
@@ -396,6 +429,37 @@ def _edge(connection: Connection, events: list[Event]) -> Connection:
         closed=connection.closed,
         events=edge_events(events),
     )
+
+
+def _restamped(actual: Connection, expected: Connection) -> Connection:
+    """``actual`` with each reply given the step of the recorded reply in its place.
+
+    The network shows the order of a connection's replies, not their causes:
+    the step play was at when a reply came is no fact about the server.
+    """
+
+    def replies(connection: Connection) -> list[int]:
+        return [i for i, e in enumerate(connection.events) if e.get("dir") in ("out", "error")]
+
+    def content(event: Event) -> bytes:
+        return orjson.dumps({k: v for k, v in event.items() if k != "step"}, option=_SORTED)
+
+    mine, theirs = replies(actual), replies(expected)
+    matcher = difflib.SequenceMatcher(
+        a=[content(actual.events[i]) for i in mine],
+        b=[content(expected.events[i]) for i in theirs],
+        autojunk=False,
+    )
+    events = list(actual.events)
+    for tag, a_start, a_end, b_start, b_end in matcher.get_opcodes():
+        if tag in ("equal", "replace"):
+            # A reply that came in the place of a recorded one (the same, or a
+            # changed one): the differ compares their content, not play's steps.
+            for offset in range(min(a_end - a_start, b_end - b_start)):
+                index = mine[a_start + offset]
+                step = expected.events[theirs[b_start + offset]]["step"]
+                events[index] = {**events[index], "step": step}
+    return replace(actual, events=events)
 
 
 def edge_events(events: list[Event]) -> list[Event]:

@@ -12,6 +12,11 @@ every app has its own settings.
 Re-record one app's committed cassette::
 
     .venv/bin/python -m tests.gallery.harness NAME [NAME ...]
+
+Run every app's tests 20 times with each runner, each under a new random
+``PYTHONHASHSEED``::
+
+    .venv/bin/python -m tests.gallery.harness --soak 20 [NAME ...]
 """
 
 from __future__ import annotations
@@ -276,8 +281,43 @@ def run_tests(
         )
 
 
+def soak(chosen: list[App], rounds: int) -> int:
+    """Run every chosen app's tests ``rounds`` times with each runner, each under a new
+    random hash seed; print a line per app and runner. Returns the number of failed runs."""
+    import random
+    import time
+
+    failures = 0
+    print(f"{'app':<14} {'runner':<8} {'green':>7}  seconds per run (median)  failing seeds")
+    for each in chosen:
+        for runner in ("pytest", "django"):
+            seeds, times, failed = [], [], []
+            for _ in range(rounds):
+                hashseed = random.randrange(1, 2**32)
+                seeds.append(hashseed)
+                started = time.perf_counter()
+                done = run_tests(each, runner, hashseed=hashseed)
+                times.append(time.perf_counter() - started)
+                if done.returncode != 0:
+                    failed.append(hashseed)
+            failures += len(failed)
+            median = sorted(times)[len(times) // 2]
+            print(
+                f"{each.name:<14} {runner:<8} {rounds - len(failed):>3}/{rounds:<3}  "
+                f"{median:>6.2f}                    {' '.join(map(str, failed)) or '-'}"
+            )
+    return failures
+
+
 def main(argv: list[str]) -> int:
-    """Re-record the committed cassettes of the named apps (all without names)."""
+    """Re-record the committed cassettes of the named apps (all without names).
+
+    ``--soak N``: instead, run each app's tests N times with each runner under
+    random hash seeds, and report how many passed.
+    """
+    if argv[:1] == ["--soak"]:
+        rounds = int(argv[1])
+        return 1 if soak([app(name) for name in argv[2:]] or apps(), rounds) else 0
     chosen = [app(name) for name in argv] or apps()
     for each in chosen:
         with tempfile.TemporaryDirectory() as scratch:

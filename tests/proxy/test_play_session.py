@@ -96,3 +96,31 @@ def test_the_edge_shows_what_a_client_sees_of_a_connection() -> None:
         connect,
         {"dir": "error", "client": "handshake refused with HTTP 500", "step": 2},
     ]
+
+
+def test_replies_take_the_recorded_steps_of_the_replies_in_their_place() -> None:
+    """The network shows the order of a connection's replies, not which step caused them."""
+    from chanreplay.proxy.play import _restamped
+
+    def frame(text: str, step: int) -> dict[str, object]:
+        return {"dir": "out", "message": {"type": "websocket.send", "text": text}, "step": step}
+
+    inbound = {"dir": "in", "message": {"type": "websocket.receive", "text": "go"}, "step": 3}
+    expected = Connection(
+        "c1", "websocket", {}, 1, None, True, [inbound, frame("a", 3), frame("b", 4)]
+    )
+    actual = Connection(
+        "c1",
+        "websocket",
+        {},
+        1,
+        None,
+        True,
+        [inbound, frame("a", 2), frame("new", 3), frame("b", 3)],
+    )
+    assert _restamped(actual, expected).events == [
+        inbound,
+        frame("a", 3),
+        frame("new", 3),  # nothing recorded in its place: play's own step
+        frame("b", 4),
+    ]

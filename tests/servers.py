@@ -31,6 +31,11 @@ _WITH_DEFAULT_SIGINT = _exec_with_sigint("SIG_DFL")
 _WITH_IGNORED_SIGINT = _exec_with_sigint("SIG_IGN")
 
 
+def with_default_sigint(command: list[str]) -> list[str]:
+    """``command`` started with Ctrl-C's default handling, whatever this process's is."""
+    return [*_WITH_DEFAULT_SIGINT, *command]
+
+
 def free_port() -> int:
     """A TCP port nothing listens on right now."""
     with socket.socket() as probe:

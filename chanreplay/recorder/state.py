@@ -94,18 +94,28 @@ def stop(*, drain: float = DRAIN_TIMEOUT) -> CompileResult | None:
     """
     global recording
     current = recording
-    if current is not None and threading.current_thread() is threading.main_thread():
-        # Shutting down: a second Ctrl-C must not cut the final cassette short.
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, signal.SIG_IGN)
-    if current is not None and drain and not _in_event_loop():
-        current.drain(drain)
-    with _lock:
-        current, recording = recording, None
     if current is None:
         return None
-    dispatch.uninstall()
-    return current.stop()
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        # A second Ctrl-C must not cut the final cassette short. The handlers
+        # come back afterwards: a process that goes on (a test) must stay
+        # stoppable, and so must the processes it starts, which inherit them.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, signal.SIG_IGN)
+    try:
+        if drain and not _in_event_loop():
+            current.drain(drain)
+        with _lock:
+            current, recording = recording, None
+        if current is None:
+            return None
+        dispatch.uninstall()
+        return current.stop()
+    finally:
+        for signum, handler in previous.items():
+            if handler is not None:  # None: a handler set outside Python, left as it is
+                signal.signal(signum, handler)
 
 
 def _in_event_loop() -> bool:

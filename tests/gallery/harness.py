@@ -150,7 +150,7 @@ def running(
     Yields the server and the copy; the server is stopped with Ctrl-C when
     the block ends, as a person stops it.
     """
-    from tests.servers import Server, free_port
+    from tests.servers import Server, free_port, with_default_sigint
 
     copy = into / app.name
     shutil.copytree(
@@ -167,7 +167,7 @@ def running(
             command.append("--noreload")
         with log.open("wb") as output:
             process = subprocess.Popen(
-                [*command, f"127.0.0.1:{port}"],
+                with_default_sigint([*command, f"127.0.0.1:{port}"]),
                 cwd=copy,
                 env=env,
                 stdout=output,

@@ -19,6 +19,7 @@ DJANGO_SETTINGS_MODULE = example.settings
 pythonpath = {EXAMPLE_PROJECT}
 addopts = -p no:cacheprovider -p no:randomly
 asyncio_default_fixture_loop_scope = function
+faulthandler_timeout = 120
 """
 
 BROWSER_TEST = f"""
@@ -80,7 +81,7 @@ def test_a_browser_session_is_recorded_and_replays_without_a_browser(
     monkeypatch.setenv("EXAMPLE_TEST_DB_PATH", str(pytester.path / "test-db.sqlite3"))
     monkeypatch.setenv("EXAMPLE_DB_PATH", str(pytester.path / "db.sqlite3"))
     pytester.makepyfile(test_browser=BROWSER_TEST)
-    result = pytester.runpytest_subprocess("test_browser.py", timeout=300)
+    result = pytester.runpytest_subprocess("test_browser.py", "-s", timeout=300)
     result.assert_outcomes(passed=1)
 
     path = pytester.path / "cassettes" / "BrowserChatTests.test_chat.json"

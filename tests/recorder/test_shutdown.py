@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from types import SimpleNamespace
 
 from daphne.server import Server
@@ -35,3 +36,18 @@ def test_install_wraps_daphnes_kill_once() -> None:
     shutdown.install()
     assert Server.kill_all_applications is wrapped
     assert getattr(wrapped, "_chanreplay_drains", False)
+
+
+def test_stopping_a_recording_leaves_the_signal_handlers_as_they_were(tmp_path: Path) -> None:
+    """Ignored while the cassette is written, then put back: a process that goes on (a test
+    run) stays stoppable, and so do the servers it starts, which inherit its handlers."""
+    import signal
+
+    from chanreplay.recorder import state
+    from chanreplay.recorder.recording import Recording
+
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    state.start(Recording("signals", cassette_dir=tmp_path, writer_process=False))
+    state.stop(drain=0)
+    assert {signum: signal.getsignal(signum) for signum in before} == before
+    assert (tmp_path / "signals.json").exists()

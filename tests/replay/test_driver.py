@@ -12,11 +12,13 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from asgiref.sync import async_to_sync
+from channels.generic.websocket import AsyncJsonWebsocketConsumer, WebsocketConsumer
 from channels.routing import URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 from channels.testing import WebsocketCommunicator
-from django.test import override_settings
+from django.db import transaction
+from django.test import TransactionTestCase, override_settings
 from django.urls import path
 
 from chanreplay.cassette import Cassette, load, writer
@@ -217,3 +219,71 @@ def test_a_split_part_holding_only_the_failing_connection_checks_its_error(
     with mock.patch.object(Boom, "receive_json", lenient), pytest.raises(ReplayMismatch) as failure:
         replay_cassette(part, application=APPLICATION, timeout=0.5)
     assert "error KeyError expected, but it never happened" in str(failure.value)
+
+
+class Committing(WebsocketConsumer):  # type: ignore[misc]  # Channels is untyped
+    """Saves in a transaction and tells its client once the transaction has committed."""
+
+    def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        with transaction.atomic():
+            transaction.on_commit(lambda: self.send(text_data="committed"))
+
+
+COMMITTING = AllowedHostsOriginValidator(URLRouter([path("ws/commit/", Committing.as_asgi())]))
+
+
+class StallsOnAnOpenTransaction(TransactionTestCase):
+    """A replay that stalls while on_commit callbacks wait for a transaction says so."""
+
+    def test_the_report_names_the_callbacks_and_the_fix(self) -> None:
+        with override_settings(ALLOWED_HOSTS=["127.0.0.1"]):
+            recorded = async_to_sync(self._record)()
+        assert "committed" in recorded.read_text()
+
+        opened: list[Any] = []
+
+        def never_commits(
+            self: Committing, text_data: str | None = None, bytes_data: bytes | None = None
+        ) -> None:
+            block = transaction.atomic()
+            block.__enter__()  # a transaction the application keeps open across messages
+            opened.append(block)
+            transaction.on_commit(lambda: self.send(text_data="committed"))
+
+        transaction.set_autocommit(False)  # as inside a TestCase: a transaction is open
+        try:
+            with (
+                transaction.atomic(),
+                mock.patch.object(Committing, "receive", never_commits),
+                pytest.raises(ReplayMismatch) as failure,
+            ):
+                replay_cassette(recorded, application=COMMITTING, timeout=0.5)
+            for block in reversed(opened):
+                block.__exit__(None, None, None)
+        finally:
+            transaction.rollback()
+            transaction.set_autocommit(True)
+        report = str(failure.value)
+        assert "the replay stopped early: it waited 0.5 s" in report
+        assert (
+            "1 transaction.on_commit callback(s) registered during the replay never ran" in report
+        )
+        assert "ReplayTransactionTestCase" in report
+
+    async def _record(self) -> Path:
+        import tempfile
+
+        session = CapturedSession(COMMITTING, Recording("commit", finalize=False))
+        session.start()
+        try:
+            client = WebsocketCommunicator(session, "/ws/commit/", headers=HEADERS)
+            assert (await client.connect())[0]
+            await client.send_to(text_data="save")
+            assert await client.receive_from() == "committed"
+            await client.disconnect()
+            cassette = session.cassette()
+        finally:
+            session.stop()
+        target = Path(tempfile.mkdtemp()) / "commit.json"
+        writer.write(cassette, target)
+        return target

@@ -98,3 +98,19 @@ def test_markdown_fences_each_connection() -> None:
         "### `c1 websocket /ws/chat/lobby/?token=<redacted> (alice)`\n\n"
         "```text\n     1 -> websocket.connect\n```\n"
     )
+
+
+def test_an_application_error_reads_as_what_was_raised_and_what_the_client_saw() -> None:
+    error = {
+        "dir": "error",
+        "exception": "KeyError",
+        "detail": "'_auth_user_id'",
+        "client": "handshake refused with HTTP 500",
+        "step": 1,
+    }
+    lines = list(transcript_lines(Cassette([_chat(connect(1), error, user=None)])))
+    assert lines[-1] == (
+        "     1 !! raised KeyError  '_auth_user_id'  (the client: handshake refused with HTTP 500)"
+    )
+    (connection,) = json.loads(b"".join(transcript_json(Cassette([_chat(error)]))))["connections"]
+    assert connection["events"][0]["what"] == "raised KeyError"

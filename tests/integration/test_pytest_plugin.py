@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -429,28 +430,24 @@ def test_cassettes_outside_the_project_name_why_its_settings_were_not_read(
     (project / "pytest.ini").write_text(INI)
     (pytester.path / "shared").mkdir()
     shutil.copy(CASSETTE, pytester.path / "shared" / "session.json")
-    import subprocess
 
-    done = subprocess.run(  # from the project, as a user runs it
-        [sys.executable, "-m", "pytest", "--chanreplay-cassettes", "../shared"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
-    )
+    def from_the_project(*arguments: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # as a user runs it
+            [sys.executable, "-m", "pytest", *arguments],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+        )
+
+    done = from_the_project("--chanreplay-cassettes", "../shared")
     assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout + done.stderr
     assert f"pytest did not read {project / 'pytest.ini'}" in done.stderr
     assert "--chanreplay-cassettes=../shared, or pass -c pytest.ini" in done.stderr
-    fixed = subprocess.run(
-        [sys.executable, "-m", "pytest", "--chanreplay-cassettes=../shared", "-q"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
-    )
-    assert "ERROR" not in fixed.stderr, fixed.stderr
+    fixed = from_the_project("--chanreplay-cassettes=../shared", "--collect-only", "-q")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "session.json::session" in fixed.stdout  # collected, with the settings read
 
 
 def test_a_skipped_replay_fails_under_ci(

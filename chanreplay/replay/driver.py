@@ -40,7 +40,7 @@ from chanreplay.layers import RecordingChannelLayer
 from chanreplay.recorder import state
 from chanreplay.recorder.channel_names import placeholder_pattern
 from chanreplay.recorder.memory import MemoryJournal
-from chanreplay.recorder.recording import Recording
+from chanreplay.recorder.recording import Recording, error_name
 from chanreplay.replay.hosts import recorded_hosts, recorded_hosts_allowed
 from chanreplay.replay.plan import Input, Plan, build_plan
 from chanreplay.replay.secrets import Secrets
@@ -86,14 +86,8 @@ class ReplayResult:
         return {
             cid: error
             for cid, error in self.errors.items()
-            if (cid, _error_name(error)) not in recorded
+            if (cid, error_name(error)) not in recorded
         }
-
-
-def _error_name(error: BaseException) -> str:
-    from chanreplay.recorder.recording import error_name
-
-    return error_name(error)
 
 
 class _Progress:
@@ -306,7 +300,7 @@ class Replayer:
     async def _feed(self, application: Any, item: Input, progress: _Progress) -> str | None:
         connection = item.connection
         if connection is not None and connection.id in progress.ended and item.kind != "open":
-            return None  # its application is over (it raised): nobody is listening
+            return None  # its application is over (returned or raised): nobody listens
         if item.kind == "disconnect":
             assert connection is not None
             # Everything before the disconnect on its connection comes first.

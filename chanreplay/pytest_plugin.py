@@ -382,7 +382,7 @@ def _replay_collected(
         raise
 
 
-SECRETS = pytest.StashKey[dict[str, str]]()
+SECRETS = pytest.StashKey[dict[str, Any]]()
 """Values for redacted secrets given on the command line (``chanreplay verify``)."""
 DIFFERING_KEY = "chanreplay_differing"
 """A collected cassette's report property: the connections whose replay differed."""

@@ -213,8 +213,9 @@ def _stub(names: list[str]) -> str:
     "--secret",
     "secrets",
     multiple=True,
-    metavar="NAME=VALUE",
-    help="a value for a redacted field (password=...), for logins the cassettes replay",
+    metavar="NAME[@USER]=VALUE",
+    help="a value for a redacted field (password=...), for logins the cassettes replay; "
+    "NAME@USER=VALUE for one user's own (password@bob=...)",
 )
 @click.option(
     "--pythonpath",

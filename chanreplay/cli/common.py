@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
 from chanreplay.exceptions import ChanreplayError
+from chanreplay.replay.secrets import EVERYONE
 
 __all__ = ["FORMATS", "fail", "pairs_of", "styler"]
 
@@ -43,12 +44,24 @@ def fail(error: ChanreplayError) -> NoReturn:
     sys.exit(2)
 
 
-def pairs_of(items: tuple[str, ...]) -> dict[str, str]:
-    """``NAME=VALUE`` options as a dict; a usage error for anything else."""
-    given: dict[str, str] = {}
+def pairs_of(items: tuple[str, ...]) -> dict[str, Any]:
+    """``NAME=VALUE`` and ``NAME@USER=VALUE`` options as secrets; a usage error for anything else.
+
+    ``NAME=VALUE`` is a value for every user, ``NAME@USER=VALUE`` one user's
+    own (a username may hold ``@``: the name ends at the first). Given both,
+    a name maps users to values, with ``*`` for everyone else.
+    """
+    given: dict[str, dict[str, str]] = {}
     for item in items:
-        name, separator, value = item.partition("=")
-        if not separator or not name:
-            raise click.BadParameter(f"{item!r}: give NAME=VALUE", param_hint="--secret")
-        given[name] = value
-    return given
+        key, separator, value = item.partition("=")
+        name, at, user = key.partition("@")
+        if not separator or not name or (at and not user):
+            raise click.BadParameter(
+                f"{item!r}: give NAME=VALUE, or NAME@USER=VALUE for one user's own",
+                param_hint="--secret",
+            )
+        given.setdefault(name, {})[user if at else EVERYONE] = value
+    return {
+        name: values[EVERYONE] if list(values) == [EVERYONE] else values
+        for name, values in given.items()
+    }

@@ -108,8 +108,9 @@ def proxy_command(
     "--secret",
     "secrets",
     multiple=True,
-    metavar="NAME=VALUE",
-    help="a value for a redacted field (password=...), for logins the cassette plays",
+    metavar="NAME[@USER]=VALUE",
+    help="a value for a redacted field (password=...), for logins the cassette plays; "
+    "NAME@USER=VALUE for one user's own (password@bob=...)",
 )
 @click.option("--timeout", default=10.0, show_default=True, help="seconds to wait for a reply")
 @click.option(
@@ -194,8 +195,9 @@ def play_command(
     "--secret",
     "secrets",
     multiple=True,
-    metavar="NAME=VALUE",
-    help="a value for a redacted field: replies carry it, clients must send it",
+    metavar="NAME[@USER]=VALUE",
+    help="a value for a redacted field: replies carry it, clients must send it; "
+    "NAME@USER=VALUE for one user's own",
 )
 def serve_command(
     cassette: str,

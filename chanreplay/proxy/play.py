@@ -37,7 +37,7 @@ from chanreplay.cassette.redaction import REDACTED, Redactor
 from chanreplay.exceptions import MissingSecretError
 from chanreplay.replay.plan import Input, build_plan
 from chanreplay.replay.redacted import client_side
-from chanreplay.replay.secrets import Secrets
+from chanreplay.replay.secrets import Secrets, SecretValues
 
 __all__ = ["PlayResult", "play"]
 
@@ -66,7 +66,7 @@ class _Session:
     def __init__(
         self,
         base: str,
-        secrets: Mapping[str, str],
+        secrets: SecretValues,
         *,
         session_cookie: str = "sessionid",
         csrf_cookie: str = "csrftoken",
@@ -75,7 +75,7 @@ class _Session:
         self.session_cookie = session_cookie
         self.csrf_cookie = csrf_cookie
         self.clients: dict[str | None, aiohttp.ClientSession] = {}
-        self.secrets = dict(secrets)
+        self.secrets = Secrets(secrets)
         self.redactor = Redactor()
         self.events: dict[str, list[Event]] = {}
         self.observed: Counter[tuple[str, int]] = Counter()
@@ -118,20 +118,24 @@ class _Session:
         """Fields that carry the CSRF token: filled from the live CSRF cookie."""
         return ("csrfmiddlewaretoken", "x-csrftoken", "x_csrftoken", self.csrf_cookie)
 
-    def _filled(self, client: aiohttp.ClientSession) -> Secrets:
+    def _filled(self, client: aiohttp.ClientSession, connection: Connection) -> Secrets:
+        """The secrets a request of ``connection`` carries: its user's, the live CSRF token."""
         csrf = next((c.value for c in client.cookie_jar if c.key == self.csrf_cookie), None)
-        known = dict(self.secrets)
+        secrets = self.secrets.for_user(_username(connection))
         if csrf is not None:
-            for name in self.csrf_names:
-                known.setdefault(name, csrf)
-        return Secrets(known)
+            secrets = secrets.with_values(
+                {name: csrf for name in self.csrf_names if self.secrets.value(name) is None}
+            )
+        return secrets
 
     def missing(self, connections: Iterable[Connection]) -> dict[str, str]:
         """Redacted values the play would send with no real value: name -> first place."""
-        given = Secrets(self.secrets)
         automatic = {name.lower() for name in self.csrf_names}
         missing: dict[str, str] = {}
         for connection in connections:
+            # An anonymous request (a login form) takes the value of the user it
+            # names: any user's value for the name will do here.
+            given = self.secrets.for_user(_username(connection))
             for redacted in client_side(connection):
                 if redacted.kind == "cookie":
                     continue  # cookies come from the client's jar, as a browser's do
@@ -140,6 +144,8 @@ class _Session:
                 ):
                     continue
                 if redacted.name.lower() in automatic or given.value(redacted.name) is not None:
+                    continue
+                if given.user is None and redacted.name.lower() in given.per_user:
                     continue
                 missing.setdefault(redacted.name, redacted.place)
         return missing
@@ -218,13 +224,14 @@ class _Session:
             return
         decoded = decode_message(message)
         if decoded.get("text") is not None:
-            await socket.send_str(self._filled(self.client(connection)).text(decoded["text"]))
+            filled = self._filled(self.client(connection), connection)
+            await socket.send_str(filled.text(decoded["text"]))
         elif decoded.get("bytes") is not None:
             await socket.send_bytes(decoded["bytes"])
 
     async def _open_websocket(self, connection: Connection) -> None:
         client = self.client(connection)
-        secrets = self._filled(client)
+        secrets = self._filled(client, connection)
         try:
             socket = await client.ws_connect(
                 self._url(connection, secrets, "ws"),
@@ -258,7 +265,7 @@ class _Session:
 
     async def _request(self, connection: Connection, message: Mapping[str, Any]) -> None:
         client = self.client(connection)
-        secrets = self._filled(client)
+        secrets = self._filled(client, connection)
         body = decode_value(message.get("body", {"$bytes_text": ""}))
         content_type = next(
             (
@@ -360,7 +367,7 @@ async def play(
     *,
     include: Iterable[str] = (),
     exclude: Iterable[str] = (),
-    secrets: Mapping[str, str] | None = None,
+    secrets: SecretValues | None = None,
     patience: float = 10.0,
     session_cookie: str = "sessionid",
     csrf_cookie: str = "csrftoken",

@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -41,7 +41,7 @@ from chanreplay.cassette.model import CLIENT_OUTCOMES, Cassette, Connection, Eve
 from chanreplay.cassette.redaction import Redactor
 from chanreplay.replay.plan import selects
 from chanreplay.replay.redacted import server_side
-from chanreplay.replay.secrets import Secrets
+from chanreplay.replay.secrets import Secrets, SecretValues
 
 __all__ = ["UNEXPECTED_CLOSE_CODE", "MockServer"]
 
@@ -61,7 +61,7 @@ class MockServer:
         *,
         include: Iterable[str] = (),
         exclude: Iterable[str] = (),
-        secrets: Mapping[str, str] | None = None,
+        secrets: SecretValues | None = None,
     ) -> None:
         self.unused = [c for c in cassette.connections if selects(c, include, exclude)]
         self.secrets = Secrets(secrets)
@@ -76,8 +76,9 @@ class MockServer:
         """Redacted reply values no secret fills (they go out as ``<redacted>``): name -> place."""
         unfilled: dict[str, str] = {}
         for connection in self.unused:
+            secrets = self._secrets(connection)
             for redacted in server_side(connection):
-                if self.secrets.value(redacted.name) is None:
+                if secrets.value(redacted.name) is None:
                     unfilled.setdefault(redacted.name, redacted.place)
         return unfilled
 
@@ -86,6 +87,12 @@ class MockServer:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self.handle)
         return app
+
+    def _secrets(self, connection: Connection) -> Secrets:
+        """The secrets of ``connection``'s recorded user first (a reply carries theirs)."""
+        user = connection.user
+        name = user.get("username") if isinstance(user, dict) else None
+        return self.secrets.for_user(str(name) if name else None)
 
     def _take(self, request: web.Request, kind: str) -> Connection | None:
         for connection in self.unused:
@@ -149,11 +156,12 @@ class MockServer:
         for event in connection.events:
             if event.get("dir") == "in":
                 await self._played(int(event["step"]))
-        headers = self.secrets.headers(decode_headers(start.get("headers", [])))
+        secrets = self._secrets(connection)
+        headers = secrets.headers(decode_headers(start.get("headers", [])))
         content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
         response = web.Response(
             status=int(start["status"]),
-            body=self.secrets.body(reply, content_type.decode("latin-1")),
+            body=secrets.body(reply, content_type.decode("latin-1")),
         )
         for name, value in headers:
             if name.decode("latin-1").lower() not in _NOT_REPLAYED:
@@ -166,18 +174,19 @@ class MockServer:
             (e["message"].get("body") for e in connection.events if _type(e) == "http.request"),
             None,
         )
-        if not isinstance(recorded, dict) or not self.secrets.values:
+        secrets = self._secrets(connection)
+        if not isinstance(recorded, dict) or not (secrets.values or secrets.per_user):
             return None
         if "$bytes_json" in recorded:
             try:
                 sent = json.loads(body)
             except ValueError:
                 return None
-            return self.secrets.differs(sent, recorded["$bytes_json"])
+            return secrets.differs(sent, recorded["$bytes_json"])
         text = recorded.get("$bytes_text")
         if isinstance(text, str) and content_type == "application/x-www-form-urlencoded":
             sent_form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-            return self.secrets.differs(sent_form, dict(parse_qsl(text, keep_blank_values=True)))
+            return secrets.differs(sent_form, dict(parse_qsl(text, keep_blank_values=True)))
         return None
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
@@ -208,7 +217,7 @@ class MockServer:
         outbound = [e for e in after[:gone] if e.get("dir") in ("out", "error")]
         inbound = [e for e in after if e.get("dir") == "in" and _type(e) == "websocket.receive"]
         # Two halves: replies go out as their causes arrive; frames are checked as they come.
-        sender = asyncio.ensure_future(self._replies(socket, outbound))
+        sender = asyncio.ensure_future(self._replies(socket, connection, outbound))
         try:
             await self._frames(socket, connection, inbound)
         finally:
@@ -221,10 +230,13 @@ class MockServer:
             await self._played(int(after[gone]["step"]))
         return socket
 
-    async def _replies(self, socket: web.WebSocketResponse, outbound: list[Event]) -> None:
+    async def _replies(
+        self, socket: web.WebSocketResponse, connection: Connection, outbound: list[Event]
+    ) -> None:
+        secrets = self._secrets(connection)
         for event in outbound:
             await self._caused(int(event["step"]))
-            if not await _send(socket, event, self.secrets):
+            if not await _send(socket, event, secrets):
                 return
 
     async def _caused(self, step: int) -> None:
@@ -246,14 +258,14 @@ class MockServer:
             if frame.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                 continue
             expected = inbound[position]["message"] if position < len(inbound) else None
-            if expected is None or not _matches(frame, expected, self.secrets):
+            if expected is None or not _matches(frame, expected, self._secrets(connection)):
                 shown = frame.data if frame.type == WSMsgType.TEXT else f"<{len(frame.data)} bytes>"
                 wanted = (
                     decode_value(expected.get("text", expected.get("bytes")))
                     if expected is not None
                     else "nothing more"
                 )
-                wrong = _wrong_secret(frame, expected, self.secrets)
+                wrong = _wrong_secret(frame, expected, self._secrets(connection))
                 if wrong is not None:
                     logger.warning(
                         "chanreplay serve: %s %s sent another %r than the one given with --secret",

@@ -43,7 +43,7 @@ from chanreplay.recorder.memory import MemoryJournal
 from chanreplay.recorder.recording import Recording, error_name
 from chanreplay.replay.hosts import recorded_hosts, recorded_hosts_allowed
 from chanreplay.replay.plan import Input, Plan, build_plan
-from chanreplay.replay.secrets import Secrets
+from chanreplay.replay.secrets import Secrets, SecretValues
 
 __all__ = ["ReplayResult", "Replayer", "UserSessions", "captive_layers"]
 
@@ -225,7 +225,7 @@ class Replayer:
         exclude: tuple[str, ...] = (),
         rules: Rules | None = None,
         timeout: float = DEFAULT_TIMEOUT,
-        secrets: Mapping[str, str] | None = None,
+        secrets: SecretValues | None = None,
         users: UserSessions | None = None,
         recording: Recording | None = None,
     ) -> None:
@@ -403,12 +403,10 @@ class Replayer:
         scope = decode_scope(connection.type, connection.scope)
         scope["client"] = ["127.0.0.1", 0]
         scope["server"] = ["testserver", 80]
-        secrets = self.secrets
-        user = connection.user or {}
-        username = user.get("username") if isinstance(user, dict) else None
-        if username is not None and self.users is not None:
+        secrets = self._secrets(connection)
+        if secrets.user is not None and self.users is not None:
             session = await self.users(connection)
-            secrets = Secrets({**secrets.values, "sessionid": session})
+            secrets = secrets.with_values({"sessionid": session})
             scope["headers"] = _with_session_cookie(scope["headers"], session)
         scope["headers"] = secrets.headers(scope["headers"])
         scope["query_string"] = secrets.form(scope["query_string"].decode("latin-1")).encode(
@@ -420,12 +418,19 @@ class Replayer:
     def _message(self, connection: Connection, encoded: Mapping[str, Any]) -> dict[str, Any]:
         """The inbound ASGI message an event stands for, with redacted values filled in."""
         message = decode_message(encoded)
+        secrets = self._secrets(connection)
         if isinstance(message.get("text"), str):
-            message["text"] = self.secrets.text(message["text"])
+            message["text"] = secrets.text(message["text"])
         if isinstance(message.get("body"), bytes | bytearray):
             content_type = _header(connection.scope.get("headers", []), "content-type")
-            message["body"] = self.secrets.body(bytes(message["body"]), content_type)
+            message["body"] = secrets.body(bytes(message["body"]), content_type)
         return message
+
+    def _secrets(self, connection: Connection) -> Secrets:
+        """The secrets for ``connection``: its recorded user's values first."""
+        user = connection.user
+        name = user.get("username") if isinstance(user, dict) else None
+        return self.secrets.for_user(str(name) if name else None)
 
     async def _inject(self, item: Input) -> None:
         """Make a layer operation that came from outside the replayed connections."""

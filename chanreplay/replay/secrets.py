@@ -8,6 +8,14 @@ fills ``<redacted>`` values by name from ``secrets`` (``{"password":
 (bodies and text frames); CSRF tokens get a value of their own that matches
 between cookie, header and form, and the session cookie is the replayed
 user's (see :mod:`chanreplay.replay.driver`).
+
+A secret may differ from user to user: ``{"password": {"alice": "wonderland",
+"bob": "builder"}}``, beside or instead of one value for all (``"*"`` in such
+a mapping, or the name given once more as a plain value). A redacted
+field takes the value of the user it belongs to: the user a connection was
+recorded for, else the user a form, JSON body or frame names (the
+``username`` of a login form); a value for all users stands in when neither
+is known or the user has none of their own.
 """
 
 from __future__ import annotations
@@ -21,7 +29,12 @@ import orjson
 
 from chanreplay.cassette.redaction import REDACTED
 
-__all__ = ["Secrets"]
+__all__ = ["EVERYONE", "SecretValues", "Secrets"]
+
+SecretValues = Mapping[str, "str | Mapping[str, str]"]
+"""Secrets as given: by name, one value for all users or ``{username: value}``."""
+EVERYONE = "*"
+"""In ``{username: value}``, the value of every user not named."""
 
 _REDACTED_BYTES = REDACTED.encode()
 _SECRET_SUFFIX = re.compile(r"\d+$")
@@ -29,10 +42,44 @@ _SECRET_SUFFIX = re.compile(r"\d+$")
 
 
 class Secrets:
-    """Replacement values for redacted fields, by field, cookie or header name."""
+    """Replacement values for redacted fields, by field, cookie or header name.
 
-    def __init__(self, values: Mapping[str, str] | None = None) -> None:
-        self.values = {name.lower(): value for name, value in (values or {}).items()}
+    ``user``: whose values come first (see the module's docstring);
+    :meth:`for_user` gives the same secrets for another user.
+    """
+
+    def __init__(self, values: SecretValues | None = None, *, user: str | None = None) -> None:
+        self.values: dict[str, str] = {}
+        """The values for every user, by lower-case name."""
+        self.per_user: dict[str, dict[str, str]] = {}
+        """The values of one user each: {lower-case name: {username: value}}."""
+        for name, value in (values or {}).items():
+            if isinstance(value, Mapping):
+                own = {str(u): str(v) for u, v in value.items()}
+                if EVERYONE in own:
+                    self.values[name.lower()] = own.pop(EVERYONE)
+                self.per_user[name.lower()] = own
+            else:
+                self.values[name.lower()] = value
+        self.user = user
+
+    def for_user(self, user: str | None) -> Secrets:
+        """These secrets, with ``user``'s own values first."""
+        other = Secrets(user=user)
+        other.values, other.per_user = self.values, self.per_user
+        return other
+
+    def with_values(self, values: Mapping[str, str]) -> Secrets:
+        """These secrets with ``values`` added for every user (they win over given ones)."""
+        other = Secrets(values, user=self.user)
+        other.values = {**self.values, **other.values}
+        other.per_user = self.per_user
+        return other
+
+    @property
+    def users(self) -> set[str]:
+        """The users some secret has a value of their own for."""
+        return {user for values in self.per_user.values() for user in values}
 
     def value(self, name: str) -> str | None:
         """The value to put where ``name`` was redacted, if known.
@@ -42,12 +89,29 @@ class Secrets:
         ``password1`` and ``password2`` (a sign-up form) and ``new_password``.
         """
         lowered = name.lower()
-        for candidate in (lowered.replace("-", "_"), lowered):
-            known = self.values.get(candidate)
+        word = _SECRET_SUFFIX.sub("", lowered.replace("-", "_").rpartition("_")[2])
+        for candidate in (lowered.replace("-", "_"), lowered, word):
+            if not candidate:
+                continue
+            known = self._lookup(candidate)
             if known is not None:
                 return known
-        word = _SECRET_SUFFIX.sub("", lowered.replace("-", "_").rpartition("_")[2])
-        return self.values.get(word) if word else None
+        return None
+
+    def _lookup(self, name: str) -> str | None:
+        own = self.per_user.get(name, {}).get(self.user) if self.user is not None else None
+        return own if own is not None else self.values.get(name)
+
+    def _whose(self, values: list[str]) -> Secrets:
+        """These secrets for the user ``values`` name (a login form's username), if any.
+
+        The user already chosen (the connection's) wins.
+        """
+        if self.user is not None or not self.per_user:
+            return self
+        users = self.users
+        named = next((value for value in values if value in users), None)
+        return self.for_user(named) if named is not None else self
 
     def headers(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
         """Headers with redacted cookies and header values filled where a value is known."""
@@ -92,40 +156,49 @@ class Secrets:
         if REDACTED not in text:
             return text
         pairs = parse_qsl(text, keep_blank_values=True)
+        whose = self._whose([value for _, value in pairs])
         filled = []
         for name, value in pairs:
             if value == REDACTED:
-                known = self.value(name)
+                known = whose.value(name)
                 value = value if known is None else known
             filled.append(f"{quote_plus(name)}={quote_plus(value)}")
         return "&".join(filled)
 
-    def json(self, value: Any, key: str | None = None) -> Any:
+    def json(self, value: Any) -> Any:
         """Parsed JSON with redacted string values filled by their key, if known."""
+        return self._whose(list(_strings(value)))._json(value, None)
+
+    def _json(self, value: Any, key: str | None) -> Any:
         if isinstance(value, dict):
-            return {k: self.json(item, k) for k, item in value.items()}
+            return {k: self._json(item, k) for k, item in value.items()}
         if isinstance(value, list):
-            return [self.json(item, key) for item in value]
+            return [self._json(item, key) for item in value]
         if value == REDACTED and key is not None:
             known = self.value(key)
             return value if known is None else known
         return value
 
-    def differs(self, sent: Any, recorded: Any, key: str | None = None) -> str | None:
+    def differs(self, sent: Any, recorded: Any) -> str | None:
         """The first field where ``sent`` holds another value than the one given for it.
 
         ``recorded`` is the cassette's (redacted) form of what was sent, parsed:
         JSON, or a form as a dict. Only fields redacted in the recording that
-        have a value here are checked (a mock server checking credentials).
+        have a value here are checked (a mock server checking credentials), as
+        the user the recording names, if any.
         """
+        return self._whose(list(_strings(recorded)))._differs(sent, recorded, None)
+
+    def _differs(self, sent: Any, recorded: Any, key: str | None) -> str | None:
+        differs = self._differs
         if isinstance(recorded, dict) and isinstance(sent, dict):
             for name, item in recorded.items():
-                found = self.differs(sent.get(name), item, name)
+                found = differs(sent.get(name), item, name)
                 if found is not None:
                     return found
         elif isinstance(recorded, list) and isinstance(sent, list):
             for sent_item, item in zip(sent, recorded, strict=False):
-                found = self.differs(sent_item, item, key)
+                found = differs(sent_item, item, key)
                 if found is not None:
                     return found
         elif recorded == REDACTED and key is not None:
@@ -159,3 +232,14 @@ class Secrets:
             return orjson.dumps(self.json(orjson.loads(text))).decode()
         except orjson.JSONDecodeError:
             return text
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string in parsed JSON (or a form's dict), in order."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []

@@ -28,6 +28,7 @@ from chanreplay.cassette.model import Connection
 from chanreplay.diff import Rules, render_text
 from chanreplay.exceptions import ConfigurationError, ReplayError
 from chanreplay.replay.driver import DEFAULT_TIMEOUT, Replayer, ReplayResult
+from chanreplay.replay.secrets import EVERYONE, SecretValues
 from chanreplay.replay.sequences import reset_sequences
 from chanreplay.replay.transactions import CommitEmulation, emulated_commits
 from chanreplay.replay.update import notify_updated, update_requested, write_update
@@ -96,7 +97,11 @@ class Logins:
     """
 
     def __init__(
-        self, cassette: Cassette, *, create: bool = False, password: str | None = None
+        self,
+        cassette: Cassette,
+        *,
+        create: bool = False,
+        password: str | Mapping[str, str] | None = None,
     ) -> None:
         self.cassette = cassette
         self.create = create
@@ -132,7 +137,10 @@ class Logins:
 
         model = get_user_model()
         user = model(**{model.USERNAME_FIELD: name})
-        user.set_password(self.password)  # None makes it unusable
+        password = self.password
+        if isinstance(password, Mapping):  # one per user, "*" for the others
+            password = password.get(name, password.get(EVERYONE))
+        user.set_password(password)  # None makes it unusable
         user.save()
         return user
 
@@ -240,7 +248,7 @@ class _Call:
         matchers: Mapping[str, Any] | None = None,
         ignore: Iterable[str] | str = (),
         timeout: float | None = None,
-        secrets: Mapping[str, str] | None = None,
+        secrets: SecretValues | None = None,
     ) -> None:
         self.path = cassette_path(name, directory)
         self.cassette = load(self.path)
@@ -371,7 +379,8 @@ def replay_cassette(name: str | Path, **options: Any) -> ReplayResult:
     ``application`` (default: ``settings.ASGI_APPLICATION``), ``include`` /
     ``exclude`` (connection types or path globs), ``matchers`` ({path:
     matcher}), ``ignore`` (paths), ``timeout`` (seconds to wait for each
-    expected event), ``secrets`` ({field name: value} for redacted values).
+    expected event), ``secrets`` ({field name: value} for redacted values, or
+    {field name: {username: value}} for values that differ from user to user).
     """
     _check_options(options)
     call = _Call(name, **options)
@@ -379,12 +388,13 @@ def replay_cassette(name: str | Path, **options: Any) -> ReplayResult:
 
 
 def replay_creating_users(
-    name: str | Path, password: str | None = None, **options: Any
+    name: str | Path, password: str | Mapping[str, str] | None = None, **options: Any
 ) -> ReplayResult:
     """:func:`replay_cassette`, creating each user the cassette names who does not exist.
 
     "Record a session, drop the file in": the users the session assumed are
-    created before it starts, with ``password`` (None: an unusable one), so
+    created before it starts, with ``password`` (one for all, or one per user
+    as in ``secrets``; None: an unusable one), so
     that a recorded login works; a user a form of the session signs up is
     left to the session (and created when a connection of theirs opens, if
     the sign-up did not make them).

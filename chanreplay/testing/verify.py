@@ -34,7 +34,7 @@ class Outcome:
 class _Reporter:
     """A pytest plugin: the progress bar, and the outcomes for the table."""
 
-    def __init__(self, secrets: dict[str, str]) -> None:
+    def __init__(self, secrets: dict[str, Any]) -> None:
         self.secrets = secrets
         self.outcomes: list[Outcome] = []
         self.total = 0
@@ -80,7 +80,7 @@ class _Reporter:
 
 
 def verify(
-    directory: Path, *, secrets: dict[str, str], settings: str | None, extra: Sequence[str] = ()
+    directory: Path, *, secrets: dict[str, Any], settings: str | None, extra: Sequence[str] = ()
 ) -> tuple[int, list[Outcome]]:
     """Replay every cassette under ``directory``; pytest's exit code and the outcomes."""
     reporter = _Reporter(secrets)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
-import re
 import secrets
 import shutil
 import subprocess
@@ -204,10 +203,24 @@ def copy_of(app: App, into: Path) -> Path:
     return copy
 
 
-def password(app: App) -> str | None:
-    """The password the app's users share (``seed.PASSWORD``), if it has users."""
-    found = re.search(r'^PASSWORD = "([^"]+)"$', (app.path / "seed.py").read_text(), re.M)
-    return found.group(1) if found else None
+def secret_arguments(app: App) -> list[str]:
+    """``--secret`` options with the passwords of the app's users (``seed.py``'s
+    ``PASSWORD`` for all of them, or ``PASSWORDS``, one per user)."""
+    import ast
+
+    found: dict[str, object] = {}
+    for node in ast.parse((app.path / "seed.py").read_text()).body:
+        target = node.targets[0] if isinstance(node, ast.Assign) else None
+        if isinstance(target, ast.Name) and target.id in ("PASSWORD", "PASSWORDS"):
+            found[target.id] = ast.literal_eval(node.value)  # type: ignore[attr-defined]
+    arguments: list[str] = []
+    if isinstance(found.get("PASSWORD"), str):
+        arguments += ["--secret", f"password={found['PASSWORD']}"]
+    own = found.get("PASSWORDS")
+    if isinstance(own, dict):
+        for user, value in own.items():
+            arguments += ["--secret", f"password@{user}={value}"]
+    return arguments
 
 
 def chanreplay(*arguments: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -230,9 +243,7 @@ def serving(app: App, into: Path) -> Iterator[Server]:
     port = free_port()
     command = [sys.executable, "-m", "chanreplay", "serve", str(app.cassette)]
     command += ["--listen", f"127.0.0.1:{port}"]
-    secret = password(app)
-    if secret is not None:
-        command += ["--secret", f"password={secret}"]
+    command += secret_arguments(app)
     log = into / f"{app.name}-serve.log"
     with log.open("wb") as output:
         process = subprocess.Popen(

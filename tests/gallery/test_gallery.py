@@ -101,10 +101,7 @@ def test_play_against_the_app_finds_no_change(
     disconnects are inputs (a client close, the app's own close, a client that vanishes),
     what only exists at the ASGI level is not expected at the network, and errors are what
     the client saw."""
-    arguments = ["play", str(app.cassette)]
-    secret = harness.password(app)
-    if secret is not None:
-        arguments += ["--secret", f"password={secret}"]
+    arguments = ["play", str(app.cassette), *harness.secret_arguments(app)]
     with harness.running(app, tmp_path, reload=False) as (server, _):
         done = harness.chanreplay(*arguments, "--against", server.base)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -52,7 +52,7 @@ async def test_the_default_session_cookie_name_is_djangos() -> None:
 async def test_csrf_tokens_come_from_the_named_cookie(renamed: _Session) -> None:
     client = renamed.client(connection("c1", None))
     client.cookie_jar.update_cookies({"shop_csrf": "live-token"}, URL(BASE))
-    filled = renamed._filled(client)
+    filled = renamed._filled(client, connection("c1", None))
     assert filled.form(f"csrfmiddlewaretoken={REDACTED}") == "csrfmiddlewaretoken=live-token"
     assert filled.value("x-csrftoken") == "live-token"
 

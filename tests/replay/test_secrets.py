@@ -314,3 +314,56 @@ def test_a_secret_word_fills_the_fields_it_names() -> None:
     assert secrets.value("token1") is None
     form = "username=newbie&password1=<redacted>&password2=<redacted>"
     assert secrets.form(form) == "username=newbie&password1=pw&password2=pw"
+
+
+def test_values_of_one_user_come_first_for_that_user() -> None:
+    secrets = Secrets({"password": {"alice": "wonderland", "bob": "builder"}, "token": "shared"})
+    assert secrets.value("password") is None  # nobody's in particular
+    assert secrets.for_user("alice").value("password") == "wonderland"
+    assert secrets.for_user("bob").value("password1") == "builder"
+    assert secrets.for_user("carol").value("password") is None
+    assert secrets.for_user("bob").value("token") == "shared"
+    assert secrets.users == {"alice", "bob"}
+
+
+def test_a_value_for_everyone_else_stands_beside_the_users_own() -> None:
+    secrets = Secrets({"password": {"alice": "wonderland", "*": "shared"}})
+    assert secrets.for_user("alice").value("password") == "wonderland"
+    assert secrets.for_user("carol").value("password") == "shared"
+    assert secrets.value("password") == "shared"
+
+
+def test_a_login_form_takes_the_password_of_the_user_it_names() -> None:
+    """An anonymous request (the login itself) has no recorded user: the form names one."""
+    secrets = Secrets({"password": {"alice": "wonderland", "bob": "builder"}})
+    assert secrets.form("username=bob&password=<redacted>") == "username=bob&password=builder"
+    assert secrets.form("username=dave&password=<redacted>") == (
+        "username=dave&password=%3Credacted%3E"  # no value for dave: left as recorded
+    )
+    login = {"action": "login", "credentials": {"user": "alice", "password": "<redacted>"}}
+    assert secrets.json(login)["credentials"]["password"] == "wonderland"
+    assert orjson.loads(secrets.text(orjson.dumps(login).decode()))["credentials"] == {
+        "user": "alice",
+        "password": "wonderland",
+    }
+    # The connection's recorded user wins over a name in the content.
+    assert (
+        secrets.for_user("alice")
+        .form("username=bob&password=<redacted>")
+        .endswith("password=wonderland")
+    )
+
+
+def test_differs_checks_the_password_of_the_user_the_recording_names() -> None:
+    secrets = Secrets({"password": {"alice": "wonderland", "bob": "builder"}})
+    recorded = {"username": "bob", "password": "<redacted>"}
+    assert secrets.differs({"username": "bob", "password": "builder"}, recorded) is None
+    assert secrets.differs({"username": "bob", "password": "wonderland"}, recorded) == "password"
+
+
+def test_with_values_adds_values_for_everyone_and_keeps_the_users_own() -> None:
+    secrets = Secrets({"password": {"alice": "wonderland"}}).for_user("alice")
+    added = secrets.with_values({"sessionid": "abc"})
+    assert added.value("sessionid") == "abc"
+    assert added.value("password") == "wonderland"
+    assert added.user == "alice"

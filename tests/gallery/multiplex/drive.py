@@ -6,7 +6,7 @@ and she leaves every room she is in, bob sees exactly one leave.
 
 from tests.gallery.driving import Browser, SessionError, expect_json, send_json, within
 
-PASSWORD = "multiplex-pass-1"
+PASSWORDS = {"alice": "multiplex-pass-1", "bob": "bobs-own-secret-9"}
 ROOMS = ("lobby", "games", "music", "news")
 
 
@@ -25,7 +25,7 @@ def message(room: str, username: str, text: str) -> dict[str, str]:
 async def session(base: str) -> None:
     async with Browser(base) as alice, Browser(base) as bob:
         for browser, name in ((alice, "alice"), (bob, "bob")):
-            await browser.login("/accounts/login/", name, PASSWORD)
+            await browser.login("/accounts/login/", name, PASSWORDS[name])
             status, page = await browser.get("/")
             if status != 200 or f"Logged in as {name}" not in page:
                 raise SessionError(f"GET / as {name} returned {status}")

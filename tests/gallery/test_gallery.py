@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 import re
 import socket
+import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -44,8 +44,8 @@ def _hashseed() -> int:
     return random.randrange(1, 2**32)
 
 
-def _outcome(done: object, hashseed: int) -> str:
-    return f"PYTHONHASHSEED={hashseed}\n{done.stdout}\n{done.stderr}"  # type: ignore[attr-defined]
+def _outcome(done: subprocess.CompletedProcess[str], hashseed: int) -> str:
+    return f"PYTHONHASHSEED={hashseed}\n{done.stdout}\n{done.stderr}"
 
 
 @pytest.mark.parametrize("app", APPS, ids=lambda a: a.name)
@@ -190,7 +190,7 @@ def test_a_changed_consumer_fails_naming_the_field_and_update_reblesses_it(
     (copy / "conftest.py").write_text(CHANGED)
     hashseed = _hashseed()
 
-    def pytest_run(*args: str) -> Any:
+    def pytest_run(*args: str) -> subprocess.CompletedProcess[str]:
         # The pytest function only: the ReplayTestCase runs the same replay.
         return harness.run_tests(
             app, "pytest", "-k", "not Tests", *args, hashseed=hashseed, cwd=copy, developer=True

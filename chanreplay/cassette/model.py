@@ -62,6 +62,13 @@ class Connection:
         """The request path the connection was opened on."""
         return str(self.scope.get("path", ""))
 
+    @property
+    def username(self) -> str | None:
+        """The name of the user the connection was recorded for, if any."""
+        user = self.user
+        name = user.get("username") if isinstance(user, dict) else None
+        return str(name) if name else None
+
     def describe(self) -> str:
         """``c3 (websocket /ws/chat/lobby/)``: how errors and reports name a connection."""
         return f"{self.id} ({self.type} {self.path})"

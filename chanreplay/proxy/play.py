@@ -95,7 +95,7 @@ class _Session:
         logged in since (its session cookie came after a login), and the
         anonymous connections that follow get a new client.
         """
-        user = _username(connection)
+        user = connection.username
         known = self.clients.get(user)
         if known is not None:
             return known
@@ -121,7 +121,7 @@ class _Session:
     def _filled(self, client: aiohttp.ClientSession, connection: Connection) -> Secrets:
         """The secrets a request of ``connection`` carries: its user's, the live CSRF token."""
         csrf = next((c.value for c in client.cookie_jar if c.key == self.csrf_cookie), None)
-        secrets = self.secrets.for_user(_username(connection))
+        secrets = self.secrets.for_user(connection.username)
         if csrf is not None:
             secrets = secrets.with_values(
                 {name: csrf for name in self.csrf_names if self.secrets.value(name) is None}
@@ -135,7 +135,7 @@ class _Session:
         for connection in connections:
             # An anonymous request (a login form) takes the value of the user it
             # names: any user's value for the name will do here.
-            given = self.secrets.for_user(_username(connection))
+            given = self.secrets.for_user(connection.username)
             for redacted in client_side(connection):
                 if redacted.kind == "cookie":
                     continue  # cookies come from the client's jar, as a browser's do
@@ -413,12 +413,6 @@ async def play(
         [],
     )
     return PlayResult(expected, actual, skipped=skipped, stalled=stalled)
-
-
-def _username(connection: Connection) -> str | None:
-    user = connection.user
-    name = user.get("username") if isinstance(user, dict) else None
-    return str(name) if name is not None else None
 
 
 def _has_cookie(client: aiohttp.ClientSession, name: str) -> bool:

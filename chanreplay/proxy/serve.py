@@ -90,9 +90,7 @@ class MockServer:
 
     def _secrets(self, connection: Connection) -> Secrets:
         """The secrets of ``connection``'s recorded user first (a reply carries theirs)."""
-        user = connection.user
-        name = user.get("username") if isinstance(user, dict) else None
-        return self.secrets.for_user(str(name) if name else None)
+        return self.secrets.for_user(connection.username)
 
     def _take(self, request: web.Request, kind: str) -> Connection | None:
         for connection in self.unused:

@@ -428,9 +428,7 @@ class Replayer:
 
     def _secrets(self, connection: Connection) -> Secrets:
         """The secrets for ``connection``: its recorded user's values first."""
-        user = connection.user
-        name = user.get("username") if isinstance(user, dict) else None
-        return self.secrets.for_user(str(name) if name else None)
+        return self.secrets.for_user(connection.username)
 
     async def _inject(self, item: Input) -> None:
         """Make a layer operation that came from outside the replayed connections."""

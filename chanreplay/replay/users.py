@@ -27,10 +27,9 @@ def usernames(connections: Iterable[Connection]) -> list[str]:
     """The users the connections were recorded for, in order of first appearance."""
     names: list[str] = []
     for connection in connections:
-        user = connection.user
-        name = user.get("username") if isinstance(user, dict) else None
-        if name and str(name) not in names:
-            names.append(str(name))
+        name = connection.username
+        if name is not None and name not in names:
+            names.append(name)
     return names
 
 

@@ -138,9 +138,7 @@ def heading(connection: Connection) -> str:
 
 def username(connection: Connection) -> str | None:
     """The recorded user's name, if any."""
-    user = connection.user
-    name = user.get("username") if isinstance(user, dict) else None
-    return str(name) if name is not None else None
+    return connection.username
 
 
 _ARROWS = {"in": "->", "out": "<-", "layer": "..", "error": "!!"}

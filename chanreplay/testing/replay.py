@@ -110,7 +110,7 @@ class Logins:
 
     async def __call__(self, connection: Connection) -> str:
         """The session key of the user ``connection`` was recorded for, logged in."""
-        name = _username(connection)
+        name = connection.username
         assert name is not None
         if name not in self.sessions:
             self.sessions[name] = await sync_to_async(self.login)(name, connection)
@@ -179,12 +179,6 @@ class Logins:
             "session signs up itself needs nothing: the request that creates it is replayed "
             "first)"
         )
-
-
-def _username(connection: Connection) -> str | None:
-    user = connection.user
-    name = user.get("username") if isinstance(user, dict) else None
-    return str(name) if name else None
 
 
 @contextlib.contextmanager

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-# Each app folder is collected by its own pytest run (tests/gallery/test_gallery.py),
+# Each app folder is collected by its own pytest run (tests/integration/test_gallery.py),
 # with its own settings; this process must not import it.
 collect_ignore_glob = ["*/*"]

@@ -45,12 +45,14 @@ def _strip_port(value: str) -> str:
 
 
 def encode_headers(
-    headers: Iterable[tuple[bytes, bytes] | list[bytes]], redactor: Redactor
+    headers: Iterable[tuple[bytes, bytes] | list[bytes]], redactor: Redactor | None = None
 ) -> list[str]:
-    """Header pairs as redacted, port-free ``"name: value"`` lines.
+    """Header pairs as port-free ``"name: value"`` lines, redacted by ``redactor`` if given.
 
     One string per header keeps a cassette diff to one line per changed
     header; a header name never holds a colon, so the split is unambiguous.
+    A recorder leaves redaction to the journal's cleaner, which binds values
+    the server made first (see :mod:`chanreplay.recorder.cleaning`).
     """
     encoded = []
     for raw_name, raw_value in headers:
@@ -58,7 +60,7 @@ def encode_headers(
         value = bytes(raw_value).decode("latin-1")
         if name in _PORT_HEADERS:
             value = _strip_port(value)
-        encoded.append(f"{name}: {redactor.header(name, value)}")
+        encoded.append(f"{name}: {value if redactor is None else redactor.header(name, value)}")
     return encoded
 
 
@@ -71,21 +73,19 @@ def decode_headers(headers: Iterable[str]) -> list[tuple[bytes, bytes]]:
     return pairs
 
 
-def encode_scope(scope: Mapping[str, Any], redactor: Redactor) -> dict[str, Any]:
-    """The stable, redacted part of an ASGI connection scope."""
+def encode_scope(scope: Mapping[str, Any], redactor: Redactor | None = None) -> dict[str, Any]:
+    """The stable part of an ASGI connection scope, redacted by ``redactor`` if given."""
     encoded: dict[str, Any] = {
         "path": scope.get("path", ""),
-        "query_string": redactor.query_string(
-            bytes(scope.get("query_string", b"")).decode("latin-1")
-        ),
-        "headers": encode_headers(scope.get("headers", ()), redactor),
+        "query_string": bytes(scope.get("query_string", b"")).decode("latin-1"),
+        "headers": encode_headers(scope.get("headers", ())),
     }
     for key in _SCOPE_KEYS:
         if key in scope:
             encoded[key] = list(scope[key]) if key == "subprotocols" else scope[key]
     if scope.get("root_path"):
         encoded["root_path"] = scope["root_path"]
-    return encoded
+    return encoded if redactor is None else redactor.scope(encoded)
 
 
 def decode_scope(kind: str, scope: Mapping[str, Any]) -> dict[str, Any]:
@@ -106,9 +106,9 @@ def decode_scope(kind: str, scope: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def encode_message(
-    message: Mapping[str, Any], redactor: Redactor, *, path: str = "message"
+    message: Mapping[str, Any], redactor: Redactor | None = None, *, path: str = "message"
 ) -> dict[str, Any]:
-    """An ASGI message in cassette form, headers redacted (the rest is not yet).
+    """An ASGI message in cassette form, headers redacted by ``redactor`` if given.
 
     ``text`` holding a JSON object or array is stored as structure; ``bytes``
     (websocket frames) as base64; ``body`` (HTTP) as text where it is UTF-8.

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "BINDING_VERSION",
     "CLIENT_OUTCOMES",
     "FORMAT",
     "READABLE_VERSIONS",
@@ -22,11 +23,15 @@ __all__ = [
 ]
 
 FORMAT = "chanreplay-cassette"
-VERSION = 2
+VERSION = 3
 """The format version this release writes (docs/cassette-format.md, Versioning)."""
-READABLE_VERSIONS = (1, 2)
+READABLE_VERSIONS = (1, 2, 3)
 """Every format version this release reads. Version 1 has no error events, and its
-disconnects share their connection's last step; it is a subset of version 2."""
+disconnects share their connection's last step; it is a subset of version 2.
+Version 2 holds every value as recorded; version 3 names the values the server
+made (bindings, timestamps by shape: :mod:`chanreplay.cassette.binding`)."""
+BINDING_VERSION = 3
+"""The first format version whose placeholders a replay fills and binds."""
 
 Event = dict[str, Any]
 """One event in encoded form: ``{"dir": "in"|"out"|"layer"|"error", "step": n, ...}``."""
@@ -109,6 +114,14 @@ class Cassette:
     connections: list[Connection] = field(default_factory=list)
     external: list[Event] = field(default_factory=list)
     path: Path | None = field(default=None, compare=False)
+    version: int = field(default=VERSION, compare=False)
+    """The format version the cassette was written in: one written again keeps it,
+    since an older one holds values a newer one would name."""
+
+    @property
+    def binds(self) -> bool:
+        """True when the cassette names the values the server made (version 3 on)."""
+        return self.version >= BINDING_VERSION
 
     def to_json(self) -> dict[str, Any]:
         """The whole cassette as a JSON-ready dict."""
@@ -116,7 +129,7 @@ class Cassette:
             "connections": [c.to_json() for c in self.connections],
             "external": self.external,
             "format": FORMAT,
-            "version": VERSION,
+            "version": self.version,
         }
 
     @classmethod
@@ -126,6 +139,7 @@ class Cassette:
             connections=[Connection.from_json(c) for c in data["connections"]],
             external=data["external"],
             path=path,
+            version=data.get("version", VERSION),
         )
 
     def connection(self, connection_id: str) -> Connection:

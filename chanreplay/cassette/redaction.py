@@ -21,6 +21,8 @@ from urllib.parse import parse_qsl, quote_plus
 
 import orjson
 
+from chanreplay.cassette.binding import BOUND
+
 __all__ = ["REDACTED", "VOLATILE", "Redactor", "find_all"]
 
 REDACTED = "<redacted>"
@@ -70,8 +72,8 @@ _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 _REDACTED_BYTES = REDACTED.encode()
 # Django's {% csrf_token %}: the hidden input holds a per-request random token.
 _CSRF_INPUT = re.compile(
-    r'(name=["\']csrfmiddlewaretoken["\']\s+value=["\'])[^"\']*'
-    r'|(value=["\'])[^"\']*(["\']\s+name=["\']csrfmiddlewaretoken["\'])'
+    r'(name=["\']csrfmiddlewaretoken["\']\s+value=["\'])([^"\']*)'
+    r'|(value=["\'])([^"\']*)(["\']\s+name=["\']csrfmiddlewaretoken["\'])'
 )
 # Learned secrets shorter than this are redacted where seen but not scrubbed
 # elsewhere: scrubbing "dark" (a theme cookie) would corrupt ordinary text.
@@ -143,17 +145,43 @@ class Redactor:
             self.on_learn(value)
 
     # -- headers ----------------------------------------------------------
+    def headers(self, lines: Iterable[str]) -> list[str]:
+        """Cassette ``"name: value"`` header lines, their values redacted (:meth:`header`)."""
+        redacted = []
+        for line in lines:
+            name, _, value = line.partition(": ")
+            redacted.append(f"{name}: {self.header(name, value)}")
+        return redacted
+
+    def scope(self, scope: dict[str, Any]) -> dict[str, Any]:
+        """A connection's scope in cassette form, redacted: headers, query string, values."""
+        result = dict(scope)
+        if isinstance(result.get("headers"), list):
+            result["headers"] = self.headers(result["headers"])
+        if isinstance(result.get("query_string"), str):
+            result["query_string"] = self.query_string(result["query_string"])
+        redacted: dict[str, Any] = self.value(result)
+        return redacted
+
     def header(self, name: str, value: str) -> str:
-        """The value to record for header ``name`` (lower-case)."""
+        """The value to record for header ``name`` (lower-case).
+
+        A value that is a binding (``Bearer <jwt:1>``, a cookie ``<token:2>``)
+        is kept: the secret it stands for was never written.
+        """
         if name in ("cookie",):
             return self._cookie_header(value)
         if name == "set-cookie":
             return self._set_cookie_header(value)
         if name in ("authorization", "proxy-authorization"):
+            if only_bound(value):
+                return value
             scheme, _, credentials = value.partition(" ")
             self.learn(credentials or scheme)
             return f"{scheme} {REDACTED}" if credentials else REDACTED
         if name in self.secret_headers:
+            if only_bound(value):
+                return value
             if name not in _NONCE_HEADERS:
                 self.learn(value)
             return REDACTED
@@ -167,6 +195,9 @@ class Redactor:
             cookie_name, sep, cookie_value = item.strip().partition("=")
             if not sep:
                 continue
+            if only_bound(cookie_value):
+                parts.append(f"{cookie_name}={cookie_value}")
+                continue
             self.learn(cookie_value.strip('"'))
             parts.append(f"{cookie_name}={REDACTED}")
         return "; ".join(parts)
@@ -174,8 +205,11 @@ class Redactor:
     def _set_cookie_header(self, value: str) -> str:
         first, *attributes = value.split(";")
         cookie_name, _, cookie_value = first.strip().partition("=")
-        self.learn(cookie_value.strip('"'))
-        kept = [f"{cookie_name}={REDACTED}"]
+        if only_bound(cookie_value):
+            kept = [f"{cookie_name}={cookie_value}"]
+        else:
+            self.learn(cookie_value.strip('"'))
+            kept = [f"{cookie_name}={REDACTED}"]
         for attribute in attributes:
             attribute_name = attribute.strip().partition("=")[0].lower()
             kept.append(
@@ -243,8 +277,10 @@ class Redactor:
             result: dict[str, Any] = {}
             for key, item in value.items():
                 child = (*path, key) if not key.startswith("$") else path
-                if not key.startswith("$") and (
-                    self.is_secret_key(key) or self._path_matches(child)
+                if (
+                    not key.startswith("$")
+                    and (self.is_secret_key(key) or self._path_matches(child))
+                    and not (isinstance(item, str) and only_bound(item))
                 ):
                     result[key] = REDACTED
                 else:
@@ -288,12 +324,15 @@ class Redactor:
         if not query:
             return query
         pairs = parse_qsl(query, keep_blank_values=True)
-        if not any(self.is_secret_key(name) for name, _ in pairs):
+        if not any(self.is_secret_key(name) and not only_bound(v) for name, v in pairs):
             return query
-        return "&".join(
-            f"{quote_plus(name)}={REDACTED if self.is_secret_key(name) else quote_plus(value)}"
-            for name, value in pairs
-        )
+        return "&".join(f"{quote_plus(name)}={self._field(name, value)}" for name, value in pairs)
+
+    def _field(self, name: str, value: str) -> str:
+        """A form field's value as recorded: bindings as they are, secrets redacted."""
+        if only_bound(value):
+            return value
+        return REDACTED if self.is_secret_key(name) else quote_plus(value)
 
     def scrub(self, text: str) -> str:
         """``text`` with every learned secret value replaced."""
@@ -327,11 +366,29 @@ def find_all(data: bytes, needle: bytes) -> Iterator[int]:
 
 def _csrf_replacement(match: re.Match[str]) -> str:
     if match.group(1):
-        return f"{match.group(1)}{REDACTED}"
-    return f"{match.group(2)}{REDACTED}{match.group(3)}"
+        value = match.group(2)
+        return f"{match.group(1)}{value if only_bound(value) else REDACTED}"
+    value = match.group(4)
+    return f"{match.group(3)}{value if only_bound(value) else REDACTED}{match.group(5)}"
 
 
-_FORM = re.compile(r"^[\w.%+~-]+=[^&\s]*(?:&[\w.%+~-]+=[^&\s]*)*$")
+_SCHEMES = frozenset({"", "bearer", "token", "jwt"})
+
+
+def only_bound(text: str) -> bool:
+    """True when ``text`` holds bindings (``<jwt:1>``) and at most an auth scheme word.
+
+    Such a value stands for secrets that were never written, so it is kept
+    where a secret would be redacted.
+    """
+    if "<" not in text:
+        return False
+    rest, found = BOUND.subn("", text)
+    return bool(found) and rest.strip().lower() in _SCHEMES
+
+
+# Field names may be placeholders (<token:1>): a binding must never hide a form.
+_FORM = re.compile(r"^[\w.%+~<>:-]+=[^&\s]*(?:&[\w.%+~<>:-]+=[^&\s]*)*$")
 
 
 def _looks_like_form(text: str) -> bool:

@@ -140,7 +140,10 @@ def connection_chunks(header: dict[str, Any], events: Iterable[Event] | EventLis
 
 
 def cassette_chunks(
-    connections: Iterable[Connection], external: Iterable[Event] | EventList
+    connections: Iterable[Connection],
+    external: Iterable[Event] | EventList,
+    *,
+    version: int = VERSION,
 ) -> Iterator[Any]:
     """The canonical bytes of a cassette, in chunks (plus any markers its event lists yield)."""
     yield b'{\n  "connections": '
@@ -156,7 +159,7 @@ def cassette_chunks(
     yield b',\n  "external": '
     yield from _array(external, 1)
     yield b',\n  "format": ' + orjson.dumps(FORMAT)
-    yield b',\n  "version": ' + orjson.dumps(VERSION) + b"\n}\n"
+    yield b',\n  "version": ' + orjson.dumps(version) + b"\n}\n"
 
 
 def _umask() -> int:

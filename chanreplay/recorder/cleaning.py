@@ -2,10 +2,13 @@
 
 The recorder appends each event as a journal line the moment it happens, and
 does as little as it can there: the line is serialised, but live channel
-names and secrets may still be in it. The cleaner takes whole batches of
-lines (in the journal's writer process, or in process for a replay), puts
-placeholders in place of channel names and redacts, and only then is
-anything written.
+names, values the server made and secrets may still be in it, headers
+included. The cleaner takes whole batches of lines (in the journal's writer
+process, or in process for a replay), puts placeholders in place of channel
+names and of the values a :class:`~chanreplay.cassette.binding.Binder` names,
+redacts, and only then is anything written. Binding comes before redaction:
+a token the server made and a client sent back is a binding, not a secret
+lost (its value is never written either way).
 
 What the recorder learns as it goes reaches the cleaner in the same stream,
 as *control lines* (they start with ``!``, which no JSON line does), so that
@@ -14,25 +17,35 @@ however the lines fall into batches::
 
     !learn "<secret>"                       a secret value seen in a header
     !chan ["<live name>","<channel:c1>"]    the placeholder of a channel name
+    !count {"uuid": 3}                      numbers bindings already have (a resumed journal)
 
 This module is pure: it imports neither Django nor Channels.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import orjson
 
-from chanreplay.cassette.redaction import Redactor
+from chanreplay.cassette.binding import Binder, kind_of
+from chanreplay.cassette.redaction import VOLATILE, Redactor, find_all
 from chanreplay.recorder.channel_names import ChannelNames
 
-__all__ = ["JournalCleaner", "control_line", "split_marked"]
+__all__ = ["JournalCleaner", "bound_event", "control_line", "split_marked"]
 
 _CONTROL = b"!"
 _LEARN = b"!learn "
 _CHANNEL = b"!chan "
+_COUNT = b"!count "
+_HEADERS = b'"headers":'
+# Where a line may hold a value the binder names: a JWT, a run long enough to
+# be a token (checked with kind_of before the line is parsed), a date, or a
+# number of ten digits or more (epoch seconds and milliseconds).
+_BINDABLE = re.compile(rb"eyJ|[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{10}|([A-Za-z0-9_-]{10,})")
+_TIMESTAMP = re.compile(rb"[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{10}")
 
 
 def split_marked(batch: bytes, marker: bytes) -> Iterator[tuple[bool, bytes]]:
@@ -63,11 +76,14 @@ class JournalCleaner:
 
     ``redactor`` must be its own (see :meth:`Redactor.twin`): what it has
     learned decides what is scrubbed, so it may learn only from the stream.
+    ``binder`` names the values the server makes (None: they stay as they are,
+    as a replay of a cassette older than bindings needs).
     """
 
-    def __init__(self, redactor: Redactor) -> None:
+    def __init__(self, redactor: Redactor, binder: Binder | None = None) -> None:
         self.redactor = redactor
         self.names = ChannelNames()
+        self.binder = binder
 
     def __call__(self, batch: bytes) -> bytes:
         """``batch`` (whole lines) cleaned, its control lines applied and left out."""
@@ -87,10 +103,59 @@ class JournalCleaner:
         elif line.startswith(_CHANNEL):
             live, placeholder = orjson.loads(line[len(_CHANNEL) :])
             self.names.register(live, placeholder)
+        elif line.startswith(_COUNT):
+            if self.binder is not None:
+                self.binder = Binder(start=orjson.loads(line[len(_COUNT) :]))
         else:
             raise ValueError(f"unknown journal control line {line[:40]!r}")
 
     def _clean(self, batch: bytes) -> bytes:
+        """Lines cleaned in order: those with headers or values to bind one by one.
+
+        Such a line may teach the redactor a secret (a cookie) that every
+        later line must lose, so the lines around it are cleaned before and
+        after it, not as one batch.
+        """
+        starts = self._whole_lines(batch)
+        if not starts:
+            return self._clean_plain(batch)
+        parts = []
+        done = 0
+        for start in starts:
+            end = batch.find(b"\n", start) + 1 or len(batch)
+            parts.append(self._clean_plain(batch[done:start]))
+            parts.append(self._clean_whole(batch[start:end]))
+            done = end
+        parts.append(self._clean_plain(batch[done:]))
+        return b"".join(parts)
+
+    def _whole_lines(self, batch: bytes) -> list[int]:
+        """Where the lines start that need parsing whole: headers, values to bind."""
+        offsets = list(find_all(batch, _HEADERS))
+        if self.binder is not None:
+            for match in _BINDABLE.finditer(batch):
+                run = match.group(1)
+                if run is None or kind_of(run.decode("ascii")) or _TIMESTAMP.search(run):
+                    offsets.append(match.start())
+        return sorted({batch.rfind(b"\n", 0, offset) + 1 for offset in offsets})
+
+    def _clean_whole(self, line: bytes) -> bytes:
+        """One line parsed: values bound, headers redacted (learning), then cleaned as any."""
+        line = self.names.substitute(line)
+        record = orjson.loads(line)
+        binder = self.binder
+        if record.get("k") == "open" and isinstance(record.get("scope"), dict):
+            scope = record["scope"]
+            if binder is not None:
+                scope = binder.client(scope)
+                if isinstance(scope.get("headers"), list):
+                    scope["headers"] = [_length_volatile(header) for header in scope["headers"]]
+            record["scope"] = self.redactor.scope(scope)
+        elif record.get("k") == "ev" and isinstance(record.get("e"), dict):
+            record["e"] = bound_event(record["e"], self.redactor, binder)
+        return self._clean_plain(orjson.dumps(record) + b"\n")
+
+    def _clean_plain(self, batch: bytes) -> bytes:
         """Lines with learned secrets scrubbed, channel names replaced, content redacted.
 
         The batch is searched once for the places that may need more than
@@ -126,3 +191,32 @@ class JournalCleaner:
             if key in record:
                 record[key] = self.redactor.value(record[key], learned=False)
         return orjson.dumps(record) + b"\n"
+
+
+def bound_event(event: dict[str, Any], redactor: Redactor, binder: Binder | None) -> dict[str, Any]:
+    """``event`` (cassette form, parsed) with the values the server made named and its
+    headers redacted: what either side sent, as the binder sees it from that side.
+
+    Content-based redaction is left to the caller (:meth:`Redactor.value`).
+    """
+    if binder is not None:
+        side = binder.client if event.get("dir") == "in" else binder.server
+        for key in ("message", "group", "detail"):
+            if key in event:
+                event[key] = side(event[key])
+    message = event.get("message")
+    if isinstance(message, dict) and isinstance(message.get("headers"), list):
+        headers = redactor.headers(message["headers"])
+        if binder is not None and event.get("dir") == "out":
+            headers = [_length_volatile(header) for header in headers]
+        message["headers"] = headers
+    return event
+
+
+def _length_volatile(header: str) -> str:
+    """``content-length`` as volatile: a body may hold bound values, whose length
+    differs from run to run (a JWT's grows with the user's id). A replay sends
+    the length of the body it sends."""
+    if header.startswith("content-length:"):
+        return f"content-length: {VOLATILE}"
+    return header

@@ -32,7 +32,7 @@ from typing import Any
 import orjson
 
 from chanreplay.cassette import writer
-from chanreplay.cassette.model import Event
+from chanreplay.cassette.model import VERSION, Event
 from chanreplay.exceptions import CassetteFormatError
 
 __all__ = ["CompileResult", "JournalCompiler", "compile_journal", "positioned_records"]
@@ -113,6 +113,8 @@ class JournalCompiler:
         """Connections rendered whole while closed and unchanged since: copied as they are."""
         self._written: tuple[int, int, int] | None = None
         """(inode, size, mtime) of the cassette this compiler last wrote."""
+        self._version = VERSION
+        """The format version to write: an older cassette appended to keeps its own."""
 
     def compile(self, *, durable: bool = False) -> CompileResult:
         """Write the cassette the journal describes so far, atomically."""
@@ -162,6 +164,10 @@ class JournalCompiler:
                 assert record is not None
                 self._closed.add(record["c"])
                 self._whole.pop(record["c"], None)
+            elif kind == "format":
+                assert record is not None
+                version = record.get("version")
+                self._version = version if type(version) is int else VERSION
 
     def _header(self, cid: str) -> dict[str, Any]:
         """Connection ``cid``'s header fields, read back from its ``open`` record."""
@@ -207,7 +213,7 @@ class JournalCompiler:
         """
         connections = (self._connection(cid, previous, rendered, whole) for cid in self._opened)
         external = _EventList(self, None, previous, rendered)
-        yield from writer.cassette_chunks(connections, external)
+        yield from writer.cassette_chunks(connections, external, version=self._version)
 
     def _connection(
         self,

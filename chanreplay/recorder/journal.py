@@ -28,13 +28,14 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
 
-from chanreplay.cassette.model import Cassette
+from chanreplay.cassette.binding import BOUND
+from chanreplay.cassette.model import VERSION, Cassette
 from chanreplay.exceptions import CassetteFormatError, JournalLocked
 from chanreplay.recorder.compiler import (
     CompileResult,
@@ -79,9 +80,15 @@ class JournalState:
     step: int = 0
     external_channels: int = 0
     records: int = 0
+    version: int = VERSION
+    """The format version the journal is recorded in (an older cassette appended to)."""
+    bindings: dict[str, int] = field(default_factory=dict)
+    """The highest number each kind of binding has (``{"uuid": 3}``): a resumed
+    recording goes on from there, so that two values never share a name."""
 
 
 _EXTERNAL_CHANNEL = re.compile(rb"<channel:x(\d+)>")
+_BOUND = re.compile(BOUND.pattern.encode())
 
 
 def read_state(path: Path) -> JournalState:
@@ -92,14 +99,20 @@ def read_state(path: Path) -> JournalState:
         kind = record.get("k")
         if kind == "run":
             state.run = record.get("run")
+        elif kind == "format" and type(record.get("version")) is int:
+            state.version = record["version"]
         elif kind == "open":
             state.connections = max(state.connections, int(record["c"][1:]))
             state.step = max(state.step, int(record.get("step", 0)))
         elif kind == "ev":
             state.step = max(state.step, int(record["e"].get("step", 0)))
     with contextlib.suppress(FileNotFoundError):
-        for match in _EXTERNAL_CHANNEL.finditer(path.read_bytes()):
+        data = path.read_bytes()
+        for match in _EXTERNAL_CHANNEL.finditer(data):
             state.external_channels = max(state.external_channels, int(match.group(1)))
+        for match in _BOUND.finditer(data):
+            kind = match.group(1).decode()
+            state.bindings[kind] = max(state.bindings.get(kind, 0), int(match.group(2)))
     return state
 
 
@@ -111,6 +124,9 @@ def _records(path: Path) -> Iterator[dict[str, Any]]:
 def journal_lines(cassette: Cassette, run: str) -> Iterator[bytes]:
     """The journal records of an existing cassette (to append new episodes to it)."""
     yield orjson.dumps({"k": "run", "run": run}) + b"\n"
+    if cassette.version != VERSION:
+        # The episodes appended are recorded in the cassette's own version.
+        yield orjson.dumps({"k": "format", "version": cassette.version}) + b"\n"
     for connection in cassette.connections:
         header = connection.header()
         yield orjson.dumps({"k": "open", "c": connection.id, **open_fields(header)}) + b"\n"

@@ -31,8 +31,9 @@ import orjson
 
 from chanreplay.cassette import codec
 from chanreplay.cassette.asgi import dumps_frame_parts, encode_message, encode_scope, frame_parts
+from chanreplay.cassette.binding import Binder
 from chanreplay.cassette.loader import load
-from chanreplay.cassette.model import CLIENT_OUTCOMES
+from chanreplay.cassette.model import BINDING_VERSION, CLIENT_OUTCOMES
 from chanreplay.cassette.redaction import Redactor
 from chanreplay.exceptions import CassetteExistsError, ConfigurationError, UnserializableValueError
 from chanreplay.recorder.channel_names import ChannelNames
@@ -256,6 +257,7 @@ class Recording:
         ignore_paths: tuple[str, ...] = (),
         finalize: bool = True,
         writer_process: bool = True,
+        bind: bool = True,
     ) -> None:
         if not name or "/" in name or name.startswith("."):
             raise ConfigurationError(
@@ -277,6 +279,11 @@ class Recording:
         self.finalize = finalize
         self.writer_process = writer_process
         """Write the journal from a child process (else from a thread of this one)."""
+        self.bind = bind
+        """Name the values the server makes (see :mod:`chanreplay.cassette.binding`);
+        off for a replay of a cassette older than bindings."""
+        self.binder: Binder | None = None
+        """The binder of a recording cleaned in this process (a replay's), else None."""
         self.step_source: Callable[[], int] | None = None
         """Where step numbers come from instead of the counter (a replay sets it)."""
         self.channel_names = ChannelNames()
@@ -357,7 +364,8 @@ class Recording:
         cleaned (placeholders, redaction), as it would reach the journal.
         """
         self._begin()
-        sink.clean = JournalCleaner(self.redactor.twin())
+        cleaner = sink.clean = self._cleaner()
+        self.binder = cleaner.binder
         self._set_writer(sink)
         self._announce()
 
@@ -365,11 +373,14 @@ class Recording:
         """Open the journal (resuming one of this run) and begin recording."""
         message = self.prepare()
         state = read_state(self.journal_path)
+        self.bind = self.bind and state.version >= BINDING_VERSION
         self._connections = itertools.count(state.connections + 1)
         self._steps = itertools.count(state.step + 1)
         self._begin(external_channels=state.external_channels)
         writer = self._open_journal(lock_timeout=self.RESUME_LOCK_TIMEOUT if state.records else 0.0)
         writer.append(orjson.dumps({"k": "run", "run": self.run_id}) + b"\n")
+        if state.bindings:
+            writer.append(control_line("count", state.bindings))
         self._set_writer(writer)
         self._announce()
         return message
@@ -385,6 +396,7 @@ class Recording:
                     on_error=self._writer_failed,
                     lock_timeout=lock_timeout,
                     redactor=self.redactor,
+                    bind=self.bind,
                 )
             except JournalWriterError as error:
                 logger.warning("chanreplay: writing the journal from this process: %s", error)
@@ -398,9 +410,13 @@ class Recording:
             self.journal_path,
             self.cassette_path,
             on_error=self._writer_failed,
-            clean=JournalCleaner(self.redactor.twin()),
+            clean=self._cleaner(),
             lock_timeout=lock_timeout,
         )
+
+    def _cleaner(self) -> JournalCleaner:
+        """A cleaner for this recording's journal lines, with a binder if it binds."""
+        return JournalCleaner(self.redactor.twin(), Binder() if self.bind else None)
 
     def _begin(self, *, external_channels: int = 0) -> None:
         """Fresh channel names; what the redactor and the names learn goes to the journal."""
@@ -513,7 +529,7 @@ class Recording:
             "k": "open",
             "c": connection_id,
             "type": scope["type"],
-            "scope": self.redactor.value(encode_scope(scope, self.redactor)),
+            "scope": encode_scope(scope),
             "user": user,
             "step": step,
         }
@@ -568,7 +584,7 @@ class Recording:
             self._write(connection, event)
             return
         try:
-            encoded = encode_message(message, self.redactor)
+            encoded = encode_message(message)
         except UnserializableValueError as error:
             raise UnserializableValueError(
                 path=error.path,

@@ -49,6 +49,7 @@ from typing import Any
 
 import orjson
 
+from chanreplay.cassette.binding import Binder
 from chanreplay.cassette.redaction import Redactor
 from chanreplay.exceptions import ChanreplayError, JournalLocked
 from chanreplay.recorder.cleaning import JournalCleaner, split_marked
@@ -103,6 +104,7 @@ class JournalProcess:
         on_error: Callable[[BaseException], None] | None = None,
         lock_timeout: float = 0.0,
         redactor: Redactor | None = None,
+        bind: bool = True,
     ) -> None:
         self.journal = journal
         self.cassette = cassette
@@ -123,6 +125,7 @@ class JournalProcess:
                 str(cassette),
                 repr(lock_timeout),
                 orjson.dumps(settings).decode(),
+                "bind" if bind else "exact",
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -426,7 +429,7 @@ def main(argv: list[str]) -> int:
     # server to write what it sends last, so it stops only when the pipe closes.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
-    journal_arg, cassette_arg, lock_timeout, settings = argv
+    journal_arg, cassette_arg, lock_timeout, settings, values = argv
     # The writer's work is background work: it may lag, the server may not.
     # On a busy machine (a browser, the test clients, another server on the
     # same cores), the scheduler gives the server and its clients the CPU
@@ -442,7 +445,8 @@ def main(argv: list[str]) -> int:
             out.flush()
 
     configured = orjson.loads(settings)
-    cleaner = JournalCleaner(Redactor(**configured)) if configured is not None else None
+    binder = Binder() if values == "bind" else None
+    cleaner = JournalCleaner(Redactor(**configured), binder) if configured is not None else None
     try:
         journal = JournalFile(
             Path(journal_arg), Path(cassette_arg), lock_timeout=float(lock_timeout), clean=cleaner

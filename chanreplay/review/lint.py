@@ -22,7 +22,7 @@ from typing import Any
 
 from chanreplay.cassette.loader import load
 from chanreplay.cassette.model import Cassette, Event
-from chanreplay.cassette.redaction import REDACTED, VOLATILE
+from chanreplay.cassette.redaction import REDACTED, VOLATILE, only_bound
 from chanreplay.exceptions import CassetteError
 
 __all__ = ["Finding", "cassette_files", "lint"]
@@ -35,7 +35,12 @@ _SECRET_KEY = re.compile(
 )
 _CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key")
 _TOKEN_RUN = re.compile(r"[A-Za-z0-9+/=_\-]{24,}")
-_PLACEHOLDER = re.compile(r"<(?:redacted|volatile|channel:[a-z0-9.]+)>")
+_PLACEHOLDER = re.compile(
+    r"<(?:redacted|volatile|channel:[a-z0-9.]+|(?:jwt|uuid|hex|token):[1-9][0-9]*"
+    r"|datetime|date|epoch-s|epoch-ms)>"
+)
+"""What chanreplay writes in place of a value: never a secret (bindings name values
+the server made, which are never written)."""
 ENTROPY = 4.0
 """Bits per character above which a long run of token characters counts as a secret."""
 
@@ -157,6 +162,7 @@ def _values(path: Path, place: str, value: Any, skip: tuple[str, ...]) -> Iterat
                     and _SECRET_KEY.search(key)
                     and isinstance(child, str)
                     and child not in (REDACTED, VOLATILE, "")
+                    and not only_bound(child)
                 ):
                     yield Finding(
                         path, f"{place}, {child_where}", "a secret-named field with a value"

@@ -54,7 +54,8 @@ def split(cassette: Cassette, *, by: str = "group", at: Sequence[int] = ()) -> l
         raise ValueError(f"split by {by!r}: choose group or path")
     order = {c.id: index for index, c in enumerate(cassette.connections)}
     result = [
-        _cassette(sorted(part, key=lambda c: order[c.id]), cassette.external) for part in parts
+        _cassette(sorted(part, key=lambda c: order[c.id]), cassette.external, cassette.version)
+        for part in parts
     ]
     # An external event no connection shares a step with still goes somewhere: the first part.
     placed = {id(e) for part in result for e in part.external}
@@ -103,7 +104,7 @@ def _merged(groups: list[list[Connection]]) -> list[Connection]:
     return sorted((c for group in groups for c in group), key=lambda c: c.step)
 
 
-def _cassette(connections: list[Connection], external: list[Event]) -> Cassette:
+def _cassette(connections: list[Connection], external: list[Event], version: int) -> Cassette:
     """A part: its connections, and the external events whose step one of them shares."""
     steps = {e.get("step") for c in connections for e in c.events} | {c.step for c in connections}
-    return Cassette(connections, [e for e in external if e.get("step") in steps])
+    return Cassette(connections, [e for e in external if e.get("step") in steps], version=version)

@@ -199,7 +199,7 @@ def test_canonical_form_layout() -> None:
         "  ],\n"
         '  "external": [],\n'
         '  "format": "chanreplay-cassette",\n'
-        '  "version": 2\n'
+        '  "version": 3\n'
         "}\n"
     )
 
@@ -309,4 +309,4 @@ def test_a_connection_is_written_one_event_at_a_time() -> None:
     assert pulled == 1
     rest = b"".join(chunks)
     assert pulled == 1000
-    assert rest.endswith(b'"version": 2\n}\n')
+    assert rest.endswith(b'"version": 3\n}\n')

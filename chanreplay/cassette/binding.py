@@ -1,0 +1,335 @@
+"""Values the server makes: bindings and volatile shapes (pure).
+
+A session carries values from one message to the next that the server
+mints at run time: a JWT a login view returns and the client then sends in
+a query string, a UUID a consumer creates and the client sends back, a
+session key in ``Set-Cookie``. Recorded as they were, they make the cassette
+differ on every recording and the replay send values the application never
+made. The :class:`Binder` of a recording therefore looks at every value the
+server sends (ASGI output, layer messages, error details) and at every value
+a client sends (scope, ASGI input):
+
+* a value that looks random (a JWT, a UUID, a hex digest, a token; see
+  :func:`kind_of`) and first appears in something the server sent is written
+  as a numbered placeholder, ``<uuid:1>``, ``<jwt:2>``, numbered per kind in
+  order of first appearance. The same value is the same placeholder
+  wherever it appears again, in what either side sends: where a client sends
+  it back, the placeholder is a **binding**, which a replay fills with the
+  value the application made this time. The value itself is never written.
+* a value a client made first (a client-side id) stays as it was, also where
+  the server echoes it: a replay sends it again, and the echo is exact.
+* a timestamp near the time of recording (an ISO-8601 date-time or date in a
+  string, epoch seconds or milliseconds as a JSON number) in what the
+  server sends is written as its shape: ``<datetime>``, ``<date>``,
+  ``<epoch-s>``, ``<epoch-ms>``.
+
+Two recordings of the same session therefore give the same bytes, and a
+replay compares these values by kind and by consistency: a UUID field that
+becomes an int, a token that stops being reused (``<token:1>`` expected,
+``<token:2>`` made) or a timestamp that becomes a word is a difference.
+
+This module is pure: it imports neither Django nor Channels.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+__all__ = [
+    "BOUND",
+    "KINDS",
+    "SHAPES",
+    "WINDOW",
+    "Binder",
+    "fill",
+    "is_bound",
+    "kind_of",
+    "names_in",
+]
+
+KINDS = ("jwt", "uuid", "hex", "token")
+"""The kinds of values that are numbered and can bind, as their placeholders name them."""
+SHAPES = ("datetime", "date", "epoch-s", "epoch-ms")
+"""The shapes of timestamps, written unnumbered: they are compared by shape only."""
+
+BOUND = re.compile(r"<(jwt|uuid|hex|token):([1-9][0-9]{0,8})>")
+"""A numbered placeholder; group 1 is its kind, group 2 its number."""
+SHAPE = re.compile(r"<(datetime|date|epoch-s|epoch-ms)>")
+"""A timestamp's shape placeholder."""
+
+WINDOW = 30 * 86400
+"""Seconds either side of the time of recording in which a number or date counts as a
+timestamp: a date of birth or a row from a fixture keeps its value."""
+
+MIN_TOKEN = 10
+"""Characters a run needs before it can be a token (short share ids have 10 to 12)."""
+MIN_HEX = 16
+"""Characters a run of hexadecimal digits needs before it is a digest."""
+
+# A JWT (three base64url parts, the first two JSON objects), a UUID, or a run
+# of characters a token is made of. A run that holds a UUID is looked into.
+_CANDIDATE = re.compile(
+    r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"
+    rf"|[A-Za-z0-9_-]{{{MIN_TOKEN},}}",
+    re.ASCII,
+)
+_RUN = re.compile(r"[A-Za-z0-9_-]+", re.ASCII)
+_UUID = re.compile(
+    r"(?<![0-9A-Za-z])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"(?![0-9A-Za-z])",
+)
+_UUID_WHOLE = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+_HEX = re.compile(r"[0-9a-f]+|[0-9A-F]+")
+# Segments of a run that read as words or numbers: all digits, a short word,
+# or letters in one case, capitalised or in camelCase humps (see _wordy).
+_NUMBER_OR_SHORT = re.compile(r"[0-9]+|[a-z]{1,3}|[A-Z]{1,3}|[A-Z][a-z]{1,2}", re.ASCII)
+_ONE_CASE = re.compile(r"[a-z]+|[A-Z]+", re.ASCII)
+_WORD_CASE = re.compile(r"[a-z]+|[A-Z]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*", re.ASCII)
+_HUMP = re.compile(r"[A-Z]?[a-z]+|[A-Z]+", re.ASCII)
+_CONSONANTS = re.compile(r"[b-df-hj-np-tv-xz]{5}", re.IGNORECASE | re.ASCII)
+_SIX_CONSONANTS = re.compile(r"[b-df-hj-np-tv-xz]{6}", re.IGNORECASE | re.ASCII)
+_SEPARATOR = re.compile(r"[-_]")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO = re.compile(
+    r"(?<![0-9])([0-9]{4})-([0-9]{2})-([0-9]{2})"
+    r"((?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?))?"
+    r"(?![0-9])"
+)
+# Where a string may hold something to bind or a timestamp: cheap to test.
+_MAYBE = re.compile(rf"eyJ|[A-Za-z0-9_-]{{{MIN_TOKEN}}}|[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}", re.ASCII)
+_Window = tuple[float, float, int, int]
+"""Timestamps near the recording's time: epoch seconds from, to; day ordinals from, to."""
+_NOT_SCANNED = frozenset({"$bytes", "$int", "$float"})
+"""Tags whose values are no text: base64 and numbers spelled out."""
+
+
+def kind_of(value: str) -> str | None:
+    """The kind of value ``value`` is when it looks made at random, else None.
+
+    A JWT and a UUID are recognised by their form. A run of at least
+    :data:`MIN_TOKEN` letters, digits, ``-`` and ``_`` is a ``hex`` digest
+    when it is all hexadecimal in one case with both digits and letters, and
+    a ``token`` when some of its segments (split at ``-`` and ``_``) do not
+    read as words or numbers, at least 8 characters of them in a run longer
+    than 16: a slug such as ``bootstrap-4-grid-system`` or ``user_2024_report``
+    is not a token, ``k3J9x_Qw2mZpL0aB`` and ``oU-AXKg6n-DF`` are.
+    """
+    if value.startswith("eyJ") and value.count(".") == 2:
+        return "jwt"
+    if _UUID_WHOLE.fullmatch(value):
+        return "uuid"
+    if len(value) < MIN_TOKEN or not _RUN.fullmatch(value):
+        return None
+    if len(set(value)) < min(len(value), 16) // 2:
+        return None  # "xxxxxxxxxxxx", "ababababab1": repeats, not chance
+    if _DATE.search(value):
+        return None  # "2026-12-07T04": a date, shaped where it is near enough
+    if _HEX.fullmatch(value):
+        if len(value) >= MIN_HEX and not value.isdigit() and not value.isalpha():
+            return "hex"
+        if value.isdigit():
+            return None
+    random_part = sum(
+        len(segment) for segment in _SEPARATOR.split(value) if segment and not _wordy(segment)
+    )
+    # A short id ("oU-AXKg6n-DF") may be cut into short segments by chance;
+    # a long run needs more than one odd word ("room-abc123-lobby-main").
+    if random_part >= 8 or (random_part and len(value) <= 16):
+        return "token"
+    return None
+
+
+def _wordy(segment: str) -> bool:
+    """True for a segment that reads as a number or a word (``report``, ``TripStatus``).
+
+    Letters in one case count unless six consonants follow each other
+    (``csrfmiddlewaretoken`` is a word); in mixed case only when each hump has
+    a vowel and no five consonants follow each other: random letters rarely
+    do both, so a short random id without digits is still seen as one.
+    """
+    if _NUMBER_OR_SHORT.fullmatch(segment):
+        return True
+    if _ONE_CASE.fullmatch(segment):
+        # "csrfmiddlewaretoken", "strengths": words; six consonants in a row are not.
+        return not _SIX_CONSONANTS.search(segment)
+    if not _WORD_CASE.fullmatch(segment) or _CONSONANTS.search(segment):
+        return False
+    return all(set(hump.lower()) & _VOWELS for hump in _HUMP.findall(segment))
+
+
+_VOWELS = frozenset("aeiouy")
+
+
+def _candidates(text: str) -> Iterator[tuple[int, int, str]]:
+    """``(start, end, kind)`` of each value in ``text`` that looks made at random."""
+    for match in _CANDIDATE.finditer(text):
+        run = match.group()
+        if "-" in run and len(run) >= 36:
+            inner = list(_UUID.finditer(run))
+            if inner:
+                offset = match.start()
+                for found in inner:
+                    yield offset + found.start(), offset + found.end(), "uuid"
+                continue
+        kind = kind_of(run)
+        if kind is not None:
+            yield match.start(), match.end(), kind
+
+
+def is_bound(text: str) -> bool:
+    """True when ``text`` is one numbered placeholder (``<uuid:1>``) and nothing else."""
+    return BOUND.fullmatch(text) is not None
+
+
+def names_in(text: str) -> list[str]:
+    """The bindings ``text`` uses, as names (``uuid:1``), in order."""
+    return [f"{m.group(1)}:{m.group(2)}" for m in BOUND.finditer(text)]
+
+
+def fill(value: Any, lookup: Callable[[str], str | None]) -> Any:
+    """``value`` (encoded form) with each placeholder that ``lookup`` knows replaced.
+
+    ``lookup`` takes a binding's name (``uuid:1``) and returns its live value,
+    or None to leave the placeholder as it is.
+    """
+    if isinstance(value, str):
+        if "<" not in value:
+            return value
+
+        def live(match: re.Match[str]) -> str:
+            found = lookup(f"{match.group(1)}:{match.group(2)}")
+            return match.group() if found is None else found
+
+        return BOUND.sub(live, value)
+    if isinstance(value, dict):
+        return {fill(key, lookup): fill(item, lookup) for key, item in value.items()}
+    if isinstance(value, list):
+        return [fill(item, lookup) for item in value]
+    return value
+
+
+class Binder:
+    """The server-made values of one recording, and their placeholders.
+
+    ``now`` gives the time timestamps are compared with (the recording's
+    own, so a replay judges its values by its own clock). ``start`` gives the
+    numbers already used per kind (a recording resumed after a restart goes
+    on numbering, so that two values never share a name).
+    """
+
+    def __init__(
+        self,
+        *,
+        now: Callable[[], float] = time.time,
+        start: Mapping[str, int] | None = None,
+    ) -> None:
+        self._now = now
+        self._names: dict[str, str] = {}
+        """Live value -> its placeholder."""
+        self._values: dict[str, str] = {}
+        """Name (``uuid:1``) -> live value."""
+        self._client: set[str] = set()
+        """Values a client sent before the server did: they stay as they are."""
+        self._counts: dict[str, int] = dict.fromkeys(KINDS, 0)
+        for kind, count in (start or {}).items():
+            if kind in self._counts:
+                self._counts[kind] = max(self._counts[kind], count)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """The highest number given so far, per kind."""
+        return dict(self._counts)
+
+    def value(self, name: str) -> str | None:
+        """The live value of binding ``name`` (``uuid:1``), or None if none was made yet."""
+        return self._values.get(name)
+
+    def bind(self, name: str, live: str) -> None:
+        """Name ``live`` as binding ``name``: a value a replay made up and sent first."""
+        kind, _, number = name.partition(":")
+        self._names[live] = f"<{name}>"
+        self._values[name] = live
+        if kind in self._counts and number.isdigit():
+            self._counts[kind] = max(self._counts[kind], int(number))
+
+    # -- the two sides ------------------------------------------------------
+    def server(self, value: Any) -> Any:
+        """``value`` (encoded form) as the server sent it: made values named, timestamps shaped."""
+        window = self._window()
+        return self._walk(value, server=True, window=window)
+
+    def client(self, value: Any) -> Any:
+        """``value`` (encoded form) as a client sent it: values the server made named."""
+        return self._walk(value, server=False, window=None)
+
+    def _window(self) -> _Window:
+        now = self._now()
+        today = datetime.datetime.fromtimestamp(now, datetime.UTC).date().toordinal()
+        return now - WINDOW, now + WINDOW, today - WINDOW // 86400, today + WINDOW // 86400
+
+    def _walk(self, value: Any, *, server: bool, window: _Window | None) -> Any:
+        if isinstance(value, str):
+            return self._text(value, server=server, window=window)
+        if isinstance(value, dict):
+            result = {}
+            for key, item in value.items():
+                if key in _NOT_SCANNED:
+                    result[key] = item
+                    continue
+                key = self._text(key, server=server, window=None)
+                result[key] = self._walk(item, server=server, window=window)
+            return result
+        if isinstance(value, list):
+            return [self._walk(item, server=server, window=window) for item in value]
+        if window is not None and type(value) in (int, float):
+            low, high, _, _ = window
+            if low <= value <= high:
+                return "<epoch-s>"
+            if low * 1000 <= value <= high * 1000:
+                return "<epoch-ms>"
+        return value
+
+    def _text(self, text: str, *, server: bool, window: _Window | None) -> str:
+        if len(text) < 10 or not _MAYBE.search(text):
+            return text
+        if window is not None and "-" in text:
+            text = _ISO.sub(lambda match: _shaped(match, window), text)
+        parts: list[str] = []
+        done = 0
+        for start, end, kind in _candidates(text):
+            parts.append(text[done:start])
+            parts.append(self._named(text[start:end], kind, server=server))
+            done = end
+        if parts:
+            parts.append(text[done:])
+            text = "".join(parts)
+        return text
+
+    def _named(self, value: str, kind: str, *, server: bool) -> str:
+        """The placeholder of ``value``, or ``value`` itself where it stays."""
+        placeholder = self._names.get(value)
+        if placeholder is not None:
+            return placeholder
+        if not server or value in self._client:
+            self._client.add(value)
+            return value
+        number = self._counts[kind] = self._counts[kind] + 1
+        placeholder = self._names[value] = f"<{kind}:{number}>"
+        self._values[f"{kind}:{number}"] = value
+        return placeholder
+
+
+def _shaped(match: re.Match[str], window: _Window) -> str:
+    """``<datetime>`` or ``<date>`` for a date near the recording's time, else the text."""
+    _, _, first, last = window
+    try:
+        day = datetime.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return match.group()
+    if not first <= day.toordinal() <= last:
+        return match.group()
+    return "<datetime>" if match.group(4) else "<date>"

@@ -456,7 +456,9 @@ def chanreplay_app(
     )
     path = cassette_path(name or _test_name(request.node), merged.get("directory"))
     application = resolve_application(merged.get("application"))
-    session = CapturedSession(application, build_recording("capture", finalize=False))
+    recording = build_recording("capture", finalize=False)
+    recording.bind = _binds(path, mode)
+    session = CapturedSession(application, recording)
     rules = Rules.build(merged.get("ignore", ()), merged.get("matchers"))
     session.start()
     from chanreplay.testing.routes import apply_routes
@@ -475,6 +477,23 @@ def _chanreplay_consumer_loop() -> Iterator[None]:
     from chanreplay.testing.loop import close_consumer_loop
 
     close_consumer_loop()
+
+
+def _binds(path: Path, mode: str) -> bool:
+    """Whether a test's own traffic names server-made values: as its cassette does.
+
+    A cassette older than bindings holds every value as recorded; compared
+    with it, or appended to, the traffic must be too.
+    """
+    from chanreplay.cassette import load
+    from chanreplay.exceptions import ChanreplayError
+
+    if mode == "all" or not path.exists():
+        return True
+    try:
+        return load(path).binds
+    except ChanreplayError:
+        return True  # settling reports what is wrong with it
 
 
 def _test_name(node: pytest.Item) -> str:

@@ -113,11 +113,18 @@ def settle(
     expected = load(path)
     if mode == "new_episodes":
         known = {connection.id for connection in expected.connections}
-        old = Cassette([c for c in actual.connections if c.id in known], actual.external)
+        old = Cassette(
+            [c for c in actual.connections if c.id in known],
+            actual.external,
+            version=expected.version,
+        )
         diff = diff_cassettes(expected, old, rules, external=False)
         new = [c for c in actual.connections if c.id not in known]
         if diff.equal and new:
-            writer.write(Cassette([*expected.connections, *new], actual.external), path)
+            merged = Cassette(
+                [*expected.connections, *new], actual.external, version=expected.version
+            )
+            writer.write(merged, path)
             return Outcome(wrote=True, diff=diff)
     else:
         diff = diff_cassettes(expected, actual, rules)

@@ -33,6 +33,7 @@ from typing import Any
 
 from chanreplay.asgi import REPLAY_ID_KEY, RecordingMiddleware
 from chanreplay.cassette.asgi import decode_message, decode_scope
+from chanreplay.cassette.binding import fill, is_bound
 from chanreplay.cassette.codec import decode_value
 from chanreplay.cassette.model import Cassette, Connection
 from chanreplay.diff import CassetteDiff, Rules, diff_cassettes, settle_layer_order
@@ -41,6 +42,7 @@ from chanreplay.recorder import state
 from chanreplay.recorder.channel_names import placeholder_pattern
 from chanreplay.recorder.memory import MemoryJournal
 from chanreplay.recorder.recording import Recording, error_name
+from chanreplay.replay.bindings import defined_at, first_made, made_up
 from chanreplay.replay.hosts import recorded_hosts, recorded_hosts_allowed
 from chanreplay.replay.plan import Input, Plan, build_plan
 from chanreplay.replay.secrets import Secrets, SecretValues
@@ -69,11 +71,13 @@ class ReplayResult:
     """The exception each connection's application raised, by connection id."""
     notes: list[str] = field(default_factory=list)
     """What else the report should say: a host Django refused, an origin turned away."""
+    unbound: list[str] = field(default_factory=list)
+    """Bindings an input needed that the application never made (each a sentence)."""
 
     @property
     def passed(self) -> bool:
         """True when the application did exactly what the cassette recorded."""
-        return self.diff.equal and self.stalled is None
+        return self.diff.equal and self.stalled is None and not self.unbound
 
     def unexpected_errors(self) -> dict[str, BaseException]:
         """The exceptions the cassette did not record (an error it holds is behaviour)."""
@@ -242,8 +246,12 @@ class Replayer:
             {"csrftoken": csrf, "csrfmiddlewaretoken": csrf, "x_csrftoken": csrf, **(secrets or {})}
         )
         self.recording = recording or Recording("replay", finalize=False)
+        # What the cassette names, the replay's recorder names the same way.
+        self.recording.bind = cassette.binds
         self._step = 0
         self._communicators: dict[str, _Running] = {}
+        self._unbound: dict[str, str] = {}
+        self._replayed = {connection.id for connection in self.plan.connections}
 
     # -- the run ----------------------------------------------------------
     async def run(self) -> ReplayResult:
@@ -267,7 +275,12 @@ class Replayer:
                 actual = journal.cassette()
             finally:
                 await self._shut_down()
-        expected = Cassette(connections=self.plan.connections, path=self.cassette.path)
+        expected = Cassette(
+            connections=self.plan.connections,
+            path=self.cassette.path,
+            version=self.cassette.version,
+        )
+        actual.version = self.cassette.version
         # Layer operations a connection made within one step in another order
         # (a set of names iterated) are the same behaviour: take the cassette's order.
         actual = settle_layer_order(expected, actual, self.rules)
@@ -277,7 +290,9 @@ class Replayer:
             for cid, running in self._communicators.items()
             if (error := running.error()) is not None
         }
-        return ReplayResult(expected, actual, diff, stalled, errors, refusals.notes)
+        return ReplayResult(
+            expected, actual, diff, stalled, errors, refusals.notes, list(self._unbound.values())
+        )
 
     async def _drive(self, application: Any, progress: _Progress) -> str | None:
         """Feed every input in order; the reason it stopped early, or None."""
@@ -333,7 +348,7 @@ class Replayer:
             return None
         assert connection is not None
         assert item.event is not None
-        message = self._message(connection, item.event["message"])
+        message = self._message(connection, item.event["message"], item.index)
         await self._communicators[connection.id].send_input(message)
         return None
 
@@ -400,12 +415,29 @@ class Replayer:
         logged in as it opens: a user the session itself created (a sign-up)
         exists by then.
         """
-        scope = decode_scope(connection.type, connection.scope)
+        secrets = self._secrets(connection)
+        bound_session = _session_binding(connection.scope.get("headers", []))
+        binder = self.recording.binder
+        # A session the recording's login made is made again by the replayed
+        # login; where that login is not replayed, the user is logged in as ever.
+        logs_in = secrets.user is not None and self.users is not None
+        made = (
+            bound_session is not None
+            and binder is not None
+            and binder.value(bound_session) is not None
+        )
+        spare = {bound_session} if bound_session is not None and logs_in and not made else set()
+        recorded = self._bound(connection, connection.scope, "its scope", spare=spare)
+        scope = decode_scope(connection.type, recorded)
         scope["client"] = ["127.0.0.1", 0]
         scope["server"] = ["testserver", 80]
-        secrets = self._secrets(connection)
-        if secrets.user is not None and self.users is not None:
+        if connection.type == "http":
+            scope["headers"] = self._body_length(connection, scope["headers"])
+        if logs_in and not made:
+            assert self.users is not None
             session = await self.users(connection)
+            if bound_session is not None and binder is not None:
+                binder.bind(bound_session, session)  # later connections carry it too
             secrets = secrets.with_values({"sessionid": session})
             scope["headers"] = _with_session_cookie(scope["headers"], session)
         scope["headers"] = secrets.headers(scope["headers"])
@@ -415,9 +447,12 @@ class Replayer:
         scope[REPLAY_ID_KEY] = connection.id
         return scope
 
-    def _message(self, connection: Connection, encoded: Mapping[str, Any]) -> dict[str, Any]:
-        """The inbound ASGI message an event stands for, with redacted values filled in."""
-        message = decode_message(encoded)
+    def _message(
+        self, connection: Connection, encoded: Mapping[str, Any], index: int | None = None
+    ) -> dict[str, Any]:
+        """The inbound ASGI message an event stands for, bound and redacted values filled in."""
+        place = "an input" if index is None else f"event {index}"
+        message = decode_message(self._bound(connection, encoded, place))
         secrets = self._secrets(connection)
         if isinstance(message.get("text"), str):
             message["text"] = secrets.text(message["text"])
@@ -425,6 +460,62 @@ class Replayer:
             content_type = _header(connection.scope.get("headers", []), "content-type")
             message["body"] = secrets.body(bytes(message["body"]), content_type)
         return message
+
+    def _body_length(
+        self, connection: Connection, headers: list[tuple[bytes, bytes]]
+    ) -> list[tuple[bytes, bytes]]:
+        """An HTTP request's headers with ``content-length`` that of the body replayed.
+
+        A bound value (a JWT in a JSON body) need not be as long as the one
+        recorded, and Django reads exactly ``content-length`` bytes.
+        """
+        if not any(name.lower() == b"content-length" for name, _ in headers):
+            return headers
+        length = 0
+        for event in connection.events:
+            if event.get("dir") == "in" and event.get("message", {}).get("type") == "http.request":
+                body = self._message(connection, event["message"]).get("body", b"")
+                length += len(body)
+        return [
+            (name, str(length).encode() if name.lower() == b"content-length" else value)
+            for name, value in headers
+        ]
+
+    def _bound(
+        self, connection: Connection, value: Any, place: str, *, spare: set[str] | None = None
+    ) -> Any:
+        """``value`` (encoded) with its bindings filled with the values the application made.
+
+        A binding the application has not made is left as it is and reported,
+        unless it is in ``spare`` (a session cookie the replay makes otherwise).
+        """
+        binder = self.recording.binder
+        if binder is None or not self.cassette.binds:
+            return value
+
+        def live(name: str) -> str | None:
+            found = binder.value(name)
+            if found is not None or name in (spare or ()):
+                return found
+            if not self._made_here(name):
+                # Made by a connection this replay leaves out (include, exclude):
+                # a value of the same kind stands in for it, as for an outside event.
+                found = made_up(name.partition(":")[0])
+                binder.bind(name, found)
+                return found
+            if name not in self._unbound:
+                self._unbound[name] = (
+                    f"{connection.describe()} sends <{name}> in {place}, but the application "
+                    f"never made that value: {defined_at(self.cassette, name)}"
+                )
+            return None
+
+        return fill(value, live)
+
+    def _made_here(self, name: str) -> bool:
+        """True when a connection this replay drives made binding ``name`` in the recording."""
+        found = first_made(self.cassette, name)
+        return found is not None and found[0] is not None and found[0].id in self._replayed
 
     def _secrets(self, connection: Connection) -> Secrets:
         """The secrets for ``connection``: its recorded user's values first."""
@@ -438,11 +529,31 @@ class Replayer:
         assert event is not None
         layer = get_channel_layer(event.get("layer", "default"))
         assert layer is not None
-        message = self._live(decode_value(event.get("message", {})))
+        message = self._live(decode_value(self._minted(event.get("message", {}))))
         if event["op"] == "group_send":
             await layer.group_send(event["group"], message)
         else:
             await layer.send(self._live(event["channel"]), message)
+
+    def _minted(self, value: Any) -> Any:
+        """``value`` (encoded) with its bindings filled, made up where the application has none.
+
+        An event from outside the replayed connections (a management command's
+        ``group_send``) may carry a value it made itself: the replay makes a
+        new one of the same kind and binds it, as the original did.
+        """
+        binder = self.recording.binder
+        if binder is None or not self.cassette.binds:
+            return value
+
+        def live(name: str) -> str:
+            found = binder.value(name)
+            if found is None:
+                found = made_up(name.partition(":")[0])
+                binder.bind(name, found)
+            return found
+
+        return fill(value, live)
 
     def _live(self, value: Any) -> Any:
         """``value`` with channel placeholders replaced by the replay's live names."""
@@ -457,6 +568,23 @@ class Replayer:
     def _live_name(self, match: re.Match[str]) -> str:
         live = self.recording.channel_names.live(match.group())
         return live if live is not None else match.group()
+
+
+def _session_binding(headers: list[str]) -> str | None:
+    """The binding (``token:4``) a recorded ``Cookie`` header's session cookie is, if it is
+    one: the session was made during the recording (a login), and a replay makes it again."""
+    from django.conf import settings
+
+    name = settings.SESSION_COOKIE_NAME
+    for line in headers:
+        key, _, value = line.partition(":")
+        if key.strip().lower() != "cookie":
+            continue
+        for part in value.split(";"):
+            cookie, _, item = part.strip().partition("=")
+            if cookie == name and is_bound(item):
+                return item[1:-1]
+    return None
 
 
 def _header(headers: list[str], name: str) -> str:

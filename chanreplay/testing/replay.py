@@ -336,6 +336,8 @@ def report(result: ReplayResult) -> str:
     text = render_text(result.diff, title=title)
     if result.stalled:
         text += f"\nthe replay stopped early: it {result.stalled}"
+    for unbound in result.unbound:
+        text += f"\n{unbound}"
     for note in result.notes:
         text += f"\n{note}"
     for cid, error in result.unexpected_errors().items():

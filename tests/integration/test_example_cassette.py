@@ -42,4 +42,6 @@ def test_the_committed_cassette_loads_and_holds_no_secret() -> None:
     assert len(cassette.connections) == 10
     text = COMMITTED.read_text()
     assert "wonderland-secret-1" not in text
-    assert "sessionid=<redacted>" in text
+    # The session the login made is a binding: named, its value never written.
+    assert "set-cookie: sessionid=<token:4>;" in text
+    assert "cookie: csrftoken=<token:3>; sessionid=<token:4>" in text

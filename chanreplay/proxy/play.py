@@ -31,10 +31,12 @@ import aiohttp
 import orjson
 
 from chanreplay.cassette.asgi import decode_headers, encode_message
+from chanreplay.cassette.binding import Binder, fill
 from chanreplay.cassette.codec import decode_value
 from chanreplay.cassette.model import CLIENT_OUTCOMES, Cassette, Connection, Event
 from chanreplay.cassette.redaction import REDACTED, Redactor
 from chanreplay.exceptions import MissingSecretError
+from chanreplay.recorder.cleaning import bound_event
 from chanreplay.replay.plan import Input, build_plan
 from chanreplay.replay.redacted import client_side
 from chanreplay.replay.secrets import Secrets, SecretValues
@@ -70,6 +72,7 @@ class _Session:
         *,
         session_cookie: str = "sessionid",
         csrf_cookie: str = "csrftoken",
+        binds: bool = False,
     ) -> None:
         self.base = base.rstrip("/")
         self.session_cookie = session_cookie
@@ -77,6 +80,8 @@ class _Session:
         self.clients: dict[str | None, aiohttp.ClientSession] = {}
         self.secrets = Secrets(secrets)
         self.redactor = Redactor()
+        self.binder = Binder() if binds else None
+        """Names what the server sends as the recorder did; holds the live values."""
         self.events: dict[str, list[Event]] = {}
         self.observed: Counter[tuple[str, int]] = Counter()
         self.step = 0
@@ -157,8 +162,13 @@ class _Session:
                 for k, v in message["headers"]
                 if k.decode("latin-1").lower() not in _NOT_COMPARED
             ]
-        encoded = self.redactor.value(encode_message(message, self.redactor))
-        self.events[connection.id].append({"dir": "out", "message": encoded, "step": self.step})
+        event = bound_event(
+            {"dir": "out", "message": encode_message(message), "step": self.step},
+            self.redactor,
+            self.binder,
+        )
+        event["message"] = self.redactor.value(event["message"])
+        self.events[connection.id].append(event)
         self.observed[connection.id, self.step] += 1
         self.changed.set()
 
@@ -168,8 +178,21 @@ class _Session:
         self.observed[connection.id, self.step] += 1
         self.changed.set()
 
+    def _sent(self, value: Any) -> Any:
+        """``value`` (encoded, a client's) with its bindings filled with the live values.
+
+        The values a client sends are also shown to the binder, so that the
+        server echoing one it did not make keeps it as it is, as recorded.
+        """
+        binder = self.binder
+        if binder is None:
+            return value
+        filled = fill(value, binder.value)
+        binder.client(filled)
+        return filled
+
     def _headers(self, connection: Connection, secrets: Secrets) -> list[tuple[str, str]]:
-        raw = decode_headers(connection.scope.get("headers", []))
+        raw = decode_headers(self._sent(connection.scope.get("headers", [])))
         filled = secrets.headers(raw)
         return [
             (k.decode("latin-1"), v.decode("latin-1"))
@@ -180,9 +203,9 @@ class _Session:
         ]
 
     def _url(self, connection: Connection, secrets: Secrets, scheme: str) -> str:
-        query = secrets.form(str(connection.scope.get("query_string", "")))
+        query = secrets.form(str(self._sent(connection.scope.get("query_string", ""))))
         base = self.base if scheme == "http" else "ws" + self.base[4:]
-        return base + connection.path + (f"?{query}" if query else "")
+        return base + str(self._sent(connection.path)) + (f"?{query}" if query else "")
 
     async def feed(self, item: Input) -> None:
         connection = item.connection
@@ -222,7 +245,7 @@ class _Session:
                 return
             await socket.close(code=code)
             return
-        decoded = decode_message(message)
+        decoded = decode_message(self._sent(message))
         if decoded.get("text") is not None:
             filled = self._filled(self.client(connection), connection)
             await socket.send_str(filled.text(decoded["text"]))
@@ -266,7 +289,7 @@ class _Session:
     async def _request(self, connection: Connection, message: Mapping[str, Any]) -> None:
         client = self.client(connection)
         secrets = self._filled(client, connection)
-        body = decode_value(message.get("body", {"$bytes_text": ""}))
+        body = decode_value(self._sent(message.get("body", {"$bytes_text": ""})))
         content_type = next(
             (
                 v.decode("latin-1")
@@ -388,7 +411,11 @@ async def play(
     skipped = sum(1 for item in plan.inputs if item.kind == "inject")
     stalled = None
     session = _Session(
-        base_url, secrets or {}, session_cookie=session_cookie, csrf_cookie=csrf_cookie
+        base_url,
+        secrets or {},
+        session_cookie=session_cookie,
+        csrf_cookie=csrf_cookie,
+        binds=cassette.binds,
     )
     session.expected, session.patience = expected_out, patience
     missing = session.missing(plan.connections)

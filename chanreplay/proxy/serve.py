@@ -16,6 +16,13 @@ unexpected frame, a close with code 4400 and the reason. A frame is compared
 as the recorder would have written it: secret fields (a token, a password)
 match the redacted value the cassette holds.
 
+Values the server made (bindings such as ``<uuid:1>``, a session cookie's
+``<token:4>``) are made up afresh, one value per binding, and sent wherever
+the cassette has the binding; a client sending one back (in a path, a frame)
+sends what the cassette expects. A binding a secret names (``--secret
+sessionid=...`` for ``set-cookie: sessionid=<token:4>``) takes that value.
+Timestamps recorded by shape go out as the time the mock server started.
+
 ``secrets`` supply values for what recording redacted. The replies carry
 them (a ``Set-Cookie``, a token in a JSON body or frame) instead of
 ``<redacted>``, and a client must send them where the cassette has a
@@ -27,18 +34,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import json
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
 
 from chanreplay.cassette.asgi import decode_headers
+from chanreplay.cassette.binding import fill
 from chanreplay.cassette.codec import decode_value
 from chanreplay.cassette.model import CLIENT_OUTCOMES, Cassette, Connection, Event
 from chanreplay.cassette.redaction import Redactor
+from chanreplay.replay.bindings import bound_fields, live_shapes, made_up
 from chanreplay.replay.plan import selects
 from chanreplay.replay.redacted import server_side
 from chanreplay.replay.secrets import Secrets, SecretValues
@@ -71,6 +82,10 @@ class MockServer:
         """Steps whose input is a client's: the replies recorded at them wait for it."""
         self.played: set[int] = set()
         self._progress = asyncio.Condition()
+        self._fields = bound_fields(cassette)
+        self._made: dict[str, str] = {}
+        self._started = datetime.datetime.now(datetime.UTC)
+        """Binding name -> the value made up for it."""
 
     def unfilled(self) -> dict[str, str]:
         """Redacted reply values no secret fills (they go out as ``<redacted>``): name -> place."""
@@ -92,9 +107,35 @@ class MockServer:
         """The secrets of ``connection``'s recorded user first (a reply carries theirs)."""
         return self.secrets.for_user(connection.username)
 
+    def _made_up(self, name: str) -> str:
+        """The value binding ``name`` goes out as: a secret given for its field, or a new one."""
+        value = self._made.get(name)
+        if value is None:
+            field = self._fields.get(name)
+            given = self.secrets.value(field) if field is not None else None
+            value = self._made[name] = given if given is not None else made_up(name.split(":")[0])
+        return value
+
+    def _outgoing(self, value: Any) -> Any:
+        """A recorded reply value (encoded) with bindings and timestamps made live.
+
+        Every timestamp is the time the mock server started: the cassette
+        keeps timestamps by shape only, so one time for all keeps a row's
+        ``created`` the same in the reply that made it and in every later one.
+        """
+        return live_shapes(fill(value, self._made_up), self._started)
+
+    def _incoming(self, text: str) -> str:
+        """What a client sent, with the values made up here named as the cassette names them."""
+        for name, value in self._made.items():
+            if value in text:
+                text = text.replace(value, f"<{name}>")
+        return text
+
     def _take(self, request: web.Request, kind: str) -> Connection | None:
+        path = self._incoming(request.path)
         for connection in self.unused:
-            if connection.type != kind or connection.path != request.path:
+            if connection.type != kind or connection.path != path:
                 continue
             if kind == "http" and connection.scope.get("method", "GET") != request.method:
                 continue
@@ -142,10 +183,15 @@ class MockServer:
                 text=f"chanreplay serve: {request.method} {request.path}: wrong {wrong!r}\n",
             )
         start = next(
-            (e["message"] for e in connection.events if _type(e) == "http.response.start"), None
+            (
+                self._outgoing(e["message"])
+                for e in connection.events
+                if _type(e) == "http.response.start"
+            ),
+            None,
         )
         reply = b"".join(
-            decode_value(e["message"].get("body", {"$bytes_text": ""}))
+            decode_value(self._outgoing(e["message"].get("body", {"$bytes_text": ""})))
             for e in connection.events
             if _type(e) == "http.response.body"
         )
@@ -234,6 +280,8 @@ class MockServer:
         secrets = self._secrets(connection)
         for event in outbound:
             await self._caused(int(event["step"]))
+            if "message" in event:
+                event = {**event, "message": self._outgoing(event["message"])}
             if not await _send(socket, event, secrets):
                 return
 
@@ -256,6 +304,9 @@ class MockServer:
             if frame.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                 continue
             expected = inbound[position]["message"] if position < len(inbound) else None
+            if frame.type == WSMsgType.TEXT and self._made:
+                # As the cassette names them: the values made up here were sent back.
+                frame = _Frame(frame.type, self._incoming(frame.data))  # type: ignore[assignment]
             if expected is None or not _matches(frame, expected, self._secrets(connection)):
                 shown = frame.data if frame.type == WSMsgType.TEXT else f"<{len(frame.data)} bytes>"
                 wanted = (
@@ -346,6 +397,14 @@ def _wrong_secret(frame: Any, expected: dict[str, Any] | None, secrets: Secrets)
     if _REDACTOR.value(sent, learned=False) != wanted["$json"]:
         return None  # another frame altogether, not just another secret
     return secrets.differs(sent, wanted["$json"])
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """A text frame as the cassette would name it (the values made up here replaced)."""
+
+    type: WSMsgType
+    data: str
 
 
 def _raised(events: list[Event], client: str) -> bool:

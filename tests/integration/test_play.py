@@ -10,6 +10,9 @@ from tests.integration.test_pytest_plugin import PASSWORD
 from tests.review.test_cli import EXAMPLE
 from tests.servers import ServerFactory, free_port
 
+EXAMPLE_V2 = Path(__file__).parents[1] / "cassette" / "fixtures" / "v2-example-session.json"
+"""The example session as release 2 recorded it."""
+
 SHOUTING_ASGI = """
 from chat.consumers import EchoConsumer
 
@@ -43,11 +46,20 @@ def test_the_example_session_plays_against_the_example_project(servers: ServerFa
     assert result.stdout == "No behaviour changed.\n"
 
 
+def test_a_version_2_cassette_still_plays(servers: ServerFactory) -> None:
+    """The example session as release 2 recorded it (every value redacted or as it was)."""
+    server = servers.runserver(record=None)
+    result = play(str(EXAMPLE_V2), "--against", server.base, "--secret", f"password={PASSWORD}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == "No behaviour changed.\n"
+
+
 def test_the_csrf_cookie_name_is_the_one_given(servers: ServerFactory) -> None:
-    """Told the wrong CSRF cookie, play posts the login form without a token: Django refuses."""
+    """Told the wrong CSRF cookie, play posts a version-2 login form (its token redacted,
+    not bound) without a token: Django refuses."""
     server = servers.runserver(record=None)
     result = play(
-        str(EXAMPLE),
+        str(EXAMPLE_V2),
         "--against",
         server.base,
         "--secret",

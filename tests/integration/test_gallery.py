@@ -234,3 +234,62 @@ def test_a_stalled_replay_is_never_blessed(app: harness.App, needs: None, tmp_pa
     assert "not updated: the replay stalled" in done.stdout, _outcome(done, hashseed)
     assert "updated 1 cassette" not in done.stdout
     assert cassette.read_bytes() == before
+
+
+# A new release in which a value the server makes changed kind, or stopped being the same
+# value: bindings and shapes must not hide it. Each patches the app's own serializer.
+CHANGED_VALUES = {
+    "uuid_becomes_int": (
+        "jwt_rides",
+        "trips.serializers.TripSerializer",
+        'data["id"] = 7',
+        r'data\.id:[\sE]+expected "<uuid:1>"[\sE]+actual\s+7\n',
+    ),
+    "token_stops_being_reused": (
+        "token_notes",
+        "notes.serializers.NoteSerializer",
+        'data["public_id"] = secrets.token_urlsafe(24)',
+        r'public_id:[\sE]+expected "<token:1>"[\sE]+actual\s+"<token:[2-9]>"',
+    ),
+    "timestamp_becomes_text": (
+        "token_notes",
+        "notes.serializers.NoteSerializer",
+        'data["created"] = "just now"',
+        r'note\.created:[\sE]+expected "<datetime>"[\sE]+actual\s+"just now"',
+    ),
+}
+
+CHANGED_VALUE = """
+import importlib
+import secrets
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def changed_values(monkeypatch):
+    module, _, name = "{serializer}".rpartition(".")
+    serializer = getattr(importlib.import_module(module), name)
+    original = serializer.to_representation
+
+    def to_representation(self, instance):
+        data = original(self, instance)
+        {change}
+        return data
+
+    monkeypatch.setattr(serializer, "to_representation", to_representation)
+"""
+
+
+@pytest.mark.parametrize("change", CHANGED_VALUES)
+def test_a_changed_server_made_value_fails_naming_the_field(change: str, tmp_path: Path) -> None:
+    """A UUID field that becomes an int, a public id that stops being the same value, a
+    timestamp that becomes text: each is a difference at the field, never bound away."""
+    name, serializer, statement, report = CHANGED_VALUES[change]
+    app = next(a for a in APPS if a.name == name)
+    copy = harness.copy_of(app, tmp_path)
+    (copy / "conftest.py").write_text(CHANGED_VALUE.format(serializer=serializer, change=statement))
+    hashseed = _hashseed()
+    done = harness.run_tests(app, "pytest", "-k", "not Tests", hashseed=hashseed, cwd=copy)
+    assert done.returncode == 1, _outcome(done, hashseed)
+    assert re.search(report, done.stdout), _outcome(done, hashseed)

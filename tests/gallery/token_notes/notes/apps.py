@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class NotesConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "notes"
+
+    def ready(self):
+        from . import signals  # noqa: F401

@@ -417,7 +417,10 @@ async def test_before_record_hook_sees_cassette_form_and_redaction_still_applies
             event["message"]["text"]["$json"]["password"] = "hunter2-hunter2"
         return event
 
-    active = Recording("hooked", cassette_dir=tmp_path, mode="all", before_record=hook)
+    # What clients send reaches the hook only when asked for (BEFORE_RECORD_INPUTS).
+    active = Recording(
+        "hooked", cassette_dir=tmp_path, mode="all", before_record=hook, hook_inputs=True
+    )
     state.start(active)
     connection = await active.open_connection(SCOPE)
     connection.inbound({"type": "websocket.receive", "text": '{"a": 1}'})

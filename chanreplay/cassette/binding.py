@@ -93,6 +93,7 @@ _HUMP = re.compile(r"[A-Z]?[a-z]+|[A-Z]+", re.ASCII)
 _CONSONANTS = re.compile(r"[b-df-hj-np-tv-xz]{5}", re.IGNORECASE | re.ASCII)
 _SIX_CONSONANTS = re.compile(r"[b-df-hj-np-tv-xz]{6}", re.IGNORECASE | re.ASCII)
 _SEPARATOR = re.compile(r"[-_]")
+_ESCAPE = re.compile(r"(%[0-9A-Fa-f]{2})")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ISO = re.compile(
     r"(?<![0-9])([0-9]{4})-([0-9]{2})-([0-9]{2})"
@@ -124,15 +125,15 @@ def kind_of(value: str) -> str | None:
         return "uuid"
     if len(value) < MIN_TOKEN or not _RUN.fullmatch(value):
         return None
-    if len(set(value)) < min(len(value), 16) // 2:
-        return None  # "xxxxxxxxxxxx", "ababababab1": repeats, not chance
     if _DATE.search(value):
         return None  # "2026-12-07T04": a date, shaped where it is near enough
     if _HEX.fullmatch(value):
-        if len(value) >= MIN_HEX and not value.isdigit() and not value.isalpha():
+        if value.isdigit() or len(set(value)) < 4:
+            return None  # a number, or "deadbeefdeadbeef": repeats, not chance
+        if len(value) >= MIN_HEX and not value.isalpha():
             return "hex"
-        if value.isdigit():
-            return None
+    if len(set(value)) < min(len(value), 16) // 2:
+        return None  # "xxxxxxxxxxxx", "ababababab1": repeats, not chance
     random_part = sum(
         len(segment) for segment in _SEPARATOR.split(value) if segment and not _wordy(segment)
     )
@@ -235,9 +236,7 @@ class Binder:
         self._client: set[str] = set()
         """Values a client sent before the server did: they stay as they are."""
         self._counts: dict[str, int] = dict.fromkeys(KINDS, 0)
-        for kind, count in (start or {}).items():
-            if kind in self._counts:
-                self._counts[kind] = max(self._counts[kind], count)
+        self.continue_from(start or {})
 
     @property
     def counts(self) -> dict[str, int]:
@@ -247,6 +246,12 @@ class Binder:
     def value(self, name: str) -> str | None:
         """The live value of binding ``name`` (``uuid:1``), or None if none was made yet."""
         return self._values.get(name)
+
+    def continue_from(self, counts: Mapping[str, int]) -> None:
+        """Go on numbering after ``counts`` (``{"uuid": 3}``): names a resumed journal has."""
+        for kind, count in counts.items():
+            if kind in self._counts and type(count) is int:
+                self._counts[kind] = max(self._counts[kind], count)
 
     def bind(self, name: str, live: str) -> None:
         """Name ``live`` as binding ``name``: a value a replay made up and sent first."""
@@ -298,16 +303,27 @@ class Binder:
             return text
         if window is not None and "-" in text:
             text = _ISO.sub(lambda match: _shaped(match, window), text)
+        if "%" in text:
+            # "next=%2Ftrips%2F<uuid>%2F": an escape's hex digits are no part of a value.
+            pieces = _ESCAPE.split(text)
+            return "".join(
+                piece if index % 2 else self._named_in(piece, server=server)
+                for index, piece in enumerate(pieces)
+            )
+        return self._named_in(text, server=server)
+
+    def _named_in(self, text: str, *, server: bool) -> str:
+        """``text`` with each value that looks made at random named (or kept)."""
         parts: list[str] = []
         done = 0
         for start, end, kind in _candidates(text):
             parts.append(text[done:start])
             parts.append(self._named(text[start:end], kind, server=server))
             done = end
-        if parts:
-            parts.append(text[done:])
-            text = "".join(parts)
-        return text
+        if not parts:
+            return text
+        parts.append(text[done:])
+        return "".join(parts)
 
     def _named(self, value: str, kind: str, *, server: bool) -> str:
         """The placeholder of ``value``, or ``value`` itself where it stays."""

@@ -17,11 +17,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
-from urllib.parse import parse_qsl, quote_plus
+from urllib.parse import unquote_plus
 
 import orjson
 
-from chanreplay.cassette.binding import BOUND
+from chanreplay.cassette.binding import BOUND, names_in
 
 __all__ = ["REDACTED", "VOLATILE", "Redactor", "find_all"]
 
@@ -113,6 +113,9 @@ class Redactor:
         """The learned secrets as serialised JSON shows them (longest first)."""
         self.on_learn: Callable[[str], None] | None = None
         """Called with each newly learned secret (a recording passes it to its journal)."""
+        self.resolve: Callable[[str], str | None] | None = None
+        """The live value of a binding (``token:4`` -> the session key), where a binder
+        named values first: a binding kept in a secret's place is learned as a secret."""
 
     @property
     def settings(self) -> dict[str, list[str]]:
@@ -175,13 +178,13 @@ class Redactor:
             return self._set_cookie_header(value)
         if name in ("authorization", "proxy-authorization"):
             if only_bound(value):
-                return value
+                return self._kept(value)
             scheme, _, credentials = value.partition(" ")
             self.learn(credentials or scheme)
             return f"{scheme} {REDACTED}" if credentials else REDACTED
         if name in self.secret_headers:
             if only_bound(value):
-                return value
+                return self._kept(value)
             if name not in _NONCE_HEADERS:
                 self.learn(value)
             return REDACTED
@@ -196,7 +199,7 @@ class Redactor:
             if not sep:
                 continue
             if only_bound(cookie_value):
-                parts.append(f"{cookie_name}={cookie_value}")
+                parts.append(f"{cookie_name}={self._kept(cookie_value)}")
                 continue
             self.learn(cookie_value.strip('"'))
             parts.append(f"{cookie_name}={REDACTED}")
@@ -206,7 +209,7 @@ class Redactor:
         first, *attributes = value.split(";")
         cookie_name, _, cookie_value = first.strip().partition("=")
         if only_bound(cookie_value):
-            kept = [f"{cookie_name}={cookie_value}"]
+            kept = [f"{cookie_name}={self._kept(cookie_value)}"]
         else:
             self.learn(cookie_value.strip('"'))
             kept = [f"{cookie_name}={REDACTED}"]
@@ -283,6 +286,8 @@ class Redactor:
                     and not (isinstance(item, str) and only_bound(item))
                 ):
                     result[key] = REDACTED
+                elif not key.startswith("$") and self.is_secret_key(key) and isinstance(item, str):
+                    result[key] = self._kept(item)
                 else:
                     result[key] = self.value(item, child, learned=learned)
             return result
@@ -320,19 +325,37 @@ class Redactor:
         return text
 
     def query_string(self, query: str) -> str:
-        """A URL-encoded query or form body with the values of secret fields redacted."""
+        """A URL-encoded query or form body with the values of secret fields redacted.
+
+        Only those values change: every other field keeps its bytes (its
+        escapes, a binding it holds), so what a replay sends is what was sent.
+        """
         if not query:
             return query
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if not any(self.is_secret_key(name) and not only_bound(v) for name, v in pairs):
-            return query
-        return "&".join(f"{quote_plus(name)}={self._field(name, value)}" for name, value in pairs)
+        fields = query.split("&")
+        changed = False
+        for index, field in enumerate(fields):
+            raw_name, equals, raw_value = field.partition("=")
+            if not equals or not self.is_secret_key(unquote_plus(raw_name)):
+                continue
+            value = unquote_plus(raw_value)
+            if only_bound(value):
+                self._kept(value)
+                continue
+            if raw_value != REDACTED:
+                fields[index] = f"{raw_name}={REDACTED}"
+                changed = True
+        return "&".join(fields) if changed else query
 
-    def _field(self, name: str, value: str) -> str:
-        """A form field's value as recorded: bindings as they are, secrets redacted."""
-        if only_bound(value):
-            return value
-        return REDACTED if self.is_secret_key(name) else quote_plus(value)
+    def _kept(self, text: str) -> str:
+        """``text`` (bindings kept in a secret's place), with the values behind them learned."""
+        resolve = self.resolve
+        if resolve is not None:
+            for name in names_in(text):
+                value = resolve(name)
+                if value is not None:
+                    self.learn(value)
+        return text
 
     def scrub(self, text: str) -> str:
         """``text`` with every learned secret value replaced."""

@@ -53,6 +53,7 @@ _KNOWN_OPTIONS = frozenset(
         "REDACT_KEYS",
         "REDACT_PATHS",
         "BEFORE_RECORD",
+        "BEFORE_RECORD_INPUTS",
         "IGNORE_PATHS",
         "IDENTIFY_USERS",
     }
@@ -123,6 +124,7 @@ def build_recording(
             paths=configured.get("REDACT_PATHS", ()),
         ),
         before_record=load_hook(configured.get("BEFORE_RECORD")),
+        hook_inputs=bool(configured.get("BEFORE_RECORD_INPUTS", False)),
         identify=identify,
         ignore_paths=_ignored_paths(),
         finalize=finalize,

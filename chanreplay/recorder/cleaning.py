@@ -84,6 +84,10 @@ class JournalCleaner:
         self.redactor = redactor
         self.names = ChannelNames()
         self.binder = binder
+        if binder is not None:
+            # A secret the binder named (a session key in Set-Cookie) is learned
+            # all the same: wherever the binder does not find it, it is scrubbed.
+            redactor.resolve = binder.value
 
     def __call__(self, batch: bytes) -> bytes:
         """``batch`` (whole lines) cleaned, its control lines applied and left out."""
@@ -105,7 +109,7 @@ class JournalCleaner:
             self.names.register(live, placeholder)
         elif line.startswith(_COUNT):
             if self.binder is not None:
-                self.binder = Binder(start=orjson.loads(line[len(_COUNT) :]))
+                self.binder.continue_from(orjson.loads(line[len(_COUNT) :]))
         else:
             raise ValueError(f"unknown journal control line {line[:40]!r}")
 

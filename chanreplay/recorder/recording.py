@@ -78,6 +78,10 @@ BeforeRecord = Callable[[dict[str, Any], "ConnectionRecorder | None"], "dict[str
 Identify = Callable[[Mapping[str, Any]], Awaitable["dict[str, Any] | None"]]
 
 
+_INBOUND = b'{"dir":"in"'
+"""How every serialised inbound event starts (``dir`` is always its first key)."""
+
+
 class ConnectionRecorder:
     """Per-connection recording state; the ASGI recorder creates one per connection."""
 
@@ -253,6 +257,7 @@ class Recording:
         run_id: str | None = None,
         redactor: Redactor | None = None,
         before_record: BeforeRecord | None = None,
+        hook_inputs: bool = False,
         identify: Identify | None = None,
         ignore_paths: tuple[str, ...] = (),
         finalize: bool = True,
@@ -274,6 +279,9 @@ class Recording:
         self.run_id = run_id or uuid.uuid4().hex
         self.redactor = redactor or Redactor()
         self._before_record = before_record
+        self.hook_inputs = hook_inputs
+        """Whether ``before_record`` also sees what clients send (and so changes what a
+        replay sends): off unless asked for, so that stabilising never breaks a replay."""
         self.identify = identify
         self.ignore_paths = ignore_paths
         self.finalize = finalize
@@ -720,7 +728,7 @@ class Recording:
         Placeholders and redaction are applied by the journal's cleaner, to
         whole batches, before anything is written.
         """
-        if self._before_record is not None:
+        if self._before_record is not None and (self.hook_inputs or not event.startswith(_INBOUND)):
             event = self._hooked(connection, event)
             if not event:
                 return

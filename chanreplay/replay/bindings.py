@@ -92,7 +92,8 @@ def _json_fields(value: Any, fields: dict[str, str]) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             if isinstance(item, str) and is_bound(item):
-                fields.setdefault(item[1:-1], key)
+                if not key.startswith("$") and key not in ("text", "body"):
+                    fields.setdefault(item[1:-1], key)
             else:
                 _json_fields(item, fields)
     elif isinstance(value, list):
@@ -120,10 +121,10 @@ def defined_at(cassette: Cassette, name: str) -> str:
     if found is None:
         return "the cassette shows no event of the server's that made it"
     connection, index, event = found
-    where = f"event {index}" if connection is not None else f"external event {index}"
-    owner = connection.describe() if connection is not None else "outside any connection"
     kind = event.get("message", {}).get("type") or event.get("op") or event.get("dir")
-    return f"the recording made it in {owner}, {where} ({kind})"
+    if connection is None:
+        return f"the recording made it outside any connection, external event {index} ({kind})"
+    return f"the recording made it in {connection.describe()}, event {index} ({kind})"
 
 
 def _server_events(cassette: Cassette) -> Iterator[tuple[Connection | None, int, Event]]:

@@ -203,7 +203,7 @@ def test_tag_keys_are_not_names() -> None:
             "csrfmiddlewaretoken=abc&message=hi+there",
             f"csrfmiddlewaretoken={REDACTED}&message=hi+there",
         ),
-        ("new%5Fpassword=x&a=1", f"new_password={REDACTED}&a=1"),
+        ("new%5Fpassword=x&a=1", f"new%5Fpassword={REDACTED}&a=1"),
         ("page=2&sort=%7Ename", "page=2&sort=%7Ename"),
         ("room=lobby", "room=lobby"),
         ("", ""),
@@ -503,3 +503,204 @@ def test_handshake_nonces_are_redacted_but_not_learned(name: str) -> None:
     assert redactor.header(name, nonce) == REDACTED
     assert redactor.scrub(f"x {nonce} y") == f"x {nonce} y"
     assert redactor.scrub_json(orjson.dumps(nonce)) == orjson.dumps(nonce)
+
+
+# -- bindings ---------------------------------------------------------------------------
+# A binding (<jwt:1>) stands for a value the server made that was never written: it is
+# kept where the secret it replaced would have been redacted, and a placeholder with
+# anything else beside it is redacted as any secret.
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("cookie", "sessionid=<token:1>"),
+        ("cookie", "sessionid=<token:1>; csrftoken=<token:2>"),
+        ("set-cookie", "sessionid=<token:1>; HttpOnly; Max-Age=1209600; Path=/; SameSite=Lax"),
+        ("authorization", "Bearer <jwt:1>"),
+        ("authorization", "<jwt:1>"),
+        ("proxy-authorization", "Token <token:3>"),
+        ("x-csrftoken", "<token:2>"),
+        ("x-api-key", "<hex:1>"),
+    ],
+)
+def test_bindings_in_secret_headers_are_kept(name: str, value: str) -> None:
+    """A secret header that holds only bindings (and a scheme) is recorded as it is."""
+    redactor = Redactor()
+    assert redactor.header(name, value) == value
+    assert redactor.secrets == frozenset()
+
+
+def test_cookie_bindings_are_kept_beside_redacted_cookies() -> None:
+    """In one Cookie header a bound value is kept and a raw one redacted (and learned)."""
+    redactor = Redactor()
+    assert redactor.header("cookie", f"sessionid=<token:1>; csrftoken={CSRF_TOKEN}") == (
+        f"sessionid=<token:1>; csrftoken={REDACTED}"
+    )
+    assert redactor.secrets == frozenset({CSRF_TOKEN})
+
+
+def test_set_cookie_binding_keeps_its_value_and_loses_its_expiry() -> None:
+    """A bound Set-Cookie keeps its placeholder; its expiry date is still volatile."""
+    value = "sessionid=<token:1>; expires=Thu, 15 May 2025 12:00:00 GMT; HttpOnly; Path=/"
+    assert Redactor().header("set-cookie", value) == (
+        f"sessionid=<token:1>; expires={VOLATILE}; HttpOnly; Path=/"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("authorization", "Bearer <jwt:1> extra", f"Bearer {REDACTED}"),
+        ("authorization", "Basic <token:1>", f"Basic {REDACTED}"),
+        ("authorization", "Bearer <jwt:1>x", f"Bearer {REDACTED}"),
+        ("x-csrftoken", "<token:1>-and-more", REDACTED),
+        ("x-csrftoken", "<uuid:0>", REDACTED),
+        ("x-csrftoken", "<redacted>", REDACTED),
+        ("cookie", "sessionid=<token:1>abc", f"sessionid={REDACTED}"),
+        ("set-cookie", "sessionid=<token:1>abc; Path=/", f"sessionid={REDACTED}; Path=/"),
+    ],
+)
+def test_a_binding_with_other_text_in_a_secret_header_is_redacted(
+    name: str, value: str, expected: str
+) -> None:
+    """Anything beside a binding in a secret header may be secret: the value goes."""
+    assert Redactor().header(name, value) == expected
+
+
+@pytest.mark.parametrize("key", ["token", "access_token", "csrfmiddlewaretoken", "session_key"])
+@pytest.mark.parametrize("bound", ["<jwt:1>", "<token:2>", "Bearer <jwt:1>", "<uuid:1> <uuid:2>"])
+def test_bindings_under_secret_keys_are_kept(key: str, bound: str) -> None:
+    """A secret JSON key whose value is bindings only keeps it."""
+    event = {"message": {"text": {"$json": {key: bound, "password": "hunter2"}}}}
+    assert Redactor().value(event) == {
+        "message": {"text": {"$json": {key: bound, "password": REDACTED}}}
+    }
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["<jwt:1> extra", "hunter2 <token:1>", "Bearer <jwt:1> and more", "<token:1><redacted>x"],
+)
+def test_a_binding_with_other_text_under_a_secret_key_is_redacted(value: str) -> None:
+    """A placeholder plus other text under a secret key is redacted whole."""
+    assert Redactor().value({"password": value, "token": value}) == {
+        "password": REDACTED,
+        "token": REDACTED,
+    }
+
+
+def test_a_form_keeps_its_csrf_binding_and_loses_its_password() -> None:
+    """A login form: the bound csrfmiddlewaretoken stays, the password is redacted."""
+    body = {"$bytes_text": "csrfmiddlewaretoken=<token:1>&username=alice&password=hunter2"}
+    assert Redactor().value({"message": {"type": "http.request", "body": body}}) == {
+        "message": {
+            "type": "http.request",
+            "body": {
+                "$bytes_text": f"csrfmiddlewaretoken=<token:1>&username=alice&password={REDACTED}"
+            },
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("token=<jwt:1>&page=2", "token=<jwt:1>&page=2"),
+        ("csrfmiddlewaretoken=<token:1>&room=lobby", "csrfmiddlewaretoken=<token:1>&room=lobby"),
+        ("token=<jwt:1>x&page=2", f"token={REDACTED}&page=2"),
+        ("token=<jwt:1>&api_key=zzz", f"token=<jwt:1>&api_key={REDACTED}"),
+    ],
+)
+def test_query_string_keeps_bound_secret_fields(query: str, expected: str) -> None:
+    """A secret query field holding only a binding keeps it; one with more is redacted."""
+    assert Redactor().query_string(query) == expected
+
+
+def test_a_form_with_a_bound_field_name_is_still_a_form() -> None:
+    """A field name that is a placeholder does not hide the form's secret fields."""
+    redacted = Redactor().text("<token:1>=1&password=hunter2")
+    assert redacted.endswith(f"&password={REDACTED}")
+    assert "hunter2" not in redacted
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        (
+            '<input type="hidden" name="csrfmiddlewaretoken" value="<token:1>">',
+            '<input type="hidden" name="csrfmiddlewaretoken" value="<token:1>">',
+        ),
+        (
+            '<input value="<token:1>" name="csrfmiddlewaretoken" type="hidden">',
+            '<input value="<token:1>" name="csrfmiddlewaretoken" type="hidden">',
+        ),
+        (
+            '<input name="csrfmiddlewaretoken" value="<token:1>"><input name="csrfmiddlewaretoken"'
+            f' value="{CSRF_TOKEN}">',
+            '<input name="csrfmiddlewaretoken" value="<token:1>"><input name="csrfmiddlewaretoken"'
+            f' value="{REDACTED}">',
+        ),
+        (
+            '<input type="hidden" name="csrfmiddlewaretoken" value="<token:1>abc">',
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{REDACTED}">',
+        ),
+    ],
+)
+def test_django_csrf_input_keeps_its_binding(html: str, expected: str) -> None:
+    """The {% csrf_token %} input keeps a bound value; a raw one (or more) is redacted."""
+    assert Redactor().value({"body": {"$bytes_text": html}}) == {"body": {"$bytes_text": expected}}
+
+
+def test_headers_redacts_cassette_header_lines() -> None:
+    """headers() redacts "name: value" lines as header() does, bindings kept."""
+    redactor = Redactor()
+    assert redactor.headers(
+        [
+            "host: testserver",
+            f"cookie: sessionid=<token:1>; csrftoken={CSRF_TOKEN}",
+            "authorization: Bearer <jwt:1>",
+            "x-csrftoken: <token:2>",
+            "date: Thu, 15 May 2025 12:00:00 GMT",
+            f"referer: http://testserver/?c={CSRF_TOKEN}",
+        ]
+    ) == [
+        "host: testserver",
+        f"cookie: sessionid=<token:1>; csrftoken={REDACTED}",
+        "authorization: Bearer <jwt:1>",
+        "x-csrftoken: <token:2>",
+        f"date: {VOLATILE}",
+        f"referer: http://testserver/?c={REDACTED}",
+    ]
+
+
+def test_scope_redacts_headers_query_string_and_values() -> None:
+    """scope() redacts a connection's headers, query string and secret keys; bindings stay."""
+    redactor = Redactor()
+    scope = {
+        "path": "/ws/chat/",
+        "query_string": "token=<jwt:1>&api_key=zzz&room=lobby",
+        "headers": [f"cookie: sessionid={SESSION_ID}", "authorization: Bearer <jwt:1>"],
+        "session": {"session_key": "<token:1>", "password": "hunter2"},
+    }
+    assert redactor.scope(scope) == {
+        "path": "/ws/chat/",
+        "query_string": f"token=<jwt:1>&api_key={REDACTED}&room=lobby",
+        "headers": [f"cookie: sessionid={REDACTED}", "authorization: Bearer <jwt:1>"],
+        "session": {"session_key": "<token:1>", "password": REDACTED},
+    }
+    assert scope["headers"] == [f"cookie: sessionid={SESSION_ID}", "authorization: Bearer <jwt:1>"]
+    assert redactor.secrets == frozenset({SESSION_ID})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "next=/trips/<uuid:1>/&password=hunter2",
+        "next=%2Ftrips%2F<uuid:1>%2F&password=hunter2",
+        "<uuid:1>=1&password=hunter2",
+    ],
+)
+def test_a_form_rewritten_for_a_secret_keeps_bindings_in_other_fields(text: str) -> None:
+    """Redacting a password must not hide the binding in the field beside it."""
+    assert "<uuid:1>" in Redactor().text(text)

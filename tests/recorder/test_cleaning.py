@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+from typing import Any
+
 import orjson
 import pytest
 
-from chanreplay.cassette.redaction import REDACTED, Redactor
-from chanreplay.recorder.cleaning import JournalCleaner, control_line, split_marked
+from chanreplay.cassette.binding import Binder
+from chanreplay.cassette.redaction import REDACTED, VOLATILE, Redactor
+from chanreplay.recorder.cleaning import JournalCleaner, bound_event, control_line, split_marked
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
 LIVE = "specific..inmemory!AbCdEfGhIjKl"
@@ -116,3 +120,276 @@ def test_split_marked_keeps_order_and_isolates_each_marked_line() -> None:
         (False, b"c\n"),
     ]
     assert list(split_marked(b"a\n", b"!")) == [(False, b"a\n")]
+
+
+# -- bindings ----------------------------------------------------------------------------
+
+SESSION_KEY = "vkp1yi21l00g5a1d1ed5epfgx6zhhknn"  # a Django session key: bound as a token
+UUID = "3f2a9c1e-7b4d-4e8a-9f10-2c3d4e5f6a7b"
+NOW = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC).timestamp()
+"""The recording's time in these tests, far from the machine's clock."""
+
+
+def opened(scope: dict[str, Any], connection: str = "c1", step: int = 1) -> bytes:
+    """The journal line that opens ``connection`` with ``scope``."""
+    record = {"k": "open", "c": connection, "type": "http", "scope": scope, "user": None}
+    return orjson.dumps({**record, "step": step}) + b"\n"
+
+
+def response_start(*headers: str, connection: str = "c1", step: int = 1) -> bytes:
+    """An http.response.start the server sent, with ``headers``."""
+    message = {"type": "http.response.start", "status": 200, "headers": list(headers)}
+    return line({"dir": "out", "message": message, "step": step}, connection)
+
+
+def sent(text: Any, connection: str = "c1", step: int = 1) -> bytes:
+    """A websocket frame the server sent (``text`` in cassette form)."""
+    message = {"type": "websocket.send", "text": text}
+    return line({"dir": "out", "message": message, "step": step}, connection)
+
+
+def records(cleaned: bytes) -> list[dict[str, Any]]:
+    return [orjson.loads(row) for row in cleaned.splitlines()]
+
+
+def binder() -> Binder:
+    return Binder(now=lambda: NOW)
+
+
+def test_a_session_key_minted_in_set_cookie_is_one_binding_everywhere() -> None:
+    """Set-Cookie mints the key, a later Cookie sends it back: one <token:N>, no raw value."""
+    batch = b"".join(
+        [
+            opened({"path": "/login/", "headers": ["host: testserver"]}, "c1", 1),
+            response_start(f"set-cookie: sessionid={SESSION_KEY}; HttpOnly; Path=/", step=1),
+            orjson.dumps({"k": "close", "c": "c1"}) + b"\n",
+            opened(
+                {"path": "/ws/", "headers": [f"cookie: sessionid={SESSION_KEY}; theme=dark"]},
+                "c2",
+                2,
+            ),
+            sent(f"welcome back, {SESSION_KEY}", "c2", 3),
+        ]
+    )
+    cleaned = JournalCleaner(Redactor(), binder())(batch)
+    assert SESSION_KEY.encode() not in cleaned
+    rows = records(cleaned)
+    assert rows[1]["e"]["message"]["headers"] == [
+        "set-cookie: sessionid=<token:1>; HttpOnly; Path=/"
+    ]
+    assert rows[3]["scope"]["headers"] == [f"cookie: sessionid=<token:1>; theme={REDACTED}"]
+    assert rows[4]["e"]["message"]["text"] == "welcome back, <token:1>"
+
+
+def test_cleaning_with_a_binder_does_not_depend_on_batching() -> None:
+    """One batch or line by line, the binder names the same values the same way."""
+    stream = [
+        opened({"path": "/", "headers": ["host: testserver"]}),
+        response_start(f"set-cookie: sessionid={SESSION_KEY}; Path=/", "content-length: 12"),
+        sent({"$json": {"trip": UUID, "at": "2026-03-01T12:00:00Z"}}),
+        control_line("chan", [LIVE, "<channel:c1>"]),
+        frame(f"open /trips/{UUID}/ for {LIVE}"),
+        opened({"path": "/ws/", "headers": [f"cookie: sessionid={SESSION_KEY}"]}, "c2", 2),
+    ]
+    whole = JournalCleaner(Redactor(), binder())(b"".join(stream))
+    cleaner = JournalCleaner(Redactor(), binder())
+    assert b"".join(cleaner(part) for part in stream) == whole
+    rows = records(whole)
+    assert rows[1]["e"]["message"]["headers"] == [
+        "set-cookie: sessionid=<token:1>; Path=/",
+        f"content-length: {VOLATILE}",
+    ]
+    assert [row["e"]["message"]["text"] for row in rows[2:4]] == [
+        {"$json": {"trip": "<uuid:1>", "at": "<datetime>"}},
+        "open /trips/<uuid:1>/ for <channel:c1>",
+    ]
+    assert rows[4]["scope"]["headers"] == ["cookie: sessionid=<token:1>"]
+
+
+@pytest.mark.parametrize("with_binder", [True, False], ids=["binder", "no-binder"])
+def test_headers_of_an_open_record_are_redacted_by_the_cleaner(with_binder: bool) -> None:
+    """The recorder writes a scope's headers raw; the cleaner redacts them."""
+    scope = {
+        "path": "/ws/",
+        "query_string": "token=hunter2&room=lobby",
+        "headers": [
+            "host: testserver",
+            f"cookie: sessionid={SECRET}; csrftoken=abc",
+            "authorization: Basic YWxpY2U6d29uZGVybGFuZA==",
+            "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==",
+        ],
+    }
+    cleaner = JournalCleaner(Redactor(), binder() if with_binder else None)
+    cleaned = cleaner(opened(scope))
+    assert records(cleaned)[0]["scope"] == {
+        "path": "/ws/",
+        "query_string": f"token={REDACTED}&room=lobby",
+        "headers": [
+            "host: testserver",
+            f"cookie: sessionid={REDACTED}; csrftoken={REDACTED}",
+            f"authorization: Basic {REDACTED}",
+            f"sec-websocket-key: {REDACTED}",
+        ],
+    }
+    assert SECRET in cleaner.redactor.secrets
+
+
+@pytest.mark.parametrize("with_binder", [True, False], ids=["binder", "no-binder"])
+def test_headers_of_a_response_are_redacted_by_the_cleaner(with_binder: bool) -> None:
+    """Response headers reach the cleaner raw; secrets in them go, dates turn volatile."""
+    cleaned = JournalCleaner(Redactor(), binder() if with_binder else None)(
+        response_start(
+            f"set-cookie: theme={SECRET}; expires=Thu, 15 May 2025 12:00:00 GMT; Path=/",
+            "date: Thu, 15 May 2025 12:00:00 GMT",
+            "x-api-key: k",
+        )
+    )
+    assert records(cleaned)[0]["e"]["message"]["headers"] == [
+        f"set-cookie: theme={REDACTED}; expires={VOLATILE}; Path=/",
+        f"date: {VOLATILE}",
+        f"x-api-key: {REDACTED}",
+    ]
+
+
+def test_content_length_is_volatile_only_with_a_binder() -> None:
+    """A body may hold bound values whose length changes: only a binding recording drops it."""
+    batch = opened(
+        {"path": "/", "headers": ["content-length: 27", "host: testserver"]}
+    ) + response_start("content-type: text/html", "content-length: 1234")
+    bound = records(JournalCleaner(Redactor(), binder())(batch))
+    assert bound[0]["scope"]["headers"] == [f"content-length: {VOLATILE}", "host: testserver"]
+    assert bound[1]["e"]["message"]["headers"] == [
+        "content-type: text/html",
+        f"content-length: {VOLATILE}",
+    ]
+    exact = records(JournalCleaner(Redactor())(batch))
+    assert exact[0]["scope"]["headers"] == ["content-length: 27", "host: testserver"]
+    assert exact[1]["e"]["message"]["headers"] == [
+        "content-type: text/html",
+        "content-length: 1234",
+    ]
+
+
+def test_without_a_binder_values_stay_exact() -> None:
+    """A replay of a version-2 cassette records made values and timestamps as they are."""
+    stream = [
+        response_start(f"set-cookie: csrftoken={SESSION_KEY}; Path=/", "content-length: 2"),
+        sent({"$json": {"trip": UUID, "at": "2026-03-01T12:00:00Z", "n": int(NOW)}}),
+        frame(f"/trips/{UUID}/"),
+        control_line("count", {"uuid": 3}),
+        sent(UUID),
+    ]
+    cleaned = JournalCleaner(Redactor())(b"".join(stream))
+    rows = records(cleaned)
+    assert rows[0]["e"]["message"]["headers"] == [
+        f"set-cookie: csrftoken={REDACTED}; Path=/",
+        "content-length: 2",
+    ]
+    assert texts(b"\n".join(cleaned.splitlines()[1:])) == [
+        {"$json": {"trip": UUID, "at": "2026-03-01T12:00:00Z", "n": int(NOW)}},
+        f"/trips/{UUID}/",
+        UUID,
+    ]
+    assert b"<uuid:" not in cleaned
+
+
+def test_a_count_line_continues_the_numbering() -> None:
+    """After ``!count {"uuid": 3}`` the next UUID the server makes is <uuid:4>."""
+    cleaner = JournalCleaner(Redactor(), binder())
+    cleaned = cleaner(
+        control_line("count", {"uuid": 3, "token": 1}) + sent(f"{UUID} {SESSION_KEY}")
+    )
+    assert texts(cleaned) == ["<uuid:4> <token:2>"]
+    assert cleaner.binder is not None
+    assert cleaner.binder.counts == {"jwt": 0, "uuid": 4, "hex": 0, "token": 2}
+
+
+@pytest.mark.parametrize("with_binder", [True, False], ids=["binder", "no-binder"])
+def test_a_secret_from_a_cookie_header_is_scrubbed_after_its_line_only(with_binder: bool) -> None:
+    """Lines before the Cookie header in the same batch keep the value; lines after lose it."""
+    batch = b"".join(
+        [
+            frame(f"before {SECRET}"),
+            opened({"path": "/ws/", "headers": [f"cookie: sessionid={SECRET}"]}, "c2", 2),
+            frame(f"after {SECRET}"),
+            sent(f"echo {SECRET}", "c2", 3),
+        ]
+    )
+    cleaned = JournalCleaner(Redactor(), binder() if with_binder else None)(batch)
+    rows = records(cleaned)
+    assert rows[0]["e"]["message"]["text"] == f"before {SECRET}"
+    assert rows[1]["scope"]["headers"] == [f"cookie: sessionid={REDACTED}"]
+    assert rows[2]["e"]["message"]["text"] == f"after {REDACTED}"
+    assert rows[3]["e"]["message"]["text"] == f"echo {REDACTED}"
+
+
+def test_a_client_made_cookie_is_redacted_not_bound() -> None:
+    """A random cookie the client sent first stays a secret: redacted and learned."""
+    client_key = "m1D9JZLDwzkfBm07wcBBOnU9FT7SUzMf"
+    batch = opened({"path": "/", "headers": [f"cookie: csrftoken={client_key}"]}) + sent(
+        f"your token is {client_key}"
+    )
+    cleaned = JournalCleaner(Redactor(), binder())(batch)
+    assert client_key.encode() not in cleaned
+    assert b"<token:" not in cleaned
+    assert texts(b"\n".join(cleaned.splitlines()[1:])) == [f"your token is {REDACTED}"]
+
+
+def test_bound_event_names_by_side_and_redacts_headers() -> None:
+    """bound_event names server values on "out", client values on "in", and redacts headers."""
+    names = binder()
+    redactor = Redactor()
+    out = bound_event(
+        {
+            "dir": "out",
+            "message": {
+                "type": "http.response.start",
+                "headers": [f"set-cookie: sessionid={SESSION_KEY}", "content-length: 9"],
+            },
+        },
+        redactor,
+        names,
+    )
+    assert out["message"]["headers"] == [
+        "set-cookie: sessionid=<token:1>",
+        f"content-length: {VOLATILE}",
+    ]
+    layer = bound_event(
+        {"dir": "layer", "op": "group_send", "group": f"trip_{UUID}"}, redactor, names
+    )
+    assert layer["group"] == "trip_<uuid:1>"
+    incoming = bound_event(
+        {"dir": "in", "message": {"type": "websocket.receive", "text": f"{SESSION_KEY} {UUID}"}},
+        redactor,
+        names,
+    )
+    assert incoming["message"]["text"] == "<token:1> <uuid:1>"
+    error = bound_event({"dir": "error", "detail": f"no trip {UUID}"}, redactor, names)
+    assert error["detail"] == "no trip <uuid:1>"
+
+
+def test_a_bound_session_key_never_reaches_the_journal() -> None:
+    """A session key the server minted is not written, wherever a client sends it back."""
+    body = {"$bytes_text": f"next=%2Fchat%2F%3Fs%3D{SESSION_KEY}"}
+    batch = response_start(f"set-cookie: sessionid={SESSION_KEY}; Path=/") + line(
+        {"dir": "in", "message": {"type": "http.request", "body": body}, "step": 2}
+    )
+    assert SESSION_KEY.encode() not in JournalCleaner(Redactor())(batch)  # scrubbed
+    assert SESSION_KEY.encode() not in JournalCleaner(Redactor(), binder())(batch)
+
+
+def test_a_count_line_keeps_what_the_binder_named() -> None:
+    """``!count`` only raises the numbers: a value named before it keeps its name."""
+    cleaner = JournalCleaner(Redactor(), binder())
+    assert texts(cleaner(sent(UUID))) == ["<uuid:1>"]
+    later = cleaner(control_line("count", {"uuid": 3}) + frame(f"/trips/{UUID}/"))
+    assert texts(later) == ["/trips/<uuid:1>/"]
+
+
+def test_a_count_line_keeps_the_binders_clock() -> None:
+    """After ``!count`` timestamps are still judged by the clock the binder was given."""
+    cleaner = JournalCleaner(Redactor(), binder())
+    assert texts(cleaner(sent("due 2026-03-02"))) == ["due <date>"]
+    assert texts(cleaner(control_line("count", {"uuid": 3}) + sent("due 2026-03-02"))) == [
+        "due <date>"
+    ]

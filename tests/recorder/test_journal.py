@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from chanreplay.cassette import load, writer
-from chanreplay.cassette.model import Cassette
+from chanreplay.cassette.model import VERSION, Cassette
 from chanreplay.exceptions import CassetteFormatError, ChanreplayError
 from chanreplay.recorder.compiler import compile_journal
 from chanreplay.recorder.journal import (
@@ -31,6 +31,7 @@ from chanreplay.recorder.journal import (
 from chanreplay.recorder.writer_process import JournalProcess
 
 V1_MINIMAL = Path(__file__).parents[1] / "cassette" / "fixtures" / "v1-minimal.json"
+V2_ERRORS = Path(__file__).parents[1] / "cassette" / "fixtures" / "v2-errors.json"
 SCOPE = {"path": "/ws/chat/lobby/", "query_string": "", "headers": ["host: localhost"]}
 
 
@@ -271,6 +272,83 @@ def test_read_state_of_v1_fixture(paths: tuple[Path, Path]) -> None:
     journal_file.write_bytes(b"".join(journal_lines(load(V1_MINIMAL), "r1")))
     state = read_state(journal_file)
     assert (state.run, state.connections, state.step, state.external_channels) == ("r1", 2, 5, 0)
+
+
+def test_read_state_reports_the_highest_binding_per_kind(paths: tuple[Path, Path]) -> None:
+    """Each kind's highest placeholder number, wherever it is: a resumed recording goes on."""
+    journal_file, _ = paths
+    journal_file.write_bytes(
+        opened("c1", 1)
+        + event("c1", 2, dir="out", message={"type": "websocket.send", "text": "<uuid:3>"})
+        + event("c1", 3, message={"type": "websocket.receive", "text": "/t/<uuid:12>/<uuid:2>"})
+        + event(None, 4, op="group_send", group="trip_<uuid:7>", message={"jwt": "<jwt:2>"})
+        + line(
+            {
+                "k": "open",
+                "c": "c2",
+                "type": "http",
+                "scope": {**SCOPE, "headers": ["cookie: sessionid=<token:1>"]},
+                "user": None,
+                "step": 5,
+            }
+        )
+        + event("c2", 6, message={"text": "<uuid:0> <hex:01> <datetime> <redacted> <channel:c1>"})
+    )
+    state = read_state(journal_file)
+    assert state.bindings == {"uuid": 12, "jwt": 2, "token": 1}
+    assert state.version == VERSION
+
+
+def test_read_state_of_a_journal_without_bindings(paths: tuple[Path, Path]) -> None:
+    """A journal of exact values (or none) reports no binding numbers."""
+    journal_file, _ = paths
+    assert read_state(journal_file).bindings == {}
+    journal_file.write_bytes(b"".join(INTERLEAVED))
+    assert read_state(journal_file).bindings == {}
+
+
+def test_read_state_reports_the_version_of_a_format_record(paths: tuple[Path, Path]) -> None:
+    """A journal appending to an older cassette carries its version; others are current."""
+    journal_file, _ = paths
+    journal_file.write_bytes(
+        line({"k": "run", "run": "r1"}) + line({"k": "format", "version": 2}) + opened("c1", 1)
+    )
+    state = read_state(journal_file)
+    assert (state.version, state.run, state.connections, state.records) == (2, "r1", 1, 3)
+    journal_file.write_bytes(line({"k": "format", "version": "2"}) + opened("c1", 1))
+    assert read_state(journal_file).version == VERSION
+
+
+def test_journal_lines_of_a_version_2_cassette_carry_its_format(paths: tuple[Path, Path]) -> None:
+    """Appending to a version-2 cassette records in version 2, and compiles back byte for byte."""
+    journal_file, cassette_file = paths
+    original = load(V2_ERRORS)
+    assert (original.version, original.binds) == (2, False)
+    lines = list(journal_lines(original, "r1"))
+    assert [orjson.loads(row) for row in lines[:2]] == [
+        {"k": "run", "run": "r1"},
+        {"k": "format", "version": 2},
+    ]
+    journal_file.write_bytes(b"".join(lines))
+    assert read_state(journal_file).version == 2
+    compile_journal(journal_file, cassette_file)
+    assert cassette_file.read_bytes() == writer.dumps(original) == V2_ERRORS.read_bytes()
+    assert load(cassette_file).version == 2
+
+
+def test_journal_lines_of_a_current_cassette_have_no_format_record(
+    paths: tuple[Path, Path],
+) -> None:
+    """A cassette in the current version needs no format record and stays in it."""
+    journal_file, cassette_file = paths
+    current = load(V2_ERRORS)
+    current.version = VERSION
+    lines = list(journal_lines(current, "r1"))
+    assert all(orjson.loads(row)["k"] != "format" for row in lines)
+    journal_file.write_bytes(b"".join(lines))
+    compile_journal(journal_file, cassette_file)
+    assert cassette_file.read_bytes() == writer.dumps(current)
+    assert load(cassette_file).version == VERSION
 
 
 # -- recover ------------------------------------------------------------------------------

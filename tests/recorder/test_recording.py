@@ -234,11 +234,11 @@ async def test_a_hook_returning_what_json_cannot_hold_is_refused(tmp_path: Path)
     connection = await recording.open_connection(SCOPE)
     try:
         with pytest.raises(ConfigurationError) as raised:
-            connection.inbound({"type": "websocket.connect"})
+            connection.outbound({"type": "websocket.accept"})
         message = str(raised.value)
         assert "BEFORE_RECORD" in message
         assert "event.when" in message
-        assert "connection c1, inbound 'websocket.connect'" in message
+        assert "connection c1, outbound 'websocket.accept'" in message
     finally:
         recording.stop()
 
@@ -292,8 +292,9 @@ async def test_text_json_cannot_hold_is_refused_where_it_is_sent(tmp_path: Path)
         recording.stop()
 
 
-async def test_a_hook_sees_every_frame_as_it_is_recorded(tmp_path: Path) -> None:
-    """With a before_record hook, frames are serialised at once, for the hook to see and change."""
+async def test_a_hook_sees_every_frame_the_server_sends_as_it_is_recorded(tmp_path: Path) -> None:
+    """With a before_record hook, frames are serialised at once, for the hook to see and
+    change; what the client sends it does not see (a replay sends that), unless asked."""
     seen: list[object] = []
 
     def hook(event: dict[str, Any], connection: object) -> dict[str, Any]:
@@ -304,8 +305,28 @@ async def test_a_hook_sees_every_frame_as_it_is_recorded(tmp_path: Path) -> None
     recording.start()
     connection = await recording.open_connection(SCOPE)
     connection.inbound({"type": "websocket.receive", "text": "plain ascii"})
-    assert seen == [{"type": "websocket.receive", "text": "plain ascii"}]
+    connection.outbound({"type": "websocket.send", "text": "reply"})
+    assert seen == [{"type": "websocket.send", "text": "reply"}]
     connection.finish()
     recording.stop()
     events = load(tmp_path / "x.json").connections[0].events
-    assert [event["message"]["text"] for event in events] == ["changed"]
+    assert [event["message"]["text"] for event in events] == ["plain ascii", "changed"]
+
+
+async def test_a_hook_asked_to_sees_what_clients_send_too(tmp_path: Path) -> None:
+    """``hook_inputs`` (``BEFORE_RECORD_INPUTS``): the hook also rewrites inputs, which a
+    replay then sends as rewritten."""
+    seen: list[object] = []
+
+    def hook(event: dict[str, Any], connection: object) -> dict[str, Any]:
+        seen.append(event["dir"])
+        return event
+
+    recording = Recording("x", cassette_dir=tmp_path, before_record=hook, hook_inputs=True)
+    recording.start()
+    connection = await recording.open_connection(SCOPE)
+    connection.inbound({"type": "websocket.receive", "text": "plain ascii"})
+    connection.outbound({"type": "websocket.send", "text": "reply"})
+    connection.finish()
+    recording.stop()
+    assert seen == ["in", "out"]

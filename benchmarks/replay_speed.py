@@ -83,10 +83,18 @@ def inputs_only(messages: int) -> Any:
 
 def full_cassette(messages: int) -> Any:
     """The chat cassette of ``messages`` messages: what the consumer does, recorded by replaying."""
+    return full_cassette_of(inputs_only(messages))
+
+
+def full_cassette_of(inputs: Any, *, version: int | None = None) -> Any:
+    """What the consumer does with ``inputs`` (a cassette), recorded by replaying it, in
+    format ``version`` (the current one by default; 2 records every value as it was)."""
     from chanreplay.replay.driver import Replayer
     from example.asgi import application
 
-    result = asyncio.run(Replayer(inputs_only(messages), application).run())
+    if version is not None:
+        inputs.version = version
+    result = asyncio.run(Replayer(inputs, application).run())
     return result.actual
 
 

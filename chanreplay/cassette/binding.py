@@ -72,9 +72,11 @@ MIN_HEX = 16
 
 # A JWT (three base64url parts, the first two JSON objects), a UUID, or a run
 # of characters a token is made of. A run that holds a UUID is looked into.
+# The look-behind starts a run only where one starts: without it, every
+# position inside a short word would be tried again (a scan ten times slower).
 _CANDIDATE = re.compile(
     r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"
-    rf"|[A-Za-z0-9_-]{{{MIN_TOKEN},}}",
+    rf"|(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{{{MIN_TOKEN},}}",
     re.ASCII,
 )
 _RUN = re.compile(r"[A-Za-z0-9_-]+", re.ASCII)
@@ -100,8 +102,9 @@ _ISO = re.compile(
     r"((?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?))?"
     r"(?![0-9])"
 )
-# Where a string may hold something to bind or a timestamp: cheap to test.
-_MAYBE = re.compile(rf"eyJ|[A-Za-z0-9_-]{{{MIN_TOKEN}}}|[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}", re.ASCII)
+# Where a string may hold something to bind or a date: a run of ten characters
+# a token is made of (a JWT's first part, a UUID and an ISO date are such runs).
+_MAYBE = re.compile(rf"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{{{MIN_TOKEN}}}", re.ASCII)
 _Window = tuple[float, float, int, int]
 """Timestamps near the recording's time: epoch seconds from, to; day ordinals from, to."""
 _NOT_SCANNED = frozenset({"$bytes", "$int", "$float"})
@@ -285,7 +288,8 @@ class Binder:
                 if key in _NOT_SCANNED:
                     result[key] = item
                     continue
-                key = self._text(key, server=server, window=None)
+                if len(key) >= MIN_TOKEN:
+                    key = self._text(key, server=server, window=None)
                 result[key] = self._walk(item, server=server, window=window)
             return result
         if isinstance(value, list):

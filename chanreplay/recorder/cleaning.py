@@ -41,10 +41,14 @@ _LEARN = b"!learn "
 _CHANNEL = b"!chan "
 _COUNT = b"!count "
 _HEADERS = b'"headers":'
-# Where a line may hold a value the binder names: a JWT, a run long enough to
-# be a token (checked with kind_of before the line is parsed), a date, or a
-# number of ten digits or more (epoch seconds and milliseconds).
-_BINDABLE = re.compile(rb"eyJ|[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{10}|([A-Za-z0-9_-]{10,})")
+# Where a line may hold a value the binder names: a run of ten characters a
+# token is made of (a JWT's first part, a UUID, an ISO date and epoch seconds
+# or milliseconds are such runs), checked before the line is parsed. The
+# look-behind starts a run only where one starts (see binding._CANDIDATE).
+_RUN_CHARACTERS = bytes(range(48, 58)) + bytes(range(65, 91)) + bytes(range(97, 123)) + b"_-"
+_AS_RUNS = bytes(ord("a") if byte in _RUN_CHARACTERS else ord(" ") for byte in range(256))
+"""A translation table: a character a token is made of becomes ``a``, any other a space."""
+_LONG_RUN = b"a" * 10
 _TIMESTAMP = re.compile(rb"[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{10}")
 
 
@@ -114,37 +118,42 @@ class JournalCleaner:
             raise ValueError(f"unknown journal control line {line[:40]!r}")
 
     def _clean(self, batch: bytes) -> bytes:
-        """Lines cleaned in order: those with headers or values to bind one by one.
+        """Lines cleaned in order: those with headers or values to bind parsed one by one.
 
-        Such a line may teach the redactor a secret (a cookie) that every
-        later line must lose, so the lines around it are cleaned before and
-        after it, not as one batch.
+        A line with headers may teach the redactor a secret (a cookie) that
+        every later line must lose, so the lines before it are cleaned before
+        it is, and the lines after it after. The rest are cleaned together.
         """
         starts = self._whole_lines(batch)
         if not starts:
             return self._clean_plain(batch)
         parts = []
+        pending: list[bytes] = []
         done = 0
         for start in starts:
             end = batch.find(b"\n", start) + 1 or len(batch)
-            parts.append(self._clean_plain(batch[done:start]))
-            parts.append(self._clean_whole(batch[start:end]))
+            pending.append(batch[done:start])
+            line = batch[start:end]
+            if line.find(_HEADERS) >= 0:
+                parts.append(self._clean_plain(b"".join(pending)))
+                pending = []
+                parts.append(self._clean_plain(self._parsed(line)))
+            else:
+                pending.append(self._parsed(line))
             done = end
-        parts.append(self._clean_plain(batch[done:]))
+        pending.append(batch[done:])
+        parts.append(self._clean_plain(b"".join(pending)))
         return b"".join(parts)
 
     def _whole_lines(self, batch: bytes) -> list[int]:
         """Where the lines start that need parsing whole: headers, values to bind."""
         offsets = list(find_all(batch, _HEADERS))
         if self.binder is not None:
-            for match in _BINDABLE.finditer(batch):
-                run = match.group(1)
-                if run is None or kind_of(run.decode("ascii")) or _TIMESTAMP.search(run):
-                    offsets.append(match.start())
+            offsets.extend(_bindable_runs(batch))
         return sorted({batch.rfind(b"\n", 0, offset) + 1 for offset in offsets})
 
-    def _clean_whole(self, line: bytes) -> bytes:
-        """One line parsed: values bound, headers redacted (learning), then cleaned as any."""
+    def _parsed(self, line: bytes) -> bytes:
+        """One line parsed: values bound, headers redacted (learning); to be cleaned as any."""
         line = self.names.substitute(line)
         record = orjson.loads(line)
         binder = self.binder
@@ -157,7 +166,7 @@ class JournalCleaner:
             record["scope"] = self.redactor.scope(scope)
         elif record.get("k") == "ev" and isinstance(record.get("e"), dict):
             record["e"] = bound_event(record["e"], self.redactor, binder)
-        return self._clean_plain(orjson.dumps(record) + b"\n")
+        return orjson.dumps(record) + b"\n"
 
     def _clean_plain(self, batch: bytes) -> bytes:
         """Lines with learned secrets scrubbed, channel names replaced, content redacted.
@@ -195,6 +204,27 @@ class JournalCleaner:
             if key in record:
                 record[key] = self.redactor.value(record[key], learned=False)
         return orjson.dumps(record) + b"\n"
+
+
+def _bindable_runs(batch: bytes) -> Iterator[int]:
+    """Offsets of the runs in ``batch`` that may be values to bind.
+
+    A run is ten or more characters a token is made of (a JWT's first part,
+    a UUID, an ISO date and epoch seconds or milliseconds are such runs);
+    one that may be a value (see :func:`kind_of`) counts. The runs are found
+    in C: the batch translated to ``a`` for run characters and searched for
+    ten of them, where a regular expression would try every position.
+    """
+    shape = batch.translate(_AS_RUNS)
+    start = shape.find(_LONG_RUN)
+    while start >= 0:
+        end = shape.find(b" ", start)
+        if end < 0:
+            end = len(shape)
+        run = batch[start:end]
+        if run.startswith(b"eyJ") or _TIMESTAMP.search(run) or kind_of(run.decode()):
+            yield start
+        start = shape.find(_LONG_RUN, end)
 
 
 def bound_event(event: dict[str, Any], redactor: Redactor, binder: Binder | None) -> dict[str, Any]:

@@ -41,6 +41,8 @@ _PLACEHOLDER = re.compile(
 )
 """What chanreplay writes in place of a value: never a secret (bindings name values
 the server made, which are never written)."""
+_SCHEME = re.compile(r"^\s*[A-Za-z][A-Za-z0-9_-]*\s*$")
+"""An ``Authorization`` scheme word, all that is left once its credentials are out."""
 ENTROPY = 4.0
 """Bits per character above which a long run of token characters counts as a secret."""
 
@@ -142,6 +144,9 @@ def _header_problem(name: str, value: str) -> str | None:
             cleaned = re.sub(r"[A-Za-z0-9_.-]+=(?:;|$)", "", cleaned.replace(" ", ""))
             cleaned = re.sub(r"(?i)(?:expires|max-age|path|samesite|domain)=[^;]*;?", "", cleaned)
             cleaned = re.sub(r"(?i)(?:httponly|secure);?", "", cleaned)
+        elif name in ("authorization", "proxy-authorization") and cleaned != value:
+            # The scheme is kept on purpose ("Bearer <redacted>", "Token <hex:1>").
+            cleaned = _SCHEME.sub("", cleaned)
         if cleaned.strip(" ;"):
             return f"a {name} header with a value that is not redacted"
     return _text_problem(value)

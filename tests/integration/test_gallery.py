@@ -79,13 +79,31 @@ def test_the_app_replays_with_manage_py_test(app: harness.App, needs: None) -> N
 def test_recording_the_session_again_gives_the_committed_cassette(
     app: harness.App, needs: None, tmp_path: Path
 ) -> None:
-    """``runserver --record`` of the scripted session writes the committed bytes again."""
+    """``runserver --record`` of the scripted session writes the committed bytes again
+    (tokens, UUIDs and timestamps made anew included), and ``chanreplay diff`` agrees."""
     recorded = harness.record(app, tmp_path)
     assert recorded.read_bytes() == app.cassette.read_bytes(), (
         f"recording {app.name} again differs from {app.cassette}; if that is intended, "
         f"re-record it with .venv/bin/python -m tests.gallery.harness {app.name}:\n"
         + render_text(diff_cassettes(load(app.cassette), load(recorded)))
     )
+    compared = harness.chanreplay("diff", str(app.cassette), str(recorded))
+    assert compared.returncode == 0, compared.stdout + compared.stderr
+
+
+@pytest.mark.parametrize("app", APPS, ids=lambda a: a.name)
+def test_the_cassette_holds_no_secret_and_lint_finds_nothing(app: harness.App) -> None:
+    """No password, no JWT, no token or session key: bound values are never written; and
+    ``chanreplay lint`` raises no false alarm on what real apps record."""
+    text = app.cassette.read_text()
+    for argument in harness.secret_arguments(app)[1::2]:
+        password = argument.partition("=")[2]
+        assert password not in text
+    assert "eyJ" not in text  # a JWT (header and payload are base64 JSON objects)
+    assert not re.search(r"\b[0-9a-f]{40}\b", text)  # a DRF token
+    assert not re.search(r"sessionid=[a-z0-9]{32}", text)
+    linted = harness.chanreplay("lint", "--no-unused", str(app.cassette))
+    assert linted.returncode == 0, linted.stdout + linted.stderr
 
 
 EDGE_LOGINS = {"sync_chat", "dcrf_observer"}

@@ -61,6 +61,24 @@ def test_secrets_that_escaped_redaction_fail_with_their_place(tmp_path: Path) ->
     assert result.stdout.endswith("1 cassette: 4 errors, 0 warnings\n")
 
 
+def test_kept_schemes_and_bindings_are_no_leak(tmp_path: Path) -> None:
+    """``Bearer <redacted>``, ``Token <hex:1>``, a bound cookie and a secret-named field holding
+    a binding are what chanreplay writes on purpose: lint flags none of them."""
+
+    def written(document: dict[str, Any]) -> None:
+        chat = _chat(document)
+        chat["scope"]["headers"] += [
+            "authorization: Bearer <redacted>",
+            "x-api-key: <token:7>",
+        ]
+        chat["scope"]["query_string"] = "token=<jwt:2>"
+        document["connections"][9]["scope"]["headers"].append("authorization: Token <hex:1>")
+        chat["events"][4]["message"]["text"]["$json"]["token"] = "<jwt:2>"
+
+    result = chanreplay("lint", "--no-unused", str(_with(tmp_path, written)))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_the_projects_secret_key_is_found(tmp_path: Path) -> None:
     def leak(document: dict[str, Any]) -> None:
         _chat(document)["events"][4]["message"]["text"]["$json"]["message"] = KEY

@@ -36,7 +36,7 @@ from __future__ import annotations
 import datetime
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 __all__ = [
@@ -222,7 +222,10 @@ class Binder:
     ``now`` gives the time timestamps are compared with (the recording's
     own, so a replay judges its values by its own clock). ``start`` gives the
     numbers already used per kind (a recording resumed after a restart goes
-    on numbering, so that two values never share a name).
+    on numbering, so that two values never share a name). ``exact`` names
+    the places whose values are recorded as they are, as ``REDACT_PATHS``
+    names places: from the event (``message.text.id``), tags and arrays not
+    counting, ``*`` for any one key.
     """
 
     def __init__(
@@ -230,8 +233,14 @@ class Binder:
         *,
         now: Callable[[], float] = time.time,
         start: Mapping[str, int] | None = None,
+        exact: Iterable[str] = (),
     ) -> None:
         self._now = now
+        self.exact: tuple[str, ...] = ()
+        """Dotted paths whose values stay as they are (``message.text.created``; ``*`` is
+        any one key): the user's ``EXACT_PATHS``."""
+        self._exact: list[tuple[str, ...]] = []
+        self.keep_exact(exact)
         self._names: dict[str, str] = {}
         """Live value -> its placeholder."""
         self._values: dict[str, str] = {}
@@ -250,6 +259,11 @@ class Binder:
         """The live value of binding ``name`` (``uuid:1``), or None if none was made yet."""
         return self._values.get(name)
 
+    def keep_exact(self, paths: Iterable[str]) -> None:
+        """Leave the values at ``paths`` (see :attr:`exact`) as they are from now on."""
+        self.exact = tuple(paths)
+        self._exact = [tuple(pattern.split(".")) for pattern in self.exact]
+
     def continue_from(self, counts: Mapping[str, int]) -> None:
         """Go on numbering after ``counts`` (``{"uuid": 3}``): names a resumed journal has."""
         for kind, count in counts.items():
@@ -265,21 +279,40 @@ class Binder:
             self._counts[kind] = max(self._counts[kind], int(number))
 
     # -- the two sides ------------------------------------------------------
-    def server(self, value: Any) -> Any:
-        """``value`` (encoded form) as the server sent it: made values named, timestamps shaped."""
-        window = self._window()
-        return self._walk(value, server=True, window=window)
+    def server(self, value: Any, path: tuple[str, ...] = ()) -> Any:
+        """``value`` (encoded form) as the server sent it: made values named, timestamps shaped.
 
-    def client(self, value: Any) -> Any:
+        ``path`` is where ``value`` is in its event (``("message",)``): it
+        decides which values :attr:`exact` keeps.
+        """
+        window = self._window()
+        return self._walk(value, server=True, window=window, path=path if self._exact else None)
+
+    def client(self, value: Any, path: tuple[str, ...] = ()) -> Any:
         """``value`` (encoded form) as a client sent it: values the server made named."""
-        return self._walk(value, server=False, window=None)
+        return self._walk(value, server=False, window=None, path=path if self._exact else None)
+
+    def _is_exact(self, path: tuple[str, ...]) -> bool:
+        return any(
+            len(pattern) == len(path)
+            and all(part in ("*", key) for part, key in zip(pattern, path, strict=True))
+            for pattern in self._exact
+        )
 
     def _window(self) -> _Window:
         now = self._now()
         today = datetime.datetime.fromtimestamp(now, datetime.UTC).date().toordinal()
         return now - WINDOW, now + WINDOW, today - WINDOW // 86400, today + WINDOW // 86400
 
-    def _walk(self, value: Any, *, server: bool, window: _Window | None) -> Any:
+    def _walk(
+        self,
+        value: Any,
+        *,
+        server: bool,
+        window: _Window | None,
+        path: tuple[str, ...] | None = None,
+    ) -> Any:
+        """``value`` with its values named; ``path`` (None: no exact paths) is where it is."""
         if isinstance(value, str):
             return self._text(value, server=server, window=window)
         if isinstance(value, dict):
@@ -288,12 +321,18 @@ class Binder:
                 if key in _NOT_SCANNED:
                     result[key] = item
                     continue
+                child = path
+                if path is not None and not key.startswith("$"):
+                    child = (*path, key)
+                    if self._is_exact(child):
+                        result[key] = item
+                        continue
                 if len(key) >= MIN_TOKEN:
                     key = self._text(key, server=server, window=None)
-                result[key] = self._walk(item, server=server, window=window)
+                result[key] = self._walk(item, server=server, window=window, path=child)
             return result
         if isinstance(value, list):
-            return [self._walk(item, server=server, window=window) for item in value]
+            return [self._walk(item, server=server, window=window, path=path) for item in value]
         if window is not None and type(value) in (int, float):
             low, high, _, _ = window
             if low <= value <= high:

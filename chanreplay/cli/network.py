@@ -127,6 +127,12 @@ def proxy_command(
     metavar="NAME",
     help="the server's CSRF cookie (Django's CSRF_COOKIE_NAME)",
 )
+@click.option(
+    "--exact",
+    multiple=True,
+    metavar="PATH",
+    help="a place the recording kept exact (its CHANREPLAY['EXACT_PATHS']); repeatable",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS[:2]), default="text", show_default=True)
 def play_command(
     cassette: str,
@@ -137,6 +143,7 @@ def play_command(
     timeout: float,
     session_cookie: str,
     csrf_cookie: str,
+    exact: tuple[str, ...],
     fmt: str,
 ) -> None:
     """Play the client side of CASSETTE against a running server; report what differs.
@@ -163,6 +170,7 @@ def play_command(
                 patience=timeout,
                 session_cookie=session_cookie,
                 csrf_cookie=csrf_cookie,
+                exact=exact,
             )
         )
     except ChanreplayError as error:

@@ -73,6 +73,7 @@ class _Session:
         session_cookie: str = "sessionid",
         csrf_cookie: str = "csrftoken",
         binds: bool = False,
+        exact: Iterable[str] = (),
     ) -> None:
         self.base = base.rstrip("/")
         self.session_cookie = session_cookie
@@ -80,7 +81,7 @@ class _Session:
         self.clients: dict[str | None, aiohttp.ClientSession] = {}
         self.secrets = Secrets(secrets)
         self.redactor = Redactor()
-        self.binder = Binder() if binds else None
+        self.binder = Binder(exact=exact) if binds else None
         """Names what the server sends as the recorder did; holds the live values."""
         self.events: dict[str, list[Event]] = {}
         self.observed: Counter[tuple[str, int]] = Counter()
@@ -394,12 +395,14 @@ async def play(
     patience: float = 10.0,
     session_cookie: str = "sessionid",
     csrf_cookie: str = "csrftoken",
+    exact: Iterable[str] = (),
 ) -> PlayResult:
     """Play ``cassette``'s client side against the server at ``base_url``.
 
     ``patience``: seconds to wait for the replies a step expects.
     ``session_cookie`` and ``csrf_cookie``: the server's cookie names (its
-    ``SESSION_COOKIE_NAME`` and ``CSRF_COOKIE_NAME``).
+    ``SESSION_COOKIE_NAME`` and ``CSRF_COOKIE_NAME``). ``exact``: the places
+    the recording kept exact (its ``EXACT_PATHS``).
     """
     plan = build_plan(cassette, include, exclude)
     expected_out: Counter[tuple[str, int]] = Counter(
@@ -416,6 +419,7 @@ async def play(
         session_cookie=session_cookie,
         csrf_cookie=csrf_cookie,
         binds=cassette.binds,
+        exact=exact,
     )
     session.expected, session.patience = expected_out, patience
     missing = session.missing(plan.connections)

@@ -54,6 +54,7 @@ _KNOWN_OPTIONS = frozenset(
         "REDACT_PATHS",
         "BEFORE_RECORD",
         "BEFORE_RECORD_INPUTS",
+        "EXACT_PATHS",
         "IGNORE_PATHS",
         "IDENTIFY_USERS",
     }
@@ -125,6 +126,7 @@ def build_recording(
         ),
         before_record=load_hook(configured.get("BEFORE_RECORD")),
         hook_inputs=bool(configured.get("BEFORE_RECORD_INPUTS", False)),
+        exact_paths=tuple(configured.get("EXACT_PATHS", ())),
         identify=identify,
         ignore_paths=_ignored_paths(),
         finalize=finalize,

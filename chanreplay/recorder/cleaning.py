@@ -18,6 +18,7 @@ however the lines fall into batches::
     !learn "<secret>"                       a secret value seen in a header
     !chan ["<live name>","<channel:c1>"]    the placeholder of a channel name
     !count {"uuid": 3}                      numbers bindings already have (a resumed journal)
+    !exact ["message.text.id"]              places whose values the binder leaves as they are
 
 This module is pure: it imports neither Django nor Channels.
 """
@@ -40,6 +41,7 @@ _CONTROL = b"!"
 _LEARN = b"!learn "
 _CHANNEL = b"!chan "
 _COUNT = b"!count "
+_EXACT = b"!exact "
 _HEADERS = b'"headers":'
 # Where a line may hold a value the binder names: a run of ten characters a
 # token is made of (a JWT's first part, a UUID, an ISO date and epoch seconds
@@ -111,6 +113,9 @@ class JournalCleaner:
         elif line.startswith(_CHANNEL):
             live, placeholder = orjson.loads(line[len(_CHANNEL) :])
             self.names.register(live, placeholder)
+        elif line.startswith(_EXACT):
+            if self.binder is not None:
+                self.binder.keep_exact(orjson.loads(line[len(_EXACT) :]))
         elif line.startswith(_COUNT):
             if self.binder is not None:
                 self.binder.continue_from(orjson.loads(line[len(_COUNT) :]))
@@ -160,7 +165,7 @@ class JournalCleaner:
         if record.get("k") == "open" and isinstance(record.get("scope"), dict):
             scope = record["scope"]
             if binder is not None:
-                scope = binder.client(scope)
+                scope = binder.client(scope, ("scope",))
                 if isinstance(scope.get("headers"), list):
                     scope["headers"] = [_length_volatile(header) for header in scope["headers"]]
             record["scope"] = self.redactor.scope(scope)
@@ -237,7 +242,7 @@ def bound_event(event: dict[str, Any], redactor: Redactor, binder: Binder | None
         side = binder.client if event.get("dir") == "in" else binder.server
         for key in ("message", "group", "detail"):
             if key in event:
-                event[key] = side(event[key])
+                event[key] = side(event[key], (key,))
     message = event.get("message")
     if isinstance(message, dict) and isinstance(message.get("headers"), list):
         headers = redactor.headers(message["headers"])

@@ -263,6 +263,7 @@ class Recording:
         finalize: bool = True,
         writer_process: bool = True,
         bind: bool = True,
+        exact_paths: tuple[str, ...] = (),
     ) -> None:
         if not name or "/" in name or name.startswith("."):
             raise ConfigurationError(
@@ -290,6 +291,8 @@ class Recording:
         self.bind = bind
         """Name the values the server makes (see :mod:`chanreplay.cassette.binding`);
         off for a replay of a cassette older than bindings."""
+        self.exact_paths = exact_paths
+        """Places whose values the binder leaves as they are (``EXACT_PATHS``)."""
         self.binder: Binder | None = None
         """The binder of a recording cleaned in this process (a replay's), else None."""
         self.step_source: Callable[[], int] | None = None
@@ -389,6 +392,8 @@ class Recording:
         writer.append(orjson.dumps({"k": "run", "run": self.run_id}) + b"\n")
         if state.bindings:
             writer.append(control_line("count", state.bindings))
+        if self.exact_paths:
+            writer.append(control_line("exact", list(self.exact_paths)))
         self._set_writer(writer)
         self._announce()
         return message
@@ -424,7 +429,8 @@ class Recording:
 
     def _cleaner(self) -> JournalCleaner:
         """A cleaner for this recording's journal lines, with a binder if it binds."""
-        return JournalCleaner(self.redactor.twin(), Binder() if self.bind else None)
+        binder = Binder(exact=self.exact_paths) if self.bind else None
+        return JournalCleaner(self.redactor.twin(), binder)
 
     def _begin(self, *, external_channels: int = 0) -> None:
         """Fresh channel names; what the redactor and the names learn goes to the journal."""

@@ -505,3 +505,34 @@ def test_a_server_value_after_a_percent_escape_is_a_binding(template: str, expec
     names.server({"id": UUID_1, "share": TOKEN_1})
     sent = template.format(uuid=UUID_1, token=TOKEN_1)
     assert names.client({"$bytes_text": sent}) == {"$bytes_text": expected}
+
+
+def test_exact_paths_keep_their_values_and_nothing_else() -> None:
+    """EXACT_PATHS: a value at a named place (tags and arrays not counting, ``*`` any one
+    key) is recorded as it is, neither bound nor shaped; the same value elsewhere is named."""
+    now = 1_800_000_000.0
+    made = str(uuid.uuid4())
+    stamp = datetime.datetime.fromtimestamp(now, datetime.UTC).isoformat()
+    binder = Binder(now=lambda: now, exact=["message.text.created", "message.text.items.*"])
+    message = {
+        "text": {
+            "$json": {
+                "created": stamp,
+                "id": made,
+                "items": [{"id": made}, {"id": made}],
+                "updated": stamp,
+            }
+        }
+    }
+    assert binder.server(message, ("message",)) == {
+        "text": {
+            "$json": {
+                "created": stamp,
+                "id": "<uuid:1>",
+                "items": [{"id": made}, {"id": made}],
+                "updated": "<datetime>",
+            }
+        }
+    }
+    # Without the path the event gives, nothing is exact: the place is not known.
+    assert binder.server({"created": stamp}) == {"created": "<datetime>"}

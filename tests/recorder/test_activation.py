@@ -72,6 +72,23 @@ def test_configured_redaction_reaches_the_redactor(tmp_path: Path) -> None:
     assert recording.redactor.header("x-team", "blue") == "<redacted>"
 
 
+def test_exact_paths_and_hook_inputs_reach_the_recording(tmp_path: Path) -> None:
+    """EXACT_PATHS go to the binder of every cleaner the recording makes; BEFORE_RECORD_INPUTS
+    to the hook; both off by default."""
+    with override_settings(CHANREPLAY={}):
+        plain = activation.build_recording("x", directory=tmp_path)
+    assert plain.exact_paths == ()
+    assert plain.hook_inputs is False
+    configured = {"EXACT_PATHS": ["message.text.created"], "BEFORE_RECORD_INPUTS": True}
+    with override_settings(CHANREPLAY=configured):
+        recording = activation.build_recording("x", directory=tmp_path)
+    assert recording.exact_paths == ("message.text.created",)
+    assert recording.hook_inputs is True
+    cleaner = recording._cleaner()
+    assert cleaner.binder is not None
+    assert cleaner.binder.exact == ("message.text.created",)
+
+
 def test_a_before_record_hook_that_cannot_be_imported_is_named(tmp_path: Path) -> None:
     """A wrong dotted path for BEFORE_RECORD says what it must be."""
     with (

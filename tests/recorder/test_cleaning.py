@@ -393,3 +393,14 @@ def test_a_count_line_keeps_the_binders_clock() -> None:
     assert texts(cleaner(control_line("count", {"uuid": 3}) + sent("due 2026-03-02"))) == [
         "due <date>"
     ]
+
+
+def test_an_exact_line_keeps_the_values_at_its_paths() -> None:
+    """``!exact [...]`` (EXACT_PATHS, sent as the journal opens): values there stay as sent."""
+    made = "3f2a1b9c-8d7e-4f5a-9b6c-1d2e3f4a5b6c"
+    cleaner = JournalCleaner(Redactor(), Binder())
+    reply = {"dir": "out", "message": {"type": "websocket.send", "text": {"$json": {"id": made}}}}
+    batch = control_line("exact", ["message.text.id"]) + line(reply)
+    cleaned = cleaner(batch)
+    assert made.encode() in cleaned
+    assert b"<uuid:" not in cleaned

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from chanreplay.cassette.binding import BOUND, SHAPE
 from chanreplay.cassette.model import Connection, Event
 from chanreplay.diff.compare import CassetteDiff, ConnectionDiff, EventDiff, FieldChange
 from chanreplay.diff.paths import format_path, unwrap
@@ -69,11 +70,35 @@ def _field(change: FieldChange) -> list[str]:
         return [f"    {where}: unexpected, actual {_value(change.actual)}"]
     if not change.has_actual:
         return [f"    {where}: missing, expected {_value(change.expected)}"]
-    return [
+    lines = [
         f"    {where}:",
         f"      expected {_value(change.expected)}",
         f"      actual   {_value(change.actual)}",
     ]
+    hint = binding_hint(change.expected, change.actual)
+    if hint:
+        lines.append(f"      ({hint})")
+    return lines
+
+
+def binding_hint(expected: Any, actual: Any) -> str | None:
+    """What a difference in a value the server made means, in words (None: nothing to say)."""
+    if not isinstance(expected, str) or "<" not in expected:
+        return None
+    wanted = BOUND.fullmatch(expected)
+    if wanted is not None:
+        kind = wanted.group(1)
+        got = BOUND.fullmatch(actual) if isinstance(actual, str) else None
+        if got is None:
+            return f"the recording had a {kind} the server made here"
+        if got.group(1) != kind:
+            return f"the recording had a {kind} the server made here, not a {got.group(1)}"
+        if int(got.group(2)) > int(wanted.group(2)):
+            return f"a {kind} the recording did not have here: it had the one named {expected}"
+        return f"another {kind} than the recording had: it had the one named {expected}"
+    if SHAPE.fullmatch(expected) and not (isinstance(actual, str) and SHAPE.fullmatch(actual)):
+        return f"the recording had a timestamp here ({expected})"
+    return None
 
 
 def _context(events: Sequence[Event], index: int, around: int, marker: str) -> list[str]:

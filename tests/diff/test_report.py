@@ -343,3 +343,39 @@ def test_a_hand_built_change_without_both_sides_renders() -> None:
         '    user: missing, expected {"username":"a"}',
         "    (event): unexpected, actual 1",
     ]
+
+
+@pytest.mark.parametrize(
+    ("expected", "actual", "hint"),
+    [
+        ("<uuid:1>", 7, "(the recording had a uuid the server made here)"),
+        ("<uuid:1>", "<token:1>", "(the recording had a uuid the server made here, not a token)"),
+        (
+            "<token:1>",
+            "<token:2>",
+            "(a token the recording did not have here: it had the one named <token:1>)",
+        ),
+        (
+            "<token:2>",
+            "<token:1>",
+            "(another token than the recording had: it had the one named <token:2>)",
+        ),
+        ("<datetime>", "just now", "(the recording had a timestamp here (<datetime>))"),
+    ],
+)
+def test_a_changed_value_the_server_made_is_explained(
+    expected: Any, actual: Any, hint: str
+) -> None:
+    """A binding or shape that no longer holds says in words what the recording had."""
+    old = Cassette(connections=[connection("c1", [send({"id": expected}, 1)])])
+    new = Cassette(connections=[connection("c1", [send({"id": actual}, 1)])])
+    text = render_text(diff_cassettes(old, new))
+    assert f"      {hint}" in text.splitlines()
+
+
+def test_an_ordinary_change_gets_no_explanation() -> None:
+    old = Cassette(connections=[connection("c1", [send({"id": "a"}, 1)])])
+    new = Cassette(connections=[connection("c1", [send({"id": "b"}, 1)])])
+    lines = render_text(diff_cassettes(old, new)).splitlines()
+    assert '      actual   "b"' in lines
+    assert not any(line.startswith("      (") for line in lines)

@@ -49,6 +49,7 @@ __all__ = [
     "is_bound",
     "kind_of",
     "names_in",
+    "volatile_length",
 ]
 
 KINDS = ("jwt", "uuid", "hex", "token")
@@ -225,7 +226,8 @@ class Binder:
     on numbering, so that two values never share a name). ``exact`` names
     the places whose values are recorded as they are, as ``REDACT_PATHS``
     names places: from the event (``message.text.id``), tags and arrays not
-    counting, ``*`` for any one key.
+    counting, ``*`` for any one key. ``shapes=False`` leaves timestamps as
+    they are (when the time of recording is not known).
     """
 
     def __init__(
@@ -234,8 +236,10 @@ class Binder:
         now: Callable[[], float] = time.time,
         start: Mapping[str, int] | None = None,
         exact: Iterable[str] = (),
+        shapes: bool = True,
     ) -> None:
         self._now = now
+        self._shapes = shapes
         self.exact: tuple[str, ...] = ()
         """Dotted paths whose values stay as they are (``message.text.created``; ``*`` is
         any one key): the user's ``EXACT_PATHS``."""
@@ -285,7 +289,7 @@ class Binder:
         ``path`` is where ``value`` is in its event (``("message",)``): it
         decides which values :attr:`exact` keeps.
         """
-        window = self._window()
+        window = self._window() if self._shapes else None
         return self._walk(value, server=True, window=window, path=path if self._exact else None)
 
     def client(self, value: Any, path: tuple[str, ...] = ()) -> Any:
@@ -392,3 +396,12 @@ def _shaped(match: re.Match[str], window: _Window) -> str:
     if not first <= day.toordinal() <= last:
         return match.group()
     return "<datetime>" if match.group(4) else "<date>"
+
+
+def volatile_length(header: str) -> str:
+    """A ``"name: value"`` header line with ``content-length`` volatile: a body may hold
+    bound values, whose length differs from run to run (a JWT's grows with the user's
+    id). A replay sends the length of the body it sends."""
+    if header.startswith("content-length:"):
+        return "content-length: <volatile>"
+    return header

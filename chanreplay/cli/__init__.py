@@ -2,7 +2,7 @@
 
 Commands import Django or Channels only when they need them, so the tool
 starts fast. Each module holds a family: :mod:`.review` (show, diff, git,
-render), :mod:`.cassettes` (lint, split, verify, recover), :mod:`.network`
+render), :mod:`.cassettes` (lint, migrate, split, verify, recover), :mod:`.network`
 (proxy, play, serve).
 """
 
@@ -28,6 +28,7 @@ for command in (
     review.git,
     review.render_command,
     cassettes.lint_command,
+    cassettes.migrate_command,
     cassettes.split_command,
     cassettes.verify_command,
     cassettes.recover,

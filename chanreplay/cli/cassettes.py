@@ -124,6 +124,54 @@ def _django_secret_key() -> list[str]:
     return [key] if key else []
 
 
+@click.command("migrate")
+@click.argument("cassettes", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--recorded-at",
+    metavar="ISO",
+    default=None,
+    help="when the session was recorded (2026-12-07T10:00:00Z), which decides what counts "
+    "as a timestamp; default: the latest date-time the server sent",
+)
+def migrate_command(cassettes: tuple[Path, ...], recorded_at: str | None) -> None:
+    """Rewrite cassettes of an older format version in the current one.
+
+    Values the server made become bindings (<uuid:1>, <jwt:1>, ...) and
+    timestamps their shapes, as a recording would write them now; what was
+    redacted stays redacted. A cassette already current is left as it is.
+    """
+    import datetime
+
+    from chanreplay.cassette import load, writer
+    from chanreplay.cassette.migrate import migrate
+
+    now = None
+    if recorded_at is not None:
+        try:
+            moment = datetime.datetime.fromisoformat(recorded_at.replace("Z", "+00:00"))
+        except ValueError:
+            fail(
+                ChanreplayError(
+                    f"--recorded-at {recorded_at!r} is no ISO date-time; "
+                    "give one such as 2026-12-07T10:00:00Z"
+                )
+            )
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=datetime.UTC)
+        now = moment.timestamp()
+    for path in cassettes:
+        try:
+            cassette = load(path)
+        except ChanreplayError as error:
+            fail(error)
+        migrated = migrate(cassette, now=now)
+        if migrated is cassette:
+            click.echo(f"{path}: already version {cassette.version}")
+            continue
+        writer.write(migrated, path)
+        click.echo(f"{path}: version {cassette.version} -> {migrated.version}")
+
+
 @click.command("split")
 @click.argument("cassette", type=click.Path(path_type=Path))
 @click.option(

@@ -31,8 +31,8 @@ from typing import Any
 
 import orjson
 
-from chanreplay.cassette.binding import Binder, kind_of
-from chanreplay.cassette.redaction import VOLATILE, Redactor, find_all
+from chanreplay.cassette.binding import Binder, kind_of, volatile_length
+from chanreplay.cassette.redaction import Redactor, find_all
 from chanreplay.recorder.channel_names import ChannelNames
 
 __all__ = ["JournalCleaner", "bound_event", "control_line", "split_marked"]
@@ -167,7 +167,7 @@ class JournalCleaner:
             if binder is not None:
                 scope = binder.client(scope, ("scope",))
                 if isinstance(scope.get("headers"), list):
-                    scope["headers"] = [_length_volatile(header) for header in scope["headers"]]
+                    scope["headers"] = [volatile_length(header) for header in scope["headers"]]
             record["scope"] = self.redactor.scope(scope)
         elif record.get("k") == "ev" and isinstance(record.get("e"), dict):
             record["e"] = bound_event(record["e"], self.redactor, binder)
@@ -247,15 +247,6 @@ def bound_event(event: dict[str, Any], redactor: Redactor, binder: Binder | None
     if isinstance(message, dict) and isinstance(message.get("headers"), list):
         headers = redactor.headers(message["headers"])
         if binder is not None and event.get("dir") == "out":
-            headers = [_length_volatile(header) for header in headers]
+            headers = [volatile_length(header) for header in headers]
         message["headers"] = headers
     return event
-
-
-def _length_volatile(header: str) -> str:
-    """``content-length`` as volatile: a body may hold bound values, whose length
-    differs from run to run (a JWT's grows with the user's id). A replay sends
-    the length of the body it sends."""
-    if header.startswith("content-length:"):
-        return f"content-length: {VOLATILE}"
-    return header

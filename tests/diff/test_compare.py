@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from chanreplay.cassette.model import Cassette, Event
+from chanreplay.cassette.redaction import REDACTED
 from chanreplay.diff.compare import (
     CassetteDiff,
     EventDiff,
@@ -648,3 +649,13 @@ def test_an_event_replaced_by_one_of_another_direction_is_removed_and_added() ->
     """An inbound frame where an outbound one was is not "dir changed": one out, one in."""
     differences = diff_events([connect(1), receive({"a": 1}, 2)], [connect(1), send({"a": 1}, 2)])
     assert kinds(differences) == [("missing", 1, None), ("unexpected", None, 1)]
+
+
+def test_a_redacted_value_is_the_same_as_a_binding_but_nothing_else() -> None:
+    """A cassette recorded before bindings holds ``<redacted>`` where a newer recording
+    names the value (``<token:4>``): neither value is written, so neither differs."""
+    old = "set-cookie: sessionid=<redacted>; Path=/"
+    assert diff_values(old, "set-cookie: sessionid=<token:4>; Path=/") == []
+    assert diff_values({"$bytes_text": f"a={REDACTED}"}, {"$bytes_text": "a=<jwt:1>"}) == []
+    assert diff_values(old, "set-cookie: sessionid=abc; Path=/") != []
+    assert diff_values("<token:1>", REDACTED) != []  # only the expected side's secret is open

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -20,6 +21,8 @@ PASSWORD = "wonderland-secret-1"
 """Alice's password in the example session (tests/example_project/drive_session.py)."""
 SECRETS = {"password": PASSWORD}
 CHAT = ["/ws/chat/*"]
+V2_EXAMPLE = Path(__file__).parents[1] / "cassette" / "fixtures" / "v2-example-session.json"
+"""The example session as release 2 recorded it: every value as it was, or redacted."""
 
 
 async def shouting_chat_message(self: ChatConsumer, event: dict[str, Any]) -> None:
@@ -39,6 +42,26 @@ class ExampleSessionTests(ReplayTestCase):
     def test_the_example_session_replays(self) -> None:
         result = self.replay("example_session", secrets=SECRETS)
         assert [c.id for c in result.actual.connections] == [f"c{n}" for n in range(1, 11)]
+
+    def test_the_session_as_release_2_recorded_it_replays_as_it_always_did(self) -> None:
+        """A version-2 cassette replays unchanged: every value as recorded, nothing bound."""
+        result = self.replay(V2_EXAMPLE, secrets=SECRETS)
+        assert result.actual.version == 2
+        assert "<token:" not in str(result.actual.to_json())
+
+    def test_the_session_as_release_2_recorded_it_replays_migrated(self) -> None:
+        """What ``chanreplay migrate`` makes of a version-2 cassette (format 3, its redacted
+        values left redacted) replays too."""
+        from chanreplay.cassette import load, writer
+        from chanreplay.cassette.migrate import migrate
+
+        migrated = migrate(load(V2_EXAMPLE))
+        assert migrated.version == 3
+        with tempfile.TemporaryDirectory() as scratch:
+            path = Path(scratch) / "migrated.json"
+            writer.write(migrated, path)
+            result = self.replay(path, secrets=SECRETS)
+        assert result.actual.version == 3
 
     def test_a_changed_consumer_fails_with_a_report_naming_the_field(self) -> None:
         with (

@@ -259,6 +259,10 @@ class Binder:
         """The highest number given so far, per kind."""
         return dict(self._counts)
 
+    def values(self) -> dict[str, str]:
+        """Every binding's live value, by name (``{"uuid:1": "3f2a..."}``)."""
+        return dict(self._values)
+
     def value(self, name: str) -> str | None:
         """The live value of binding ``name`` (``uuid:1``), or None if none was made yet."""
         return self._values.get(name)

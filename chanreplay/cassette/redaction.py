@@ -113,6 +113,8 @@ class Redactor:
         """The learned secrets as serialised JSON shows them (longest first)."""
         self.on_learn: Callable[[str], None] | None = None
         """Called with each newly learned secret (a recording passes it to its journal)."""
+        self.kept: set[str] = set()
+        """Names of the bindings kept in a secret's place: their values are secrets."""
         self.resolve: Callable[[str], str | None] | None = None
         """The live value of a binding (``token:4`` -> the session key), where a binder
         named values first: a binding kept in a secret's place is learned as a secret."""
@@ -350,6 +352,7 @@ class Redactor:
     def _kept(self, text: str) -> str:
         """``text`` (bindings kept in a secret's place), with the values behind them learned."""
         resolve = self.resolve
+        self.kept.update(names_in(text))
         if resolve is not None:
             for name in names_in(text):
                 value = resolve(name)

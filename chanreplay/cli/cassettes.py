@@ -144,6 +144,7 @@ def migrate_command(cassettes: tuple[Path, ...], recorded_at: str | None) -> Non
 
     from chanreplay.cassette import load, writer
     from chanreplay.cassette.migrate import migrate
+    from chanreplay.cassette.values import forget_values
 
     now = None
     if recorded_at is not None:
@@ -169,6 +170,7 @@ def migrate_command(cassettes: tuple[Path, ...], recorded_at: str | None) -> Non
             click.echo(f"{path}: already version {cassette.version}")
             continue
         writer.write(migrated, path)
+        forget_values(path)
         click.echo(f"{path}: version {cassette.version} -> {migrated.version}")
 
 

@@ -60,6 +60,21 @@ def show(cassette: str, fmt: str, color: bool | None) -> None:
                 batch.clear()
         if batch:
             click.echo("\n".join(batch), color=color)
+        kept = _kept_values(cassette)
+        if kept:
+            click.echo("values the recording made (kept beside the cassette, never in it):")
+            for name, value in kept.items():
+                click.echo(f"  <{name}> = {value}")
+
+
+def _kept_values(spec: str) -> dict[str, str]:
+    """The values a recording kept beside the cassette at ``spec`` (a file, not REV:PATH)."""
+    from pathlib import Path
+
+    from chanreplay.cassette.values import read_values
+
+    path = Path(spec)
+    return read_values(path) if path.is_file() else {}
 
 
 @click.command()

@@ -107,6 +107,17 @@ class JournalCleaner:
                 parts.append(self._clean(part))
         return b"".join(parts)
 
+    def readable(self) -> dict[str, str]:
+        """The values behind the bindings that may be read: never a JWT, never one that
+        stood in a secret's place (a cookie, a token under a secret key)."""
+        if self.binder is None:
+            return {}
+        return {
+            name: value
+            for name, value in self.binder.values().items()
+            if not name.startswith("jwt:") and name not in self.redactor.kept
+        }
+
     def _apply(self, line: bytes) -> None:
         if line.startswith(_LEARN):
             self.redactor.learn(orjson.loads(line[len(_LEARN) :]))

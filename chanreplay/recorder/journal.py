@@ -36,6 +36,7 @@ import orjson
 
 from chanreplay.cassette.binding import BOUND
 from chanreplay.cassette.model import VERSION, Cassette
+from chanreplay.cassette.values import read_values, write_values
 from chanreplay.exceptions import CassetteFormatError, JournalLocked
 from chanreplay.recorder.compiler import (
     CompileResult,
@@ -236,9 +237,15 @@ class JournalFile:
             self._file.flush()
 
     def compile(self, *, durable: bool = False) -> CompileResult:
-        """Rebuild the cassette from what the file holds."""
+        """Rebuild the cassette from what the file holds (and the values kept beside it)."""
         started = time.monotonic()
         result = self._compiler.compile(durable=durable)
+        readable = getattr(self.clean, "readable", None)
+        if readable is not None:
+            kept = readable()
+            if kept:
+                # A resumed recording (an autoreload) adds to what the last process kept.
+                write_values(self.cassette, {**read_values(self.cassette), **kept})
         self.compile_cost = time.monotonic() - started
         return result
 

@@ -35,6 +35,7 @@ from chanreplay.cassette.binding import Binder
 from chanreplay.cassette.loader import load
 from chanreplay.cassette.model import BINDING_VERSION, CLIENT_OUTCOMES
 from chanreplay.cassette.redaction import Redactor
+from chanreplay.cassette.values import forget_values
 from chanreplay.exceptions import CassetteExistsError, ConfigurationError, UnserializableValueError
 from chanreplay.recorder.channel_names import ChannelNames
 from chanreplay.recorder.cleaning import JournalCleaner, control_line
@@ -363,6 +364,8 @@ class Recording:
                 )
             else:
                 notes.append(f"overwriting {self.cassette_path}")
+        if self.mode != "new_episodes":
+            forget_values(self.cassette_path)  # they named another recording's values
         return "; ".join(notes) or f"recording into {self.cassette_path}"
 
     RESUME_LOCK_TIMEOUT = 15.0

@@ -32,6 +32,7 @@ from typing import Any
 from chanreplay.asgi import RecordingMiddleware
 from chanreplay.cassette import load, writer
 from chanreplay.cassette.model import Cassette
+from chanreplay.cassette.values import forget_values
 from chanreplay.diff import CassetteDiff, Rules, diff_cassettes
 from chanreplay.exceptions import CassetteNotFoundError, ConfigurationError
 from chanreplay.recorder import state
@@ -102,6 +103,7 @@ def settle(
     exists = path.exists()
     if mode == "all" or (not exists and mode in ("once", "new_episodes")):
         writer.write(actual, path)
+        forget_values(path)
         return Outcome(wrote=True)
     if not exists:
         raise CassetteNotFoundError(
@@ -125,10 +127,12 @@ def settle(
                 [*expected.connections, *new], actual.external, version=expected.version
             )
             writer.write(merged, path)
+            forget_values(path)
             return Outcome(wrote=True, diff=diff)
     else:
         diff = diff_cassettes(expected, actual, rules)
     if not diff.equal and update:
         writer.write(actual, path)
+        forget_values(path)
         return Outcome(wrote=True, diff=diff)
     return Outcome(wrote=False, diff=diff)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from chanreplay.cassette import writer
 from chanreplay.cassette.model import Cassette
+from chanreplay.cassette.values import forget_values
 from chanreplay.exceptions import ConfigurationError
 
 if TYPE_CHECKING:  # the driver imports Channels; this module stays light for the plugin
@@ -73,3 +74,4 @@ def updated_cassette(original: Cassette, result: ReplayResult) -> Cassette:
 def write_update(path: Path, original: Cassette, result: ReplayResult) -> None:
     """Write the re-blessed cassette over ``path`` (atomically)."""
     writer.write(updated_cassette(original, result), path)
+    forget_values(path)  # the recording's values no longer go with its names

@@ -311,3 +311,24 @@ def test_a_changed_server_made_value_fails_naming_the_field(change: str, tmp_pat
     done = harness.run_tests(app, "pytest", "-k", "not Tests", hashseed=hashseed, cwd=copy)
     assert done.returncode == 1, _outcome(done, hashseed)
     assert re.search(report, done.stdout), _outcome(done, hashseed)
+
+
+@pytest.mark.server
+def test_the_values_a_recording_made_are_kept_beside_it_for_reading(tmp_path: Path) -> None:
+    """Beside the cassette, never in it: what ``<uuid:1>`` was, for ``chanreplay show``;
+    never a JWT, never a token that stood in a secret's place."""
+    from chanreplay.cassette.values import read_values, values_path
+
+    app = next(a for a in APPS if a.name == "jwt_rides")
+    recorded = harness.record(app, tmp_path)
+    kept = read_values(recorded)
+    assert re.fullmatch(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", kept["uuid:1"]
+    )
+    assert not any(name.startswith("jwt:") for name in kept)
+    assert kept["uuid:1"] not in recorded.read_text()
+    shown = harness.chanreplay("show", str(recorded))
+    assert shown.returncode == 0, shown.stderr
+    assert f"  <uuid:1> = {kept['uuid:1']}" in shown.stdout.splitlines()
+    # The committed cassette has none beside it: the file is local, like the journal.
+    assert not values_path(app.cassette).exists()

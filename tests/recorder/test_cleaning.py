@@ -404,3 +404,20 @@ def test_an_exact_line_keeps_the_values_at_its_paths() -> None:
     cleaned = cleaner(batch)
     assert made.encode() in cleaned
     assert b"<uuid:" not in cleaned
+
+
+def test_readable_values_leave_out_jwts_and_secrets_kept_by_name() -> None:
+    """What a recording may keep for reading: the UUID yes; the JWT and the session key
+    (it stood in a cookie, a secret's place) no."""
+    made = "3f2a1b9c-8d7e-4f5a-9b6c-1d2e3f4a5b6c"
+    session = "k3j9x2qw7mzpl0ab4cd8ef1gh5ij6kl0"
+    cleaner = JournalCleaner(Redactor(), Binder())
+    headers = [f"set-cookie: sessionid={session}; Path=/"]
+    start = {"dir": "out", "message": {"type": "http.response.start", "headers": headers}}
+    reply = {
+        "dir": "out",
+        "message": {"type": "websocket.send", "text": {"$json": {"id": made, "t": JWT}}},
+    }
+    cleaner(line(start) + line(reply))
+    assert cleaner.readable() == {"uuid:1": made}
+    assert JournalCleaner(Redactor()).readable() == {}

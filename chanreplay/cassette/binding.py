@@ -240,6 +240,10 @@ class Binder:
     ) -> None:
         self._now = now
         self._shapes = shapes
+        self._owner: str | None = None
+        self.times: dict[str, dict[str, list[Any]]] = {}
+        """The timestamps shaped, as they were: connection id -> dotted path -> values,
+        in the order they were sent (kept for reading, never in the cassette)."""
         self.exact: tuple[str, ...] = ()
         """Dotted paths whose values stay as they are (``message.text.created``; ``*`` is
         any one key): the user's ``EXACT_PATHS``."""
@@ -287,14 +291,21 @@ class Binder:
             self._counts[kind] = max(self._counts[kind], int(number))
 
     # -- the two sides ------------------------------------------------------
-    def server(self, value: Any, path: tuple[str, ...] = ()) -> Any:
+    def server(self, value: Any, path: tuple[str, ...] = (), owner: str | None = None) -> Any:
         """``value`` (encoded form) as the server sent it: made values named, timestamps shaped.
 
         ``path`` is where ``value`` is in its event (``("message",)``): it
-        decides which values :attr:`exact` keeps.
+        decides which values :attr:`exact` keeps. With ``owner`` (the
+        connection's id, ``"external"`` for an external event) each timestamp
+        shaped is kept in :attr:`times`, for reading.
         """
         window = self._window() if self._shapes else None
-        return self._walk(value, server=True, window=window, path=path if self._exact else None)
+        self._owner = owner
+        tracked = path if self._exact or owner is not None else None
+        try:
+            return self._walk(value, server=True, window=window, path=tracked)
+        finally:
+            self._owner = None
 
     def client(self, value: Any, path: tuple[str, ...] = ()) -> Any:
         """``value`` (encoded form) as a client sent it: values the server made named."""
@@ -320,9 +331,9 @@ class Binder:
         window: _Window | None,
         path: tuple[str, ...] | None = None,
     ) -> Any:
-        """``value`` with its values named; ``path`` (None: no exact paths) is where it is."""
+        """``value`` with its values named; ``path`` (None: not followed) is where it is."""
         if isinstance(value, str):
-            return self._text(value, server=server, window=window)
+            return self._text(value, server=server, window=window, path=path)
         if isinstance(value, dict):
             result = {}
             for key, item in value.items():
@@ -343,17 +354,40 @@ class Binder:
             return [self._walk(item, server=server, window=window, path=path) for item in value]
         if window is not None and type(value) in (int, float):
             low, high, _, _ = window
+            shape = None
             if low <= value <= high:
-                return "<epoch-s>"
-            if low * 1000 <= value <= high * 1000:
-                return "<epoch-ms>"
+                shape = "<epoch-s>"
+            elif low * 1000 <= value <= high * 1000:
+                shape = "<epoch-ms>"
+            if shape is not None:
+                self._keep_time(path, value)
+                return shape
         return value
 
-    def _text(self, text: str, *, server: bool, window: _Window | None) -> str:
+    def _keep_time(self, path: tuple[str, ...] | None, value: Any) -> None:
+        if self._owner is not None and path is not None:
+            place = ".".join(path)
+            self.times.setdefault(self._owner, {}).setdefault(place, []).append(value)
+
+    def _text(
+        self,
+        text: str,
+        *,
+        server: bool,
+        window: _Window | None,
+        path: tuple[str, ...] | None = None,
+    ) -> str:
         if len(text) < 10 or not _MAYBE.search(text):
             return text
         if window is not None and "-" in text:
-            text = _ISO.sub(lambda match: _shaped(match, window), text)
+
+            def shaped(match: re.Match[str]) -> str:
+                shape = _shaped(match, window)
+                if shape != match.group():
+                    self._keep_time(path, match.group())
+                return shape
+
+            text = _ISO.sub(shaped, text)
         if "%" in text:
             # "next=%2Ftrips%2F<uuid>%2F": an escape's hex digits are no part of a value.
             pieces = _ESCAPE.split(text)

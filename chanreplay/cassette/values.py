@@ -2,12 +2,14 @@
 
 A cassette names the values the server made (``<uuid:1>``) and never holds
 them: two recordings of a session must be the same bytes. A person reading a
-recording may still want to know which trip ``<uuid:1>`` was. So a recording
-keeps them beside the cassette, in ``cassettes/.NAME.values.json``, for the
-bindings that never stood in a secret's place (a JWT, a session key, a
-token under a secret key are never kept), and ``chanreplay show`` prints
-them. The file is local, like the journal: ignore ``cassettes/.*.values.json``
-in version control. It belongs to the recording that wrote it: a cassette
+recording may still want to know which trip ``<uuid:1>`` was, or when a
+``<datetime>`` was. So a recording keeps them beside the cassette, in
+``cassettes/.NAME.values.json``: the values of the bindings that never stood
+in a secret's place (a JWT, a session key, a token under a secret key are
+never kept) and the timestamps written by shape, by connection and place in
+the order they were sent; ``chanreplay show`` prints them. The file is
+local, like the journal: ignore ``cassettes/.*.values.json`` in version
+control. It belongs to the recording that wrote it: a cassette
 written again otherwise (an update, a migration) loses it.
 
 This module is pure: it imports neither Django nor Channels.
@@ -15,14 +17,39 @@ This module is pure: it imports neither Django nor Channels.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from chanreplay.cassette import writer
 
-__all__ = ["forget_values", "read_values", "values_path", "write_values"]
+__all__ = ["Kept", "forget_values", "read_values", "values_path", "write_values"]
+
+
+@dataclass
+class Kept:
+    """What a recording keeps for reading: values behind bindings, and timestamps."""
+
+    bindings: dict[str, str] = field(default_factory=dict)
+    """Binding name -> its value (``{"uuid:1": "3f2a..."}``)."""
+    timestamps: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    """Connection id -> dotted path -> the timestamps sent there, in order."""
+
+    def __bool__(self) -> bool:
+        return bool(self.bindings or self.timestamps)
+
+    def then(self, later: Kept) -> Kept:
+        """This, followed by what ``later`` kept (a recording resumed after a reload)."""
+        times = {
+            owner: {p: list(v) for p, v in places.items()}
+            for owner, places in self.timestamps.items()
+        }
+        for owner, places in later.timestamps.items():
+            for place, values in places.items():
+                times.setdefault(owner, {}).setdefault(place, []).extend(values)
+        return Kept({**self.bindings, **later.bindings}, times)
 
 
 def values_path(cassette: Path) -> Path:
@@ -30,28 +57,44 @@ def values_path(cassette: Path) -> Path:
     return cassette.with_name(f".{cassette.stem}.values.json")
 
 
-def read_values(cassette: Path) -> dict[str, str]:
-    """The values kept for ``cassette`` (``{"uuid:1": "3f2a..."}``); empty when there are none.
+def read_values(cassette: Path) -> Kept:
+    """What is kept for ``cassette``; nothing when there is none.
 
     A file that cannot be read as such is taken as none: it is only ever for reading.
     """
     try:
         data = orjson.loads(values_path(cassette).read_bytes())
     except (OSError, orjson.JSONDecodeError):
-        return {}
+        return Kept()
     if not isinstance(data, dict):
-        return {}
-    return {str(k): str(v) for k, v in data.items() if isinstance(v, str)}
+        return Kept()
+    bindings = data.get("bindings")
+    times = data.get("timestamps")
+    return Kept(
+        {str(k): str(v) for k, v in bindings.items() if isinstance(v, str)}
+        if isinstance(bindings, dict)
+        else {},
+        {
+            str(owner): {str(p): list(v) for p, v in places.items() if isinstance(v, list)}
+            for owner, places in times.items()
+            if isinstance(places, dict)
+        }
+        if isinstance(times, dict)
+        else {},
+    )
 
 
-def write_values(cassette: Path, values: Mapping[str, str]) -> None:
-    """Keep ``values`` for ``cassette`` (atomically; none: the file goes)."""
+def write_values(cassette: Path, kept: Kept) -> None:
+    """Keep ``kept`` for ``cassette`` (atomically; nothing: the file goes)."""
     path = values_path(cassette)
-    if not values:
+    if not kept:
         forget_values(cassette)
         return
-    ordered = dict(sorted(values.items(), key=lambda item: _order(item[0])))
-    writer.write_chunks(path, [orjson.dumps(ordered, option=orjson.OPT_INDENT_2) + b"\n"])
+    document = {
+        "bindings": dict(sorted(kept.bindings.items(), key=lambda item: _order(item[0]))),
+        "timestamps": kept.timestamps,
+    }
+    writer.write_chunks(path, [orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"])
 
 
 def forget_values(cassette: Path) -> None:

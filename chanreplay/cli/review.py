@@ -60,21 +60,29 @@ def show(cassette: str, fmt: str, color: bool | None) -> None:
                 batch.clear()
         if batch:
             click.echo("\n".join(batch), color=color)
-        kept = _kept_values(cassette)
-        if kept:
-            click.echo("values the recording made (kept beside the cassette, never in it):")
-            for name, value in kept.items():
-                click.echo(f"  <{name}> = {value}")
+        for line in _kept_lines(cassette):
+            click.echo(line)
 
 
-def _kept_values(spec: str) -> dict[str, str]:
-    """The values a recording kept beside the cassette at ``spec`` (a file, not REV:PATH)."""
+def _kept_lines(spec: str) -> list[str]:
+    """What a recording kept beside the cassette at ``spec`` (a file, not REV:PATH), as lines."""
     from pathlib import Path
 
     from chanreplay.cassette.values import read_values
 
     path = Path(spec)
-    return read_values(path) if path.is_file() else {}
+    if not path.is_file():
+        return []
+    kept = read_values(path)
+    if not kept:
+        return []
+    lines = ["values the recording made (kept beside the cassette, never in it):"]
+    lines += [f"  <{name}> = {value}" for name, value in kept.bindings.items()]
+    for owner, places in kept.timestamps.items():
+        for place, values in places.items():
+            shown = ", ".join(str(value) for value in values)
+            lines.append(f"  {owner} {place}: {shown}")
+    return lines
 
 
 @click.command()

@@ -33,6 +33,7 @@ import orjson
 
 from chanreplay.cassette.binding import Binder, kind_of, volatile_length
 from chanreplay.cassette.redaction import Redactor, find_all
+from chanreplay.cassette.values import Kept
 from chanreplay.recorder.channel_names import ChannelNames
 
 __all__ = ["JournalCleaner", "bound_event", "control_line", "split_marked"]
@@ -107,16 +108,18 @@ class JournalCleaner:
                 parts.append(self._clean(part))
         return b"".join(parts)
 
-    def readable(self) -> dict[str, str]:
-        """The values behind the bindings that may be read: never a JWT, never one that
-        stood in a secret's place (a cookie, a token under a secret key)."""
+    def readable(self) -> Kept:
+        """What may be read of the values the server made: the bindings' (never a JWT,
+        never one that stood in a secret's place: a cookie, a token under a secret key)
+        and the timestamps', by connection and place."""
         if self.binder is None:
-            return {}
-        return {
+            return Kept()
+        bindings = {
             name: value
             for name, value in self.binder.values().items()
             if not name.startswith("jwt:") and name not in self.redactor.kept
         }
+        return Kept(bindings, self.binder.times)
 
     def _apply(self, line: bytes) -> None:
         if line.startswith(_LEARN):
@@ -181,7 +184,10 @@ class JournalCleaner:
                     scope["headers"] = [volatile_length(header) for header in scope["headers"]]
             record["scope"] = self.redactor.scope(scope)
         elif record.get("k") == "ev" and isinstance(record.get("e"), dict):
-            record["e"] = bound_event(record["e"], self.redactor, binder)
+            owner = record.get("c")
+            record["e"] = bound_event(
+                record["e"], self.redactor, binder, owner=owner if owner else "external"
+            )
         return orjson.dumps(record) + b"\n"
 
     def _clean_plain(self, batch: bytes) -> bytes:
@@ -243,17 +249,24 @@ def _bindable_runs(batch: bytes) -> Iterator[int]:
         start = shape.find(_LONG_RUN, end)
 
 
-def bound_event(event: dict[str, Any], redactor: Redactor, binder: Binder | None) -> dict[str, Any]:
+def bound_event(
+    event: dict[str, Any], redactor: Redactor, binder: Binder | None, owner: str | None = None
+) -> dict[str, Any]:
     """``event`` (cassette form, parsed) with the values the server made named and its
     headers redacted: what either side sent, as the binder sees it from that side.
 
     Content-based redaction is left to the caller (:meth:`Redactor.value`).
+    ``owner`` (the connection's id) keeps the timestamps shaped in
+    :attr:`Binder.times`, for reading.
     """
     if binder is not None:
-        side = binder.client if event.get("dir") == "in" else binder.server
+        server = event.get("dir") != "in"
         for key in ("message", "group", "detail"):
             if key in event:
-                event[key] = side(event[key], (key,))
+                if server:
+                    event[key] = binder.server(event[key], (key,), owner)
+                else:
+                    event[key] = binder.client(event[key], (key,))
     message = event.get("message")
     if isinstance(message, dict) and isinstance(message.get("headers"), list):
         headers = redactor.headers(message["headers"])

@@ -36,7 +36,7 @@ import orjson
 
 from chanreplay.cassette.binding import BOUND
 from chanreplay.cassette.model import VERSION, Cassette
-from chanreplay.cassette.values import read_values, write_values
+from chanreplay.cassette.values import Kept, read_values, write_values
 from chanreplay.exceptions import CassetteFormatError, JournalLocked
 from chanreplay.recorder.compiler import (
     CompileResult,
@@ -223,6 +223,7 @@ class JournalFile:
             self._file.write(b"\n")
             self._file.flush()
         self._compiler = JournalCompiler(journal, cassette)
+        self._kept_before: Kept | None = None
         self.compile_cost = 0.0
         """Seconds the last compile took (a compile is never requested more often)."""
 
@@ -244,8 +245,11 @@ class JournalFile:
         if readable is not None:
             kept = readable()
             if kept:
-                # A resumed recording (an autoreload) adds to what the last process kept.
-                write_values(self.cassette, {**read_values(self.cassette), **kept})
+                if self._kept_before is None:
+                    # A resumed recording (an autoreload) goes on from what the
+                    # process before it kept; read once, before this one writes.
+                    self._kept_before = read_values(self.cassette)
+                write_values(self.cassette, self._kept_before.then(kept))
         self.compile_cost = time.monotonic() - started
         return result
 

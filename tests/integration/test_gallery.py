@@ -322,13 +322,20 @@ def test_the_values_a_recording_made_are_kept_beside_it_for_reading(tmp_path: Pa
     app = next(a for a in APPS if a.name == "jwt_rides")
     recorded = harness.record(app, tmp_path)
     kept = read_values(recorded)
-    assert re.fullmatch(
-        r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", kept["uuid:1"]
-    )
-    assert not any(name.startswith("jwt:") for name in kept)
-    assert kept["uuid:1"] not in recorded.read_text()
+    uuid4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}"
+    trip = kept.bindings["uuid:1"]
+    assert re.fullmatch(uuid4, trip)
+    assert not any(name.startswith("jwt:") for name in kept.bindings)
+    sent = kept.timestamps["c4"]["message.text.sent"]  # every frame to the driver says when
+    assert sent
+    assert all(re.match(r"\d{4}-\d{2}-\d{2}T", stamp) for stamp in sent)
+    text = recorded.read_text()
+    assert trip not in text
+    assert sent[0] not in text
     shown = harness.chanreplay("show", str(recorded))
     assert shown.returncode == 0, shown.stderr
-    assert f"  <uuid:1> = {kept['uuid:1']}" in shown.stdout.splitlines()
+    lines = shown.stdout.splitlines()
+    assert f"  <uuid:1> = {trip}" in lines
+    assert f"  c4 message.text.sent: {', '.join(sent)}" in lines
     # The committed cassette has none beside it: the file is local, like the journal.
     assert not values_path(app.cassette).exists()

@@ -419,5 +419,20 @@ def test_readable_values_leave_out_jwts_and_secrets_kept_by_name() -> None:
         "message": {"type": "websocket.send", "text": {"$json": {"id": made, "t": JWT}}},
     }
     cleaner(line(start) + line(reply))
-    assert cleaner.readable() == {"uuid:1": made}
-    assert JournalCleaner(Redactor()).readable() == {}
+    assert cleaner.readable().bindings == {"uuid:1": made}
+    assert not JournalCleaner(Redactor()).readable()
+
+
+def test_readable_timestamps_are_kept_by_connection_and_place() -> None:
+    """A timestamp shaped in the cassette is kept for reading with the connection and the
+    place it was sent at, in order; one a client sent is not (it stays in the cassette)."""
+    now = datetime.datetime.now(datetime.UTC)
+    first, second = now.isoformat(), (now + datetime.timedelta(seconds=1)).isoformat()
+    cleaner = JournalCleaner(Redactor(), Binder())
+
+    def sent(stamp: str, direction: str = "out") -> dict[str, Any]:
+        kind = "websocket.send" if direction == "out" else "websocket.receive"
+        return {"dir": direction, "message": {"type": kind, "text": {"$json": {"sent": stamp}}}}
+
+    cleaner(line(sent(first)) + line(sent(second)) + line(sent(first, "in"), "c2"))
+    assert cleaner.readable().timestamps == {"c1": {"message.text.sent": [first, second]}}

@@ -227,7 +227,8 @@ class Binder:
     the places whose values are recorded as they are, as ``REDACT_PATHS``
     names places: from the event (``message.text.id``), tags and arrays not
     counting, ``*`` for any one key. ``shapes=False`` leaves timestamps as
-    they are (when the time of recording is not known).
+    they are (when the time of recording is not known). ``keep_times`` keeps
+    every timestamp shaped, with its place, in :attr:`times`.
     """
 
     def __init__(
@@ -237,10 +238,13 @@ class Binder:
         start: Mapping[str, int] | None = None,
         exact: Iterable[str] = (),
         shapes: bool = True,
+        keep_times: bool = False,
     ) -> None:
         self._now = now
         self._shapes = shapes
         self._owner: str | None = None
+        self.keep_times = keep_times
+        """Keep the timestamps shaped in :attr:`times` (a recording does, for reading)."""
         self.times: dict[str, dict[str, list[Any]]] = {}
         """The timestamps shaped, as they were: connection id -> dotted path -> values,
         in the order they were sent (kept for reading, never in the cassette)."""
@@ -300,8 +304,8 @@ class Binder:
         shaped is kept in :attr:`times`, for reading.
         """
         window = self._window() if self._shapes else None
-        self._owner = owner
-        tracked = path if self._exact or owner is not None else None
+        self._owner = owner if self.keep_times else None
+        tracked = path if self._exact or self._owner is not None else None
         try:
             return self._walk(value, server=True, window=window, path=tracked)
         finally:

@@ -378,7 +378,7 @@ class Recording:
         cleaned (placeholders, redaction), as it would reach the journal.
         """
         self._begin()
-        cleaner = sink.clean = self._cleaner()
+        cleaner = sink.clean = self._cleaner(keep_times=False)
         self.binder = cleaner.binder
         self._set_writer(sink)
         self._announce()
@@ -430,9 +430,13 @@ class Recording:
             lock_timeout=lock_timeout,
         )
 
-    def _cleaner(self) -> JournalCleaner:
-        """A cleaner for this recording's journal lines, with a binder if it binds."""
-        binder = Binder(exact=self.exact_paths) if self.bind else None
+    def _cleaner(self, *, keep_times: bool = True) -> JournalCleaner:
+        """A cleaner for this recording's journal lines, with a binder if it binds.
+
+        ``keep_times``: keep the timestamps shaped for reading (a recording into
+        a journal file does; a replay's recorder has no file to keep them in).
+        """
+        binder = Binder(exact=self.exact_paths, keep_times=keep_times) if self.bind else None
         return JournalCleaner(self.redactor.twin(), binder)
 
     def _begin(self, *, external_channels: int = 0) -> None:

@@ -445,7 +445,7 @@ def main(argv: list[str]) -> int:
             out.flush()
 
     configured = orjson.loads(settings)
-    binder = Binder() if values == "bind" else None
+    binder = Binder(keep_times=True) if values == "bind" else None
     cleaner = JournalCleaner(Redactor(**configured), binder) if configured is not None else None
     try:
         journal = JournalFile(

@@ -428,7 +428,7 @@ def test_readable_timestamps_are_kept_by_connection_and_place() -> None:
     place it was sent at, in order; one a client sent is not (it stays in the cassette)."""
     now = datetime.datetime.now(datetime.UTC)
     first, second = now.isoformat(), (now + datetime.timedelta(seconds=1)).isoformat()
-    cleaner = JournalCleaner(Redactor(), Binder())
+    cleaner = JournalCleaner(Redactor(), Binder(keep_times=True))
 
     def sent(stamp: str, direction: str = "out") -> dict[str, Any]:
         kind = "websocket.send" if direction == "out" else "websocket.receive"
@@ -436,3 +436,7 @@ def test_readable_timestamps_are_kept_by_connection_and_place() -> None:
 
     cleaner(line(sent(first)) + line(sent(second)) + line(sent(first, "in"), "c2"))
     assert cleaner.readable().timestamps == {"c1": {"message.text.sent": [first, second]}}
+    # A replay's recorder, which has no file to keep them in, does not keep them.
+    replay = JournalCleaner(Redactor(), Binder())
+    replay(line(sent(first)))
+    assert replay.readable().timestamps == {}

@@ -338,7 +338,13 @@ def _add_cassette_directories(config: pytest.Config) -> None:
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     roots = parent.config.stash.get(_cassette_dirs, [])
-    if file_path.suffix == ".json" and file_path.parent.resolve() in roots:
+    # A hidden file beside the cassettes (the values a recording keeps for
+    # reading, .NAME.values.json) is no cassette.
+    if (
+        file_path.suffix == ".json"
+        and not file_path.name.startswith(".")
+        and file_path.parent.resolve() in roots
+    ):
         collected: pytest.Collector = CassetteFile.from_parent(parent, path=file_path)
         return collected
     return None

@@ -314,6 +314,10 @@ def _missing_fix(path: Path) -> str:
     journal = path.with_name(f".{path.stem}.journal")
     if journal.exists():
         return f"an interrupted recording left {journal}: run `chanreplay recover {path.parent}`"
-    siblings = sorted(p.name for p in path.parent.glob("*.json")) if path.parent.is_dir() else []
+    siblings = (
+        sorted(p.name for p in path.parent.glob("*.json") if not p.name.startswith("."))
+        if path.parent.is_dir()
+        else []
+    )
     hint = f"; cassettes in {path.parent}: {', '.join(siblings[:10])}" if siblings else ""
     return f"record it with `python manage.py runserver --record {path.stem}`{hint}"

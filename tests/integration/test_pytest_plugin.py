@@ -136,6 +136,8 @@ def test_a_directory_of_cassettes_becomes_tests(project: pytest.Pytester) -> Non
     from chanreplay.cassette import writer
 
     writer.write(broken, project.path / "cassettes" / "broken.json")
+    # What a recording keeps beside its cassette for reading is no cassette.
+    (project.path / "cassettes" / ".session.values.json").write_text('{"bindings": {}}')
     project.makeconftest(
         f"""
         import pytest

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chanreplay.cassette.binding import BOUND, SHAPE
 from chanreplay.cassette.loader import load
 from chanreplay.cassette.model import Cassette, Event
 from chanreplay.cassette.redaction import REDACTED, VOLATILE, only_bound
@@ -36,8 +37,7 @@ _SECRET_KEY = re.compile(
 _CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key")
 _TOKEN_RUN = re.compile(r"[A-Za-z0-9+/=_\-]{24,}")
 _PLACEHOLDER = re.compile(
-    r"<(?:redacted|volatile|channel:[a-z0-9.]+|(?:jwt|uuid|hex|token):[1-9][0-9]*"
-    r"|datetime|date|epoch-s|epoch-ms)>"
+    rf"<(?:redacted|volatile|channel:[a-z0-9.]+)>|{BOUND.pattern}|{SHAPE.pattern}"
 )
 """What chanreplay writes in place of a value: never a secret (bindings name values
 the server made, which are never written)."""

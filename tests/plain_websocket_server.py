@@ -2,8 +2,8 @@
 
 It echoes text and bytes, closes with code 4001 and a reason when sent
 ``close``, answers pings (the library does), negotiates permessage-deflate
-when the client offers it (the library's default), and refuses ``/refused``
-with HTTP 403.
+when the client offers it (the library's default), refuses ``/refused``
+with HTTP 403 and fails ``/broken`` with HTTP 500, a header and a body.
 
     python tests/plain_websocket_server.py PORT
 """
@@ -31,6 +31,10 @@ async def handler(ws: ServerConnection) -> None:
 def refuse(ws: ServerConnection, request: Request) -> Response | None:
     if request.path == "/refused":
         return ws.respond(HTTPStatus.FORBIDDEN, "not you\n")
+    if request.path == "/broken":
+        response = ws.respond(HTTPStatus.INTERNAL_SERVER_ERROR, "it broke\n")
+        response.headers["X-Why"] = "broken"
+        return response
     return None
 
 

@@ -23,6 +23,7 @@ This module imports neither Django, Channels nor aiohttp.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import ssl
@@ -72,6 +73,10 @@ class Upgrade(NamedTuple):
     """The answer's status line and headers, as they came (ending in a blank line)."""
     headers: dict[str, str]
     """Its headers, by lower-case name (the last of repeated ones)."""
+    raw_headers: tuple[tuple[bytes, bytes], ...] = ()
+    """Its headers in order, repeated ones kept, names in lower case."""
+    body: bytes = b""
+    """The body of a refusal (an answer other than 101)."""
 
     @property
     def subprotocol(self) -> str | None:
@@ -97,11 +102,13 @@ def _parse_head(head: bytes) -> Upgrade:
     if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
         raise HandshakeError(f"the upstream answered {lines[0][:80]!r}, not an HTTP status line")
     headers = {}
+    raw = []
     for line in lines[1:]:
         name, _, value = line.partition(":")
         if name:
             headers[name.strip().lower()] = value.strip()
-    return Upgrade(int(parts[1]), head, headers)
+            raw.append((name.strip().lower().encode("latin-1"), value.strip().encode("latin-1")))
+    return Upgrade(int(parts[1]), head, headers, tuple(raw))
 
 
 class _Side(asyncio.Protocol):
@@ -122,6 +129,8 @@ class _Side(asyncio.Protocol):
         """The client side: the protocol the connection had before the relay took it."""
         self._held: list[bytes] = []
         """What arrived before the two sides were joined."""
+        self.arrived: asyncio.Event | None = None
+        """Set whenever more arrives (or the connection ends) while a refusal's body is read."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, only alike.
@@ -157,6 +166,8 @@ class _Side(asyncio.Protocol):
 
     def _hold(self, data: bytes) -> None:
         self._held.append(data)
+        if self.arrived is not None:
+            self.arrived.set()
         handshake = self.handshake
         if handshake is None or handshake.done():
             return
@@ -189,8 +200,27 @@ class _Side(asyncio.Protocol):
         if peer is not None and peer.transport is not None and not peer.transport.is_closing():
             peer.transport.resume_reading()
 
+    async def refusal_body(self, answer: Upgrade, patience: float) -> bytes:
+        """The body that follows the refusal ``answer``: its content-length's worth, or
+        what comes until the upstream closes, waiting at most ``patience`` seconds."""
+        length = answer.headers.get("content-length", "")
+        wanted = int(length) if length.isdigit() else None
+        self.arrived = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + patience
+        while not self.lost and loop.time() < deadline:
+            if wanted is not None and sum(map(len, self._held)) >= wanted:
+                break
+            self.arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.arrived.wait(), deadline - loop.time())
+        body = b"".join(self._held)
+        return body[:wanted] if wanted is not None else body
+
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
+        if self.arrived is not None:
+            self.arrived.set()
         if self.handshake is not None and not self.handshake.done():
             self.handshake.set_exception(
                 HandshakeError("the upstream closed the connection before answering the handshake")
@@ -240,8 +270,10 @@ class WebsocketRelay:
         except BaseException:
             self._upstream.transport.close()
             raise
-        if answer.status != 101:  # refused: there is nothing to relay
+        if answer.status != 101:  # refused: there is nothing to relay, but a body to pass on
+            body = await self._upstream.refusal_body(answer, _LINGER)
             self._upstream.transport.close()
+            return answer._replace(body=body)
         return answer
 
     def join(self, client: asyncio.BaseTransport | None, answer: Upgrade) -> None:
@@ -306,7 +338,7 @@ class WebsocketRelay:
         if side.client:
             connection.inbound(event)
         else:
-            connection.outbound(event)
+            connection.reply(event)
 
     def stop_recording(self, why: str) -> None:
         """Record no more of this websocket (it goes on), saying ``why``."""
@@ -328,7 +360,7 @@ class WebsocketRelay:
             if side.client:
                 connection.inbound({"type": "websocket.disconnect", "code": 1006})
             else:
-                connection.outbound({"type": "websocket.close", "code": 1006})
+                connection.reply({"type": "websocket.close", "code": 1006})
         peer = side.peer
         if peer is not None and not peer.lost and peer.transport is not None:
             answer_due = side.closed_websocket and not peer.closed_websocket

@@ -11,11 +11,21 @@ server did); an HTTP exchange is ``http.request`` in, ``http.response.start``
 and one ``http.response.body`` out (streamed to the client as it comes, one
 body in the cassette, so TCP's chunking does not change the file).
 
-What the proxy cannot see: the channel layer behind the server, so every
-event of a connection carries its own connection's last input step.
+Steps: every input (a connection opening, a request, a frame or close from
+a client) takes the next step, and every reply the step of the latest input
+the proxy forwarded upstream, on any connection, before the reply came back
+(see :meth:`ConnectionRecorder.reply`). The proxy cannot see the channel
+layer behind the server, so it cannot tell which of those inputs caused a
+reply; it can tell which came before it, and a reply placed after all of
+them follows its cause whichever it was.
 
 An upstream that refuses or fails reaches the client as it would without
-the proxy (its status, or 502 when it cannot be reached), and is recorded so.
+the proxy (its status, headers and body, or 502 when it cannot be reached),
+and is recorded so: a websocket handshake refused with 403 (how an ASGI
+server answers an application that closed before accepting) as
+``websocket.close``, any other refusal as the ASGI denial response
+(``websocket.http.response.start`` and ``websocket.http.response.body``)
+with its status, headers and body.
 """
 
 from __future__ import annotations
@@ -27,8 +37,15 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
+from multidict import CIMultiDict
 
-from chanreplay.proxy.relay import HOP_BY_HOP, HandshakeError, WebsocketRelay, upgrade_request
+from chanreplay.proxy.relay import (
+    HOP_BY_HOP,
+    HandshakeError,
+    Upgrade,
+    WebsocketRelay,
+    upgrade_request,
+)
 from chanreplay.recorder.recording import ConnectionRecorder, Recording
 
 __all__ = ["CaptureProxy"]
@@ -122,7 +139,7 @@ class CaptureProxy:
                         "headers": [(k.lower(), v) for k, v in upstream.raw_headers],
                     }
                     if connection is not None:
-                        connection.outbound(start)
+                        connection.reply(start)
                     response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
                     for name, value in upstream.headers.items():
                         if name.lower() not in _NOT_FORWARDED:
@@ -134,7 +151,7 @@ class CaptureProxy:
                         await response.write(chunk)
                     await response.write_eof()
                     if connection is not None:
-                        connection.outbound(
+                        connection.reply(
                             {
                                 "type": "http.response.body",
                                 "body": b"".join(chunks),
@@ -145,14 +162,14 @@ class CaptureProxy:
             except aiohttp.ClientError as error:
                 text = f"chanreplay proxy: the upstream {self.upstream} failed: {error}\n"
                 if connection is not None:
-                    connection.outbound(
+                    connection.reply(
                         {
                             "type": "http.response.start",
                             "status": 502,
                             "headers": [(b"content-type", b"text/plain; charset=utf-8")],
                         }
                     )
-                    connection.outbound(
+                    connection.reply(
                         {"type": "http.response.body", "body": text.encode(), "more_body": False}
                     )
                 return web.Response(status=502, text=text)
@@ -176,17 +193,16 @@ class CaptureProxy:
                 )
             except (OSError, HandshakeError) as error:
                 if connection is not None:
-                    connection.outbound({"type": "websocket.close", "code": 1011})
+                    connection.reply({"type": "websocket.close", "code": 1011})
                 return web.Response(
                     status=502, text=f"chanreplay proxy: the upstream failed: {error}\n"
                 )
             if answer.status != 101:
-                # Refused (a consumer that closed before accepting): as the client would see it.
                 if connection is not None:
-                    connection.outbound({"type": "websocket.close", "code": 1000})
-                return web.Response(status=answer.status, text="websocket refused upstream\n")
+                    _record_refusal(connection, answer)
+                return _refusal(answer)
             if connection is not None:
-                connection.outbound({"type": "websocket.accept", "subprotocol": answer.subprotocol})
+                connection.reply({"type": "websocket.accept", "subprotocol": answer.subprotocol})
             relay.join(request.transport, answer)
             self._relays.add(relay)
             try:
@@ -201,6 +217,32 @@ class CaptureProxy:
         finally:
             if connection is not None:
                 connection.finish()
+
+
+def _record_refusal(connection: ConnectionRecorder, answer: Upgrade) -> None:
+    """Record a handshake the upstream refused as an ASGI application would have refused it."""
+    if answer.status == 403:
+        # An application that closed before accepting: what ASGI servers answer it with.
+        connection.reply({"type": "websocket.close", "code": 1000})
+        return
+    connection.reply(
+        {
+            "type": "websocket.http.response.start",
+            "status": answer.status,
+            "headers": list(answer.raw_headers),
+        }
+    )
+    connection.reply({"type": "websocket.http.response.body", "body": answer.body})
+
+
+def _refusal(answer: Upgrade) -> web.Response:
+    """The upstream's refusal, as it came, for the client."""
+    headers = CIMultiDict(
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, value in answer.raw_headers
+        if name.decode("latin-1") not in _NOT_FORWARDED
+    )
+    return web.Response(status=answer.status, body=answer.body, headers=headers)
 
 
 def _protocols(request: web.Request) -> list[str]:

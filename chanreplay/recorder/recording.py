@@ -161,6 +161,21 @@ class ConnectionRecorder:
         elif kind == "http.response.start":
             self._answer = "started"
 
+    def reply(self, message: Mapping[str, Any]) -> None:
+        """Record a message the server sent, seen at the network edge: after every input so far.
+
+        Behind the network edge the proxy sees no cause: a frame may answer
+        this connection's last input or another connection's (a broadcast an
+        HTTP POST made, a presence "user left" a disconnect made). It does
+        see every connection, so the reply takes the step of the latest
+        input that went upstream on any connection before it came back: it
+        then follows every input that can have caused it, and a play that
+        feeds step n before it waits for step n's replies never waits for a
+        reply before sending its cause.
+        """
+        self.step = self.recording.last_step
+        self.outbound(message)
+
     def failed(self, error: BaseException) -> None:
         """Record that the application raised ``error``, ending the connection.
 
@@ -301,6 +316,8 @@ class Recording:
         self.channel_names = ChannelNames()
         self._connections = itertools.count(1)
         self._steps = itertools.count(1)
+        self.last_step = 0
+        """The step of the latest input so far (the counter's last number)."""
         self._external_origins: dict[str, int] = {}
         self._open: set[ConnectionRecorder] = set()
         self._writer: JournalSink | None = None
@@ -390,6 +407,7 @@ class Recording:
         self.bind = self.bind and state.version >= BINDING_VERSION
         self._connections = itertools.count(state.connections + 1)
         self._steps = itertools.count(state.step + 1)
+        self.last_step = state.step
         self._begin(external_channels=state.external_channels)
         writer = self._open_journal(lock_timeout=self.RESUME_LOCK_TIMEOUT if state.records else 0.0)
         writer.append(orjson.dumps({"k": "run", "run": self.run_id}) + b"\n")
@@ -522,9 +540,9 @@ class Recording:
 
     def next_step(self) -> int:
         """Allocate the step number of a new input."""
-        if self.step_source is not None:
-            return self.step_source()
-        return next(self._steps)
+        step = self.step_source() if self.step_source is not None else next(self._steps)
+        self.last_step = step
+        return step
 
     async def open_connection(
         self, scope: Mapping[str, Any], *, connection_id: str | None = None

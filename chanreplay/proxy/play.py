@@ -1,11 +1,17 @@
 """``chanreplay play``: the client side of a cassette, played against a running server.
 
 It opens each recorded connection with a real client (aiohttp: websockets and
-HTTP, one cookie jar for the whole session, as one browser), sends what the
-client sent in the order of the recording's steps, and after each step waits
-until every reply the cassette expects up to that step has arrived. What came
-back is encoded and redacted as the recorder would have written it and
-compared with the cassette by the project's differ.
+HTTP), sends what the client sent in the order of the recording's steps, and
+after each step waits until every reply the cassette expects up to that step
+has arrived. What came back is encoded and redacted as the recorder would
+have written it and compared with the cassette by the project's differ.
+
+Each recorded browser gets a client of its own, with its own cookie jar:
+which connections came from one browser is told by the cookies they carried
+(see :mod:`chanreplay.proxy.browsers`), so two people who log in one after
+the other stay two people, whether the recording knew their names or not
+(the capture proxy never does). Headers the server adds on every response
+(``server``, ``date``) are not compared.
 
 Only the network is visible: channel-layer events are not compared, and
 external layer operations (a management command's ``group_send``) cannot be
@@ -20,12 +26,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import difflib
 import socket as socketlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 import orjson
@@ -36,6 +43,7 @@ from chanreplay.cassette.codec import decode_value
 from chanreplay.cassette.model import CLIENT_OUTCOMES, Cassette, Connection, Event
 from chanreplay.cassette.redaction import REDACTED, Redactor
 from chanreplay.exceptions import MissingSecretError
+from chanreplay.proxy.browsers import browsers
 from chanreplay.recorder.cleaning import bound_event
 from chanreplay.replay.plan import Input, build_plan
 from chanreplay.replay.redacted import client_side
@@ -74,11 +82,18 @@ class _Session:
         csrf_cookie: str = "csrftoken",
         binds: bool = False,
         exact: Iterable[str] = (),
+        connections: Sequence[Connection] = (),
     ) -> None:
         self.base = base.rstrip("/")
         self.session_cookie = session_cookie
         self.csrf_cookie = csrf_cookie
-        self.clients: dict[str | None, aiohttp.ClientSession] = {}
+        self.browser = browsers(connections, binds=binds, session_cookie=session_cookie)
+        """Each connection's browser (see :mod:`chanreplay.proxy.browsers`)."""
+        self.clients: dict[int, aiohttp.ClientSession] = {}
+        self.refusals: contextvars.ContextVar[list[_Refusal] | None] = contextvars.ContextVar(
+            "refusals", default=None
+        )
+        """Where the refusals of the handshake under way are kept (see :meth:`_refused`)."""
         self.secrets = Secrets(secrets)
         self.redactor = Redactor()
         self.binder = Binder(exact=exact) if binds else None
@@ -94,30 +109,34 @@ class _Session:
         self.patience = 10.0
 
     def client(self, connection: Connection) -> aiohttp.ClientSession:
-        """The client (one browser: its own cookies) of the user the connection recorded.
+        """The client of the browser ``connection`` came from: its own cookie jar."""
+        browser = self.browser.get(connection.id, -1)
+        known = self.clients.get(browser)
+        if known is None:
+            tracing = aiohttp.TraceConfig()
+            tracing.on_request_end.append(self._refused)
+            known = self.clients[browser] = aiohttp.ClientSession(
+                cookie_jar=aiohttp.CookieJar(unsafe=True),
+                auto_decompress=False,
+                trace_configs=[tracing],
+            )
+        return known
 
-        Connections recorded without a user share one anonymous client. The
-        first time a user appears, the anonymous client becomes theirs if it
-        logged in since (its session cookie came after a login), and the
-        anonymous connections that follow get a new client.
+    async def _refused(
+        self, _: aiohttp.ClientSession, __: Any, params: aiohttp.TraceRequestEndParams
+    ) -> None:
+        """Keep what a server answered a websocket handshake it refused: aiohttp drops it.
+
+        ``ws_connect`` raises on a status other than 101 before anything reads
+        the response; a handshake in progress collects it here (through a
+        context variable, so that only its own request is read).
         """
-        user = connection.username
-        known = self.clients.get(user)
-        if known is not None:
-            return known
-        anonymous = self.clients.get(None)
-        if (
-            user is not None
-            and anonymous is not None
-            and _has_cookie(anonymous, self.session_cookie)
-        ):
-            self.clients[user] = anonymous
-            del self.clients[None]
-            return anonymous
-        self.clients[user] = aiohttp.ClientSession(
-            cookie_jar=aiohttp.CookieJar(unsafe=True), auto_decompress=False
-        )
-        return self.clients[user]
+        kept = self.refusals.get()
+        response = params.response
+        if kept is None or response.status == 101:
+            return
+        body = await response.read()
+        kept.append(_Refusal(response.status, list(response.raw_headers), body))
 
     @property
     def csrf_names(self) -> tuple[str, ...]:
@@ -157,12 +176,6 @@ class _Session:
         return missing
 
     def _out(self, connection: Connection, message: dict[str, Any]) -> None:
-        if "headers" in message:
-            message["headers"] = [
-                (k, v)
-                for k, v in message["headers"]
-                if k.decode("latin-1").lower() not in _NOT_COMPARED
-            ]
         event = bound_event(
             {"dir": "out", "message": encode_message(message), "step": self.step},
             self.redactor,
@@ -256,6 +269,8 @@ class _Session:
     async def _open_websocket(self, connection: Connection) -> None:
         client = self.client(connection)
         secrets = self._filled(client, connection)
+        kept: list[_Refusal] = []
+        token = self.refusals.set(kept)
         try:
             socket = await client.ws_connect(
                 self._url(connection, secrets, "ws"),
@@ -264,16 +279,41 @@ class _Session:
                 max_msg_size=0,
             )
         except aiohttp.WSServerHandshakeError as refused:
-            if refused.status == 500:
-                self._error(connection, CLIENT_OUTCOMES["refused"])
-            else:  # the application closed before it accepted: the server answers 403
-                self._out(connection, {"type": "websocket.close"})
+            self._refusal(connection, refused.status, kept[-1] if kept else None)
             return
         except aiohttp.ClientError as error:
             raise ConnectionError(f"{self.base}: {error}") from error
+        finally:
+            self.refusals.reset(token)
         self._out(connection, {"type": "websocket.accept", "subprotocol": socket.protocol})
         self.sockets[connection.id] = socket
         self.readers[connection.id] = asyncio.ensure_future(self._read(connection, socket))
+
+    def _refusal(self, connection: Connection, status: int, answer: _Refusal | None) -> None:
+        """Record a refused handshake in the form the recording has it.
+
+        403 is how an ASGI server refuses for an application that closed
+        before accepting (``websocket.close``). Any other status is a denial
+        response, which a cassette holds either as one (the capture proxy
+        records ``websocket.http.response.*``) or, recorded in process, as
+        the application error that made the server answer 500.
+        """
+        if status == 403:
+            self._out(connection, {"type": "websocket.close"})
+        elif answer is not None and _denies(connection):
+            self._out(
+                connection,
+                {
+                    "type": "websocket.http.response.start",
+                    "status": answer.status,
+                    "headers": [(k.lower(), v) for k, v in answer.headers],
+                },
+            )
+            self._out(connection, {"type": "websocket.http.response.body", "body": answer.body})
+        elif status == 500:
+            self._error(connection, CLIENT_OUTCOMES["refused"])
+        else:
+            self._out(connection, {"type": "websocket.close"})
 
     async def _read(self, connection: Connection, socket: aiohttp.ClientWebSocketResponse) -> None:
         async for frame in socket:
@@ -380,6 +420,14 @@ class _Session:
             await client.close()
 
 
+class _Refusal(NamedTuple):
+    """What a server answered a websocket handshake it refused."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
 def decode_message(message: Mapping[str, Any]) -> dict[str, Any]:
     """The frame or request a cassette event stands for (bytes and JSON untagged)."""
     return {key: decode_value(value) for key, value in message.items() if key != "headers"}
@@ -420,6 +468,7 @@ async def play(
         csrf_cookie=csrf_cookie,
         binds=cassette.binds,
         exact=exact,
+        connections=plan.connections,
     )
     session.expected, session.patience = expected_out, patience
     missing = session.missing(plan.connections)
@@ -444,11 +493,6 @@ async def play(
         [],
     )
     return PlayResult(expected, actual, skipped=skipped, stalled=stalled)
-
-
-def _has_cookie(client: aiohttp.ClientSession, name: str) -> bool:
-    """True once the client holds a cookie called ``name``."""
-    return any(cookie.key == name for cookie in client.cookie_jar)
 
 
 def _edge(connection: Connection, events: list[Event]) -> Connection:
@@ -501,7 +545,9 @@ def edge_events(events: list[Event]) -> list[Event]:
     farewell frame, a second close: they exist only at the ASGI level); a
     close before the handshake was accepted without its code (the client sees
     HTTP 403, which carries none), and with its default code (1000) when it
-    has none; of an error, only what the client saw.
+    has none; of an error, only what the client saw; of a response's
+    headers, not those the server adds to every response (``server``,
+    ``date``: a recording at the network edge has them, one in process not).
     """
     shown: list[Event] = []
     accepted = gone = False
@@ -514,6 +560,8 @@ def edge_events(events: list[Event]) -> list[Event]:
         if direction == "error":
             shown.append({"dir": "error", "client": event.get("client"), "step": event["step"]})
             continue
+        if direction == "out" and isinstance(message, dict) and "headers" in message:
+            event = {**event, "message": {**message, "headers": _compared(message["headers"])}}
         if kind in ("websocket.accept", "websocket.send"):
             accepted = True
         elif kind == "websocket.close" and direction == "out" and not accepted:
@@ -525,6 +573,26 @@ def edge_events(events: list[Event]) -> list[Event]:
             gone = True
         shown.append(event)
     return shown
+
+
+def _denies(connection: Connection) -> bool:
+    """True when the cassette holds a handshake denied with an HTTP response."""
+    return any(
+        isinstance(e.get("message"), dict)
+        and e["message"].get("type") == "websocket.http.response.start"
+        for e in connection.events
+    )
+
+
+def _compared(headers: Any) -> Any:
+    """Encoded headers (``"name: value"``) without those the server adds to every response."""
+    if not isinstance(headers, list):
+        return headers
+    return [
+        line
+        for line in headers
+        if not (isinstance(line, str) and line.partition(":")[0].strip().lower() in _NOT_COMPARED)
+    ]
 
 
 def _raised(connection: Connection, client: str) -> bool:

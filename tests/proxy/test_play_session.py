@@ -1,4 +1,4 @@
-"""How ``play`` maps recorded users to clients and fills CSRF tokens, by cookie name."""
+"""How ``play`` gives each recorded browser a client and fills CSRF tokens, by cookie name."""
 
 from __future__ import annotations
 
@@ -30,21 +30,14 @@ async def renamed() -> AsyncIterator[_Session]:
     await session.close()
 
 
-async def test_the_client_that_logged_in_becomes_the_users(renamed: _Session) -> None:
-    anonymous = renamed.client(connection("c1", None))
-    anonymous.cookie_jar.update_cookies({"shop_session": "s", "shop_csrf": "t"}, URL(BASE))
-    assert renamed.client(connection("c2", "alice")) is anonymous
-
-
-async def test_the_default_session_cookie_name_is_djangos() -> None:
-    session = _Session(BASE, {})
+async def test_each_browser_of_the_recording_gets_a_client_of_its_own() -> None:
+    """The connections of one browser share a client (its cookie jar); others do not."""
+    alice = [connection("c1", "alice"), connection("c3", "alice")]
+    bob = connection("c2", "bob")
+    session = _Session(BASE, {}, connections=[*alice, bob])
     try:
-        anonymous = session.client(connection("c1", None))
-        anonymous.cookie_jar.update_cookies({"shop_session": "s"}, URL(BASE))
-        # Not a session cookie under Django's default name: alice is another browser.
-        assert session.client(connection("c2", "alice")) is not anonymous
-        anonymous.cookie_jar.update_cookies({"sessionid": "s"}, URL(BASE))
-        assert session.client(connection("c3", "bob")) is anonymous
+        assert session.client(alice[0]) is session.client(alice[1])
+        assert session.client(bob) is not session.client(alice[0])
     finally:
         await session.close()
 

@@ -3,12 +3,15 @@
 A client (a front end under development, a mobile app) connects as it would
 to the real server. Each websocket or HTTP request takes the next recorded
 connection with the same path (and, for HTTP, method). A websocket is
-accepted as recorded; each frame the client sends must be the one the
-cassette expects next on that connection (JSON compared as JSON), and the
-recorded replies follow. A reply waits for its cause: a frame recorded at
-step ``n`` is sent once the input of step ``n`` was received, on whichever
-connection, so a broadcast reaches the other clients when the message that
-caused it arrives. An HTTP request gets the recorded status, headers and body.
+accepted as recorded, or refused as recorded (403, or the recorded denial
+response's status, headers and body); each frame the client sends must be
+the one the cassette expects next on that connection (JSON compared as
+JSON), and the recorded replies follow. A reply waits for its cause: a frame
+recorded at step ``n`` is sent once the input of step ``n`` was received, on
+whichever connection (a frame, a request, a close), and every input its own
+connection recorded before it, so a broadcast reaches the other clients when
+the message that caused it arrives. An HTTP request gets the recorded
+status, headers and body.
 
 What the cassette does not cover gets a clear answer and a log line: a path
 with no recorded connection left, 404 (HTTP) or a refused handshake; an
@@ -21,13 +24,17 @@ Values the server made (bindings such as ``<uuid:1>``, a session cookie's
 the cassette has the binding; a client sending one back (in a path, a frame)
 sends what the cassette expects. A binding a secret names (``--secret
 sessionid=...`` for ``set-cookie: sessionid=<token:4>``) takes that value.
-Timestamps recorded by shape go out as the time the mock server started.
+Timestamps recorded by shape go out as the time the mock server started;
+headers recorded as ``<volatile>`` as the time of the reply (``expires``
+plus its ``max-age``), or not at all when they are no time.
 
 ``secrets`` supply values for what recording redacted. The replies carry
-them (a ``Set-Cookie``, a token in a JSON body or frame) instead of
-``<redacted>``, and a client must send them where the cassette has a
-redacted field of that name: given ``password``, a login with another
-password is refused (403 for HTTP, close code 4400 for a websocket).
+them (a ``Set-Cookie``, a token in a JSON body or frame), and a client must
+send them where the cassette has a redacted field of that name: given
+``password``, a login with another password is refused (403 for HTTP, close
+code 4400 for a websocket). A redacted reply value no secret fills goes out
+as a made-up token (:meth:`MockServer.invented` names them), never as
+``<redacted>``.
 """
 
 from __future__ import annotations
@@ -48,8 +55,8 @@ from chanreplay.cassette.asgi import decode_headers
 from chanreplay.cassette.binding import fill
 from chanreplay.cassette.codec import decode_value
 from chanreplay.cassette.model import CLIENT_OUTCOMES, Cassette, Connection, Event
-from chanreplay.cassette.redaction import Redactor
-from chanreplay.replay.bindings import bound_fields, live_shapes, made_up
+from chanreplay.cassette.redaction import VOLATILE, Redactor
+from chanreplay.replay.bindings import bound_fields, live_headers, live_shapes, made_up
 from chanreplay.replay.plan import selects
 from chanreplay.replay.redacted import server_side
 from chanreplay.replay.secrets import Secrets, SecretValues
@@ -84,8 +91,14 @@ class MockServer:
         self._progress = asyncio.Condition()
         self._fields = bound_fields(cassette)
         self._made: dict[str, str] = {}
-        self._started = datetime.datetime.now(datetime.UTC)
         """Binding name -> the value made up for it."""
+        self._started = datetime.datetime.now(datetime.UTC)
+        self.invented = {name: made_up("token") for name in self.unfilled()}
+        """Redacted reply values no secret fills -> the value made up for them."""
+        self._replying = Secrets(secrets)
+        self._replying.values = {**self.invented, **self._replying.values}
+        """What replies carry: the secrets given, else the values invented."""
+        self._volatile_logged: set[str] = set()
 
     def unfilled(self) -> dict[str, str]:
         """Redacted reply values no secret fills (they go out as ``<redacted>``): name -> place."""
@@ -104,8 +117,26 @@ class MockServer:
         return app
 
     def _secrets(self, connection: Connection) -> Secrets:
-        """The secrets of ``connection``'s recorded user first (a reply carries theirs)."""
+        """The secrets of ``connection``'s recorded user first: what its client must send."""
         return self.secrets.for_user(connection.username)
+
+    def _reply_secrets(self, connection: Connection) -> Secrets:
+        """What ``connection``'s replies carry for redacted values: given, else invented."""
+        return self._replying.for_user(connection.username)
+
+    def _live_headers(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """Recorded response headers as they go out: volatile ones made live (and said so)."""
+        for name, value in headers:
+            shown = name.decode("latin-1").lower()
+            if VOLATILE.encode() in value and shown not in self._volatile_logged:
+                self._volatile_logged.add(shown)
+                logger.info(
+                    "chanreplay serve: %r was recorded as %s; it goes out as the time of the "
+                    "reply (or not at all when it is no time)",
+                    shown,
+                    VOLATILE,
+                )
+        return live_headers(headers, datetime.datetime.now(datetime.UTC))
 
     def _made_up(self, name: str) -> str:
         """The value binding ``name`` goes out as: a secret given for its field, or a new one."""
@@ -182,35 +213,41 @@ class MockServer:
                 status=403,
                 text=f"chanreplay serve: {request.method} {request.path}: wrong {wrong!r}\n",
             )
-        start = next(
-            (
-                self._outgoing(e["message"])
-                for e in connection.events
-                if _type(e) == "http.response.start"
-            ),
-            None,
-        )
-        reply = b"".join(
-            decode_value(self._outgoing(e["message"].get("body", {"$bytes_text": ""})))
-            for e in connection.events
-            if _type(e) == "http.response.body"
-        )
+        start, reply = self._recorded_response(connection, "http.response")
         if start is None:
             return web.Response(status=502, text="chanreplay serve: no response was recorded\n")
         for event in connection.events:
             if event.get("dir") == "in":
                 await self._played(int(event["step"]))
-        secrets = self._secrets(connection)
-        headers = secrets.headers(decode_headers(start.get("headers", [])))
+        return self._response(connection, start, reply)
+
+    def _response(self, connection: Connection, start: dict[str, Any], body: bytes) -> web.Response:
+        """The recorded response ``start`` (encoded, made live) with ``body``."""
+        secrets = self._reply_secrets(connection)
+        headers = self._live_headers(secrets.headers(decode_headers(start.get("headers", []))))
         content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
         response = web.Response(
             status=int(start["status"]),
-            body=secrets.body(reply, content_type.decode("latin-1")),
+            body=secrets.body(body, content_type.decode("latin-1")),
         )
         for name, value in headers:
             if name.decode("latin-1").lower() not in _NOT_REPLAYED:
                 response.headers.add(name.decode("latin-1"), value.decode("latin-1"))
         return response
+
+    def _recorded_response(
+        self, connection: Connection, kind: str
+    ) -> tuple[dict[str, Any] | None, bytes]:
+        """The response ``connection`` recorded (``kind``: ``http.response`` or
+        ``websocket.http.response``): its start (made live), if any, and its body."""
+        starts = (e for e in connection.events if _type(e) == f"{kind}.start")
+        start = next((self._outgoing(e["message"]) for e in starts), None)
+        body = b"".join(
+            decode_value(self._outgoing(e["message"].get("body", {"$bytes_text": ""})))
+            for e in connection.events
+            if _type(e) == f"{kind}.body"
+        )
+        return start, body
 
     def _wrong_secret(self, connection: Connection, body: bytes, content_type: str) -> str | None:
         """The field of a request body that holds another value than the secret given for it."""
@@ -244,6 +281,13 @@ class MockServer:
                 for event in events:
                     if event.get("dir") == "in":
                         await self._played(int(event["step"]))
+            denial, body = (
+                self._recorded_response(connection, "websocket.http.response")
+                if connection is not None
+                else (None, b"")
+            )
+            if connection is not None and denial is not None:
+                return self._response(connection, denial, body)
             if _raised(events, CLIENT_OUTCOMES["refused"]):
                 return web.Response(status=500, text="Internal Server Error\n")
             return web.Response(status=403, text="chanreplay serve: no recorded websocket here\n")
@@ -258,7 +302,14 @@ class MockServer:
         gone = next(
             (i for i, e in enumerate(after) if _type(e) == "websocket.disconnect"), len(after)
         )
-        outbound = [e for e in after[:gone] if e.get("dir") in ("out", "error")]
+        # Each reply with the inputs it waits for: its step's, and its own connection's before it.
+        outbound: list[tuple[Event, set[int]]] = []
+        before: set[int] = {int(e["step"]) for e in events if _type(e) == "websocket.connect"}
+        for event in after[:gone]:
+            if event.get("dir") == "in":
+                before.add(int(event["step"]))
+            elif event.get("dir") in ("out", "error"):
+                outbound.append((event, {*before, int(event["step"])}))
         inbound = [e for e in after if e.get("dir") == "in" and _type(e) == "websocket.receive"]
         # Two halves: replies go out as their causes arrive; frames are checked as they come.
         sender = asyncio.ensure_future(self._replies(socket, connection, outbound))
@@ -275,23 +326,28 @@ class MockServer:
         return socket
 
     async def _replies(
-        self, socket: web.WebSocketResponse, connection: Connection, outbound: list[Event]
+        self,
+        socket: web.WebSocketResponse,
+        connection: Connection,
+        outbound: list[tuple[Event, set[int]]],
     ) -> None:
-        secrets = self._secrets(connection)
-        for event in outbound:
-            await self._caused(int(event["step"]))
+        secrets = self._reply_secrets(connection)
+        for event, causes in outbound:
+            await self._caused(causes)
             if "message" in event:
                 event = {**event, "message": self._outgoing(event["message"])}
             if not await _send(socket, event, secrets):
                 return
 
-    async def _caused(self, step: int) -> None:
-        """Wait until the client input of ``step`` arrived (on any connection)."""
-        if step not in self.inputs:
-            return  # caused outside the clients (a worker, a command): no wait
+    async def _caused(self, steps: set[int]) -> None:
+        """Wait until the client inputs of ``steps`` arrived (on any connection).
+
+        A step whose input is no client's (a worker's, a command's) is not waited for.
+        """
+        wanted = steps & self.inputs
 
         def arrived() -> bool:
-            return step in self.played
+            return wanted <= self.played
 
         async with self._progress:
             await self._progress.wait_for(arrived)

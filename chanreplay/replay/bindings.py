@@ -5,13 +5,17 @@ made this time (:class:`~chanreplay.cassette.binding.Binder` of the replay's
 own recorder). This module says where the cassette shows a binding first,
 for the report when the application never made it, and makes a fresh value
 of a binding's kind for a side that must send one first: an event from
-outside the replayed connections, or ``serve`` playing the server.
+outside the replayed connections, or ``serve`` playing the server, which
+also gives what recording kept only by shape (timestamps, volatile headers)
+a live value.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime
+import email.utils
+import re
 import secrets
 import string
 import uuid
@@ -22,8 +26,17 @@ import orjson
 
 from chanreplay.cassette.binding import is_bound
 from chanreplay.cassette.model import Cassette, Connection, Event
+from chanreplay.cassette.redaction import VOLATILE
 
-__all__ = ["bound_fields", "defined_at", "first_made", "live_shapes", "made_up"]
+__all__ = [
+    "bound_fields",
+    "defined_at",
+    "first_made",
+    "http_date",
+    "live_headers",
+    "live_shapes",
+    "made_up",
+]
 
 
 def made_up(kind: str) -> str:
@@ -65,6 +78,51 @@ def live_shapes(value: Any, now: datetime.datetime) -> Any:
     if isinstance(value, list):
         return [live_shapes(item, now) for item in value]
     return value
+
+
+def live_headers(
+    headers: list[tuple[bytes, bytes]], now: datetime.datetime
+) -> list[tuple[bytes, bytes]]:
+    """Response headers with what recording kept as ``<volatile>`` given a value of ``now``.
+
+    ``date`` and ``last-modified`` are ``now``; ``expires`` (a header, or a
+    cookie's attribute) is ``now`` plus the ``max-age`` beside it (Django's
+    ``Cache-Control`` and ``Set-Cookie`` carry one), or ``now`` without one;
+    any other volatile header is left out: a placeholder is never sent as a
+    value. All in HTTP's date format.
+    """
+    lines = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in headers]
+    cache = next((v for k, v in lines if k == "cache-control"), "")
+    live = []
+    for (raw_name, _), (name, value) in zip(headers, lines, strict=True):
+        if name == "set-cookie" and VOLATILE in value:
+            value = _cookie_expiry(value, now)
+        elif value == VOLATILE:
+            if name == "expires":
+                value = http_date(now + datetime.timedelta(seconds=_max_age(cache)))
+            elif name in ("date", "last-modified"):
+                value = http_date(now)
+            else:
+                continue
+        live.append((raw_name, value.encode("latin-1")))
+    return live
+
+
+def http_date(moment: datetime.datetime) -> str:
+    """``moment`` in HTTP's date format (``Mon, 07 Dec 2026 14:00:00 GMT``)."""
+    return email.utils.format_datetime(moment.astimezone(datetime.UTC), usegmt=True)
+
+
+def _max_age(header: str) -> int:
+    """The ``max-age`` a ``Cache-Control`` or ``Set-Cookie`` line gives, in seconds (0 if none)."""
+    found = re.search(r"max-age=(\d+)", header, re.IGNORECASE)
+    return int(found.group(1)) if found else 0
+
+
+def _cookie_expiry(line: str, now: datetime.datetime) -> str:
+    """A ``Set-Cookie`` line whose volatile ``expires`` is ``now`` plus its ``Max-Age``."""
+    expiry = http_date(now + datetime.timedelta(seconds=_max_age(line)))
+    return line.replace(f"expires={VOLATILE}", f"expires={expiry}")
 
 
 def bound_fields(cassette: Cassette) -> dict[str, str]:

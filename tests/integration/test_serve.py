@@ -129,6 +129,10 @@ def test_given_secrets_are_sent_in_replies_and_checked_in_requests(servers: Serv
     # The CSRF cookie is a binding no secret names: a value made up for it, never a placeholder.
     csrf = next(c for c in cookies if c.startswith("csrftoken="))
     assert re.match(r"csrftoken=[A-Za-z0-9_-]{16,};", csrf), cookies
+    # Its expiry was recorded as <volatile>: it goes out as a real date a year ahead.
+    expiry = re.search(r"expires=(\w{3}, \d{2} \w{3} (\d{4}) [\d:]{8} GMT);", csrf)
+    assert expiry is not None, cookies
+    assert int(expiry.group(2)) >= 2026, cookies
     mock.stop(signal.SIGTERM)
     output = mock.output()
     assert "POST /login/ sent another 'password' than the one given with --secret" in output

@@ -306,3 +306,31 @@ def test_defined_at_of_a_binding_the_server_never_made() -> None:
     assert defined_at(_cassette(), "jwt:1") == (
         "the cassette shows no event of the server's that made it"
     )
+
+
+REPLY_TIME = datetime.datetime(2026, 12, 7, 14, 0, tzinfo=datetime.UTC)
+
+
+def test_volatile_headers_go_out_as_dates_and_other_placeholders_not_at_all() -> None:
+    """``expires`` is now plus the ``max-age`` beside it (a header or a cookie's); a volatile
+    header that is no time (a body's length) is left out rather than sent as a placeholder."""
+    from chanreplay.replay.bindings import live_headers
+
+    recorded = [
+        (b"date", b"<volatile>"),
+        (b"expires", b"<volatile>"),
+        (b"cache-control", b"max-age=60"),
+        (b"content-length", b"<volatile>"),
+        (b"set-cookie", b"csrftoken=x; expires=<volatile>; Max-Age=31449600; Path=/"),
+        (b"set-cookie", b'sessionid=""; expires=<volatile>; Max-Age=0; Path=/'),
+    ]
+    assert live_headers(recorded, REPLY_TIME) == [
+        (b"date", b"Mon, 07 Dec 2026 14:00:00 GMT"),
+        (b"expires", b"Mon, 07 Dec 2026 14:01:00 GMT"),
+        (b"cache-control", b"max-age=60"),
+        (
+            b"set-cookie",
+            b"csrftoken=x; expires=Mon, 06 Dec 2027 14:00:00 GMT; Max-Age=31449600; Path=/",
+        ),
+        (b"set-cookie", b'sessionid=""; expires=Mon, 07 Dec 2026 14:00:00 GMT; Max-Age=0; Path=/'),
+    ]

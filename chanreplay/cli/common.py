@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from chanreplay.exceptions import ChanreplayError
 from chanreplay.replay.secrets import EVERYONE
 
-__all__ = ["FORMATS", "fail", "pairs_of", "styler"]
+if TYPE_CHECKING:
+    from chanreplay.diff import Rules
+
+__all__ = ["FORMATS", "IGNORE_HELP", "MATCH_HELP", "fail", "pairs_of", "rules_of", "styler"]
 
 FORMATS = ("text", "markdown", "json")
 COLOURS = {
@@ -65,3 +68,33 @@ def pairs_of(items: tuple[str, ...]) -> dict[str, Any]:
         name: values[EVERYONE] if list(values) == [EVERYONE] else values
         for name, values in given.items()
     }
+
+
+IGNORE_HELP = "an event field not to compare (message.text.id, **.timestamp); repeatable"
+MATCH_HELP = (
+    "a field compared by kind, not value: PATH=any|string|int|number|regex:PATTERN "
+    "(message.text.at=regex:\\d\\d:\\d\\d); repeatable"
+)
+
+
+def rules_of(ignore: tuple[str, ...], matches: tuple[str, ...]) -> Rules:
+    """The differ's rules from ``--ignore PATH`` and ``--match PATH=MATCHER`` options;
+    a usage error naming the option for anything malformed."""
+    from chanreplay.diff import Rules
+    from chanreplay.diff.matchers import named
+
+    matchers: dict[str, Any] = {}
+    for item in matches:
+        path, separator, name = item.partition("=")
+        if not separator or not path:
+            raise click.BadParameter(
+                f"{item!r}: give PATH=MATCHER (message.text.id=int)", param_hint="--match"
+            )
+        try:
+            matchers[path] = named(name)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--match") from None
+    try:
+        return Rules.build(ignore, matchers)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--ignore/--match") from None

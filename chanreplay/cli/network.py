@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from chanreplay.cli.common import FORMATS, fail, pairs_of
+from chanreplay.cli.common import FORMATS, IGNORE_HELP, MATCH_HELP, fail, pairs_of, rules_of
 from chanreplay.exceptions import ChanreplayError
 
 __all__ = ["event_loop", "play_command", "proxy_command", "serve_command"]
@@ -133,6 +133,8 @@ def proxy_command(
     metavar="PATH",
     help="a place the recording kept exact (its CHANREPLAY['EXACT_PATHS']); repeatable",
 )
+@click.option("--ignore", multiple=True, metavar="PATH", help=IGNORE_HELP)
+@click.option("--match", "matches", multiple=True, metavar="PATH=MATCHER", help=MATCH_HELP)
 @click.option("--format", "fmt", type=click.Choice(FORMATS[:2]), default="text", show_default=True)
 def play_command(
     cassette: str,
@@ -144,6 +146,8 @@ def play_command(
     session_cookie: str,
     csrf_cookie: str,
     exact: tuple[str, ...],
+    ignore: tuple[str, ...],
+    matches: tuple[str, ...],
     fmt: str,
 ) -> None:
     """Play the client side of CASSETTE against a running server; report what differs.
@@ -158,6 +162,7 @@ def play_command(
     from chanreplay.review.sources import read
 
     given = pairs_of(secrets)
+    rules = rules_of(ignore, matches)
     try:
         loaded = read(cassette)
         result = asyncio.run(
@@ -177,7 +182,7 @@ def play_command(
         fail(error)
     except ConnectionError as error:
         fail(ChanreplayError(f"cannot play against {error}"))
-    diff = diff_cassettes(result.expected, result.actual)
+    diff = diff_cassettes(result.expected, result.actual, rules)
     click.echo(render_diff(diff, old=cassette, new=base, markdown=fmt == "markdown"), nl=False)
     if result.skipped:
         click.echo(
@@ -242,8 +247,8 @@ def serve_command(
     if unfilled:
         places = "; ".join(f"{name!r} ({place})" for name, place in unfilled.items())
         click.echo(
-            f"chanreplay serve: replies send '<redacted>' for {places}; "
-            "give --secret NAME=VALUE to send real values"
+            f"chanreplay serve: replies send made-up values for {places}; "
+            "give --secret NAME=VALUE to send values of your own"
         )
     web.run_app(
         server.application(),

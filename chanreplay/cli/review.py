@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from chanreplay.cli.common import FORMATS, fail, styler
+from chanreplay.cli.common import FORMATS, IGNORE_HELP, MATCH_HELP, fail, rules_of, styler
 from chanreplay.exceptions import ChanreplayError
 
 if TYPE_CHECKING:
@@ -96,13 +96,15 @@ def _kept_lines(spec: str) -> list[str]:
     help="text for a terminal, markdown to paste into a pull-request comment",
 )
 @click.option("--color/--no-color", default=None, help="colour (default: on a terminal only)")
-@click.option(
-    "--ignore",
-    multiple=True,
-    metavar="PATH",
-    help="an event field not to compare (message.text.id, **.timestamp); repeatable",
-)
-def diff(specs: tuple[str, ...], fmt: str, color: bool | None, ignore: tuple[str, ...]) -> None:
+@click.option("--ignore", multiple=True, metavar="PATH", help=IGNORE_HELP)
+@click.option("--match", "matches", multiple=True, metavar="PATH=MATCHER", help=MATCH_HELP)
+def diff(
+    specs: tuple[str, ...],
+    fmt: str,
+    color: bool | None,
+    ignore: tuple[str, ...],
+    matches: tuple[str, ...],
+) -> None:
     """Show what behaviour changed between two versions of a cassette.
 
     \b
@@ -114,13 +116,13 @@ def diff(specs: tuple[str, ...], fmt: str, color: bool | None, ignore: tuple[str
     It also works as git's difftool (git difftool -x 'chanreplay diff', or -t
     chanreplay after chanreplay git install) and as GIT_EXTERNAL_DIFF.
     """
-    from chanreplay.diff import Rules, diff_cassettes
+    from chanreplay.diff import diff_cassettes
     from chanreplay.review.changes import render_diff
     from chanreplay.review.sources import is_revision, read, read_at
 
+    rules = rules_of(ignore, matches)
     try:
         pairs = _pairs(specs, read, read_at, is_revision)
-        rules = Rules.build(ignore, None)
         different = False
         for old_name, old, new_name, new in pairs:
             result = diff_cassettes(old(), new(), rules)

@@ -3,7 +3,9 @@
 ``matchers={"message.text.id": ANY_INT, "message.text.at": Regex(r"\\d{2}:\\d{2}")}``
 accepts any integer id and any time of day at those paths. A plain callable
 works too (``lambda value: value > 0``), and so does a compiled regular
-expression.
+expression. On the command line (``--match PATH=MATCHER``) a matcher is
+named: ``any``, ``string``, ``int``, ``number`` or ``regex:PATTERN``
+(:func:`named`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ __all__ = [
     "Predicate",
     "Regex",
     "as_matcher",
+    "named",
 ]
 
 
@@ -102,3 +105,25 @@ def as_matcher(value: Any) -> Matcher:
         f"{value!r} is not a matcher: pass ANY, ANY_STRING, ANY_INT, ANY_NUMBER, "
         "Regex('...'), a compiled regular expression or a function value -> bool"
     )
+
+
+NAMES = {"any": ANY, "string": ANY_STRING, "int": ANY_INT, "number": ANY_NUMBER}
+"""The matchers a command line names."""
+
+
+def named(text: str) -> Matcher:
+    """The matcher ``text`` names: ``any``, ``string``, ``int``, ``number`` or ``regex:PATTERN``.
+
+    Raises ``ValueError`` saying what is accepted for anything else.
+    """
+    if text.startswith("regex:"):
+        try:
+            return Regex(text[len("regex:") :])
+        except re.error as error:
+            raise ValueError(f"{text!r}: not a regular expression ({error})") from None
+    known = NAMES.get(text.lower())
+    if known is None:
+        raise ValueError(
+            f"{text!r} names no matcher: give any, string, int, number or regex:PATTERN"
+        )
+    return known

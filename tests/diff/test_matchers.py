@@ -224,3 +224,33 @@ def test_as_matcher_rejects_other_values_with_a_helpful_message(value: Any) -> N
     assert message.startswith(f"{value!r} is not a matcher")
     for option in ("ANY", "ANY_STRING", "ANY_INT", "ANY_NUMBER", "Regex('...')", "function"):
         assert option in message
+
+
+@pytest.mark.parametrize(
+    ("text", "accepted", "refused"),
+    [
+        ("any", None, object()),
+        ("string", "x", 1),
+        ("INT", 3, 3.5),
+        ("number", 3.5, "3.5"),
+        (r"regex:\d\d:\d\d", "09:30", "9:30"),
+    ],
+)
+def test_a_command_line_names_a_matcher(text: str, accepted: Any, refused: Any) -> None:
+    from chanreplay.diff.matchers import named
+
+    matcher = named(text)
+    assert matcher.matches(accepted)
+    if text != "any":
+        assert not matcher.matches(refused)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [("integer", "give any, string, int, number or regex:PATTERN"), ("regex:(", "not a regular")],
+)
+def test_a_name_that_is_no_matcher_says_what_is(text: str, says: str) -> None:
+    from chanreplay.diff.matchers import named
+
+    with pytest.raises(ValueError, match=says):
+        named(text)

@@ -89,6 +89,29 @@ def test_a_changed_consumer_fails_the_play(servers: ServerFactory, tmp_path: Pat
     assert '+     message.text: "ECHO: ping"' in lines
 
 
+def test_ignored_and_matched_fields_are_not_differences(
+    servers: ServerFactory, tmp_path: Path
+) -> None:
+    """``--ignore`` and ``--match`` relax play's comparison as they relax a replay's."""
+    (tmp_path / "shouting_asgi.py").write_text(SHOUTING_ASGI)
+    server = servers.runserver(
+        record=None,
+        PYTHONPATH=str(tmp_path),
+        DJANGO_SETTINGS_MODULE="example.settings",
+        EXAMPLE_ASGI_APPLICATION="shouting_asgi.application",
+    )
+    arguments = [str(EXAMPLE), "--against", server.base, "--include", "/ws/echo/*"]
+    ignored = play(*arguments, "--ignore", "message.text")
+    assert ignored.returncode == 0, ignored.stdout + ignored.stderr
+    assert ignored.stdout.startswith("No behaviour changed.\n")
+    matched = play(*arguments, "--match", "message.text=regex:(?i)echo: .*")
+    assert matched.returncode == 0, matched.stdout + matched.stderr
+    assert matched.stdout.startswith("No behaviour changed.\n")
+    strict = play(*arguments, "--match", "message.text=regex:echo: .*")
+    assert strict.returncode == 1, strict.stdout + strict.stderr
+    assert '+     message.text: "ECHO: ping"' in strict.stdout.splitlines()
+
+
 def test_filters_choose_the_connections(servers: ServerFactory) -> None:
     server = servers.runserver(record=None)
     result = play(

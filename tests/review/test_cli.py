@@ -177,6 +177,14 @@ def test_diff_ignore_leaves_a_field_out(versions: tuple[Path, Path]) -> None:
     assert result.returncode == 1  # the added frame and the removed connection remain
 
 
+def test_diff_match_compares_a_field_by_kind(versions: tuple[Path, Path]) -> None:
+    old, new = versions
+    result = chanreplay("diff", "--match", "message.text.user=string", str(old), str(new))
+    assert "message.text.user" not in result.stdout
+    wrong = chanreplay("diff", "--match", "message.text.user=regex:[a-z]+", str(old), str(new))
+    assert '+     message.text.user: "ALICE"' in wrong.stdout.splitlines()
+
+
 def test_diff_errors_exit_2(versions: tuple[Path, Path], tmp_path: Path) -> None:
     old, _ = versions
     missing = chanreplay("diff", str(old), str(tmp_path / "nope.json"))
@@ -184,6 +192,11 @@ def test_diff_errors_exit_2(versions: tuple[Path, Path], tmp_path: Path) -> None
     assert "nope.json: no such cassette" in missing.stderr
     assert chanreplay("diff", str(old)).returncode == 2
     assert chanreplay("diff", "--format", "html", str(old), str(old)).returncode == 2
+    unnamed = chanreplay("diff", "--match", "message.text=integer", str(old), str(old))
+    assert unnamed.returncode == 2
+    assert "--match" in unnamed.stderr
+    assert "regex:PATTERN" in unnamed.stderr
+    assert "Traceback" not in unnamed.stderr
 
 
 # -- git -------------------------------------------------------------------------------

@@ -196,6 +196,50 @@ def record(app: App, into: Path) -> Path:
     return cassette
 
 
+@contextmanager
+def proxying(upstream: str, into: Path, name: str) -> Iterator[Server]:
+    """``chanreplay proxy`` in front of ``upstream``, recording ``name`` under ``into``;
+    stopped with Ctrl-C when the block ends, which writes the cassette."""
+    from tests.servers import Server, free_port
+
+    port = free_port()
+    command = [sys.executable, "-m", "chanreplay", "proxy", "--upstream", upstream]
+    command += ["--listen", f"127.0.0.1:{port}", "--record", name]
+    command += ["--cassette-dir", str(into / "cassettes")]
+    log = into / f"{name}-proxy.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=environment(),
+            start_new_session=True,
+        )
+    proxy = Server(process, port, log)
+    try:
+        proxy.wait_ready()
+        yield proxy
+    except BaseException:
+        proxy.kill()
+        raise
+    if proxy.interrupt() != 0:
+        raise RuntimeError(f"chanreplay proxy ended with an error:\n{proxy.output()}")
+
+
+def record_at_the_edge(app: App, into: Path) -> Path:
+    """Record ``app``'s scripted session through ``chanreplay proxy`` in front of
+    ``runserver`` (a fresh copy under ``into``); the cassette's path."""
+    with (
+        running(app, into, reload=False) as (server, _),
+        proxying(server.base, into, app.name) as proxy,
+    ):
+        drive(app, proxy.base)
+    cassette = into / "cassettes" / f"{app.name}.json"
+    if not cassette.exists():
+        raise RuntimeError(f"the proxy wrote no {cassette}:\n{proxy.output()}")
+    return cassette
+
+
 def copy_of(app: App, into: Path) -> Path:
     """A copy of ``app``'s folder (its committed cassette included) under ``into``."""
     copy = into / app.name
@@ -236,12 +280,12 @@ def chanreplay(*arguments: str, cwd: Path | None = None) -> subprocess.Completed
 
 
 @contextmanager
-def serving(app: App, into: Path) -> Iterator[Server]:
-    """``chanreplay serve`` answering with ``app``'s committed cassette."""
+def serving(app: App, into: Path, cassette: Path | None = None) -> Iterator[Server]:
+    """``chanreplay serve`` answering with ``cassette`` (``app``'s committed one by default)."""
     from tests.servers import Server, free_port
 
     port = free_port()
-    command = [sys.executable, "-m", "chanreplay", "serve", str(app.cassette)]
+    command = [sys.executable, "-m", "chanreplay", "serve", str(cassette or app.cassette)]
     command += ["--listen", f"127.0.0.1:{port}"]
     command += secret_arguments(app)
     log = into / f"{app.name}-serve.log"

@@ -106,16 +106,8 @@ def test_the_cassette_holds_no_secret_and_lint_finds_nothing(app: harness.App) -
     assert linted.returncode == 0, linted.stdout + linted.stderr
 
 
-EDGE_LOGINS = {"sync_chat", "dcrf_observer"}
-"""Apps whose sessions log two users in before either user's first connection: play gives
-one browser to every anonymous request until a user appears, so the second login replaces
-the first (issue 22). Their sessions are played once play keeps a browser per login."""
-
-
 @pytest.mark.server
-@pytest.mark.parametrize(
-    "app", [a for a in APPS if a.name not in EDGE_LOGINS], ids=lambda a: a.name
-)
+@pytest.mark.parametrize("app", APPS, ids=lambda a: a.name)
 def test_play_against_the_app_finds_no_change(
     app: harness.App, needs: None, tmp_path: Path
 ) -> None:
@@ -138,6 +130,25 @@ def test_the_driver_finds_serve_answering_as_the_app(app: harness.App, tmp_path:
     cause, a disconnect included, has come)."""
     with harness.serving(app, tmp_path) as server:
         harness.drive(app, server.base)
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("app", APPS, ids=lambda a: a.name)
+def test_a_session_recorded_at_the_edge_plays_and_serves(
+    app: harness.App, needs: None, tmp_path: Path
+) -> None:
+    """The session recorded by ``chanreplay proxy`` in front of the app (no user names, no
+    channel layer, steps from the order the proxy saw) plays against a fresh copy of the
+    app with no difference, each browser with its own cookies, and ``serve`` of it answers
+    the session's own driver, every reply after its cause."""
+    cassette = harness.record_at_the_edge(app, tmp_path / "edge")
+    arguments = ["play", str(cassette), *harness.secret_arguments(app)]
+    with harness.running(app, tmp_path / "play", reload=False) as (server, _):
+        done = harness.chanreplay(*arguments, "--against", server.base)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout == "No behaviour changed.\n"
+    with harness.serving(app, tmp_path, cassette) as mock:
+        harness.drive(app, mock.base)
 
 
 CHANGED = """

@@ -376,6 +376,88 @@ def test_a_refused_handshake_reaches_the_client(servers: ServerFactory) -> None:
     ]
 
 
+def test_a_failed_handshake_is_recorded_and_served_with_its_status_and_body(
+    servers: ServerFactory,
+) -> None:
+    """An upstream 500 at the handshake reaches the client as it was, is recorded as the ASGI
+    denial response (status, headers, body), and ``serve`` answers with the same."""
+    from websockets.exceptions import InvalidStatus
+
+    upstream = servers.start([sys.executable, str(PLAIN_SERVER), "{port}"])
+    proxy = _proxy(servers, upstream.base)
+
+    async def broken(base: str) -> tuple[int, str | None, bytes]:
+        with pytest.raises(InvalidStatus) as error:
+            async with connect(base.replace("http", "ws") + "/broken"):
+                pass
+        response = error.value.response
+        return response.status_code, response.headers.get("X-Why"), response.body
+
+    assert asyncio.run(broken(proxy.base)) == (500, "broken", b"it broke\n")
+    proxy.stop(signal.SIGTERM)
+    cassette = servers.cassette_dir / "edge.json"
+    events = [m for _, m in _frames(cassette, "/broken")]
+    assert [m["type"] for m in events] == [
+        "websocket.connect",
+        "websocket.http.response.start",
+        "websocket.http.response.body",
+    ]
+    assert events[1]["status"] == 500
+    assert "x-why: broken" in events[1]["headers"]
+    assert events[2]["body"] == {"$bytes_text": "it broke\n"}
+    mock = servers.start(
+        [sys.executable, "-m", "chanreplay", "serve", str(cassette), "--listen", "127.0.0.1:{port}"]
+    )
+    assert asyncio.run(broken(mock.base)) == (500, "broken", b"it broke\n")
+
+
+def test_a_push_caused_on_another_connection_follows_its_cause(servers: ServerFactory) -> None:
+    """A frame one socket gets because another client posted (a view's ``group_send``) takes
+    the step of that post; so ``serve`` holds it until the post comes, and ``play`` sends the
+    post before it waits for the frame."""
+    import subprocess
+
+    upstream = servers.runserver(record=None)
+    proxy = _proxy(servers, upstream.base)
+
+    def post(base: str) -> None:
+        request = urllib.request.Request(f"{base}/announce/lobby/", data=b"text=tea", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+
+    async def session(base: str, *, early: float = 0.0) -> dict[str, Any]:
+        async with connect(base.replace("http", "ws") + "/ws/chat/lobby/", origin=base) as ws:
+            if early:  # nothing may come before its cause
+                with pytest.raises(TimeoutError):
+                    await asyncio.wait_for(ws.recv(), early)
+            await asyncio.to_thread(post, base)
+            return dict(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+
+    announced = asyncio.run(session(proxy.base))
+    assert announced == {"type": "announcement", "text": "tea"}
+    proxy.stop(signal.SIGTERM)
+    cassette = servers.cassette_dir / "edge.json"
+    connections = {c.path: c for c in load(cassette).connections}
+    request = next(e for e in connections["/announce/lobby/"].events if e["dir"] == "in")
+    frame = next(
+        e for e in connections["/ws/chat/lobby/"].events if e["message"]["type"] == "websocket.send"
+    )
+    assert frame["step"] == request["step"]
+
+    played = subprocess.run(
+        [sys.executable, "-m", "chanreplay", "play", str(cassette), "--against", upstream.base],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert (played.returncode, played.stdout) == (0, "No behaviour changed.\n"), played.stderr
+    mock = servers.start(
+        [sys.executable, "-m", "chanreplay", "serve", str(cassette), "--listen", "127.0.0.1:{port}"]
+    )
+    assert asyncio.run(session(mock.base, early=0.5)) == announced
+
+
 def test_a_real_browser_through_the_proxy(servers: ServerFactory, browser: Any) -> None:
     """Chromium loads the chat page and chats through the proxy; the cassette holds both."""
     from selenium.webdriver.common.by import By

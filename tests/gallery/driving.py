@@ -5,12 +5,19 @@ with ``websockets`` and ``aiohttp`` as the browser. Every step waits for the
 replies it expects before the next input goes out, so the server sees the
 same traffic on every run (see docs/cassette-format.md, Determinism), and a
 reply that is not the expected one stops the session with a clear error.
+
+Nothing may arrive early: before each input (a request, a frame, a close, a
+socket opening) the driver checks that no open socket of the session holds
+a frame it has not read. Against the app that holds by the script's own
+order; against ``chanreplay serve`` it shows that no reply went out before
+the input that causes it (a push before the POST behind it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import weakref
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -20,9 +27,19 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin
 
-__all__ = ["Browser", "Refused", "SessionError", "closed_by_server", "expect_json", "send_json"]
+__all__ = [
+    "Browser",
+    "Refused",
+    "SentEarly",
+    "SessionError",
+    "closed_by_server",
+    "expect_json",
+    "send_json",
+]
 
 TIMEOUT = 5.0
+EARLY_WINDOW = 0.02
+"""Seconds an input waits for a frame already on its way (one sent early) to come in."""
 
 T = TypeVar("T")
 
@@ -45,6 +62,39 @@ async def within(awaitable: Awaitable[T], what: str) -> T:
         return await asyncio.wait_for(awaitable, TIMEOUT)
     except TimeoutError:
         raise SessionError(f"timed out after {TIMEOUT:g} s waiting for {what}") from None
+
+
+class SentEarly(SessionError):
+    """A socket got a frame before the input that causes it was sent."""
+
+
+_OPEN: weakref.WeakSet[ClientConnection] = weakref.WeakSet()
+"""The session's sockets (one session runs at a time in a process)."""
+
+
+async def nothing_early(before: str) -> None:
+    """Raise :class:`SentEarly` if an open socket holds a frame nobody read ``before`` an input."""
+    await asyncio.sleep(EARLY_WINDOW)
+    for ws in list(_OPEN):
+        frames = getattr(getattr(ws, "recv_messages", None), "frames", None)
+        queue = getattr(frames, "queue", ())
+        if ws.close_code is None and queue:
+            path = ws.request.path if ws.request is not None else "?"
+            raise SentEarly(f"{path} got {queue[0].data!r} before {before}")
+
+
+class WatchedConnection(ClientConnection):
+    """A client websocket whose frames and close are inputs checked by :func:`nothing_early`."""
+
+    async def send(self, message: Any, text: bool | None = None) -> None:
+        shown = message if isinstance(message, str | bytes) else "a fragmented message"
+        await nothing_early(f"{self.request.path if self.request else '?'} sent {shown!r}")
+        await super().send(message, text=text)
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        if self.close_code is None:
+            await nothing_early(f"{self.request.path if self.request else '?'} closed")
+        await super().close(code, reason)
 
 
 async def receive_json(ws: ClientConnection, what: str) -> Any:
@@ -98,7 +148,9 @@ class Browser:
     async def __aexit__(self, *exc: object) -> None:
         for ws in self.sockets:
             if ws.close_code is None:
-                await asyncio.wait_for(ws.close(), 1.0)
+                # Leaving after a failure: no more checks, whatever the sockets hold.
+                close = ClientConnection.close(ws) if exc[0] is not None else ws.close()
+                await asyncio.wait_for(close, 1.0)
         await self.http.close()
 
     def cookie(self, name: str) -> str | None:
@@ -107,6 +159,7 @@ class Browser:
 
     async def get(self, path: str) -> tuple[int, str]:
         """GET ``path``: the status and the body."""
+        await nothing_early(f"GET {path}")
         async with self.http.get(self.base + path, allow_redirects=False) as response:
             return response.status, await response.text()
 
@@ -118,6 +171,7 @@ class Browser:
         csrf = self.cookie("csrftoken")
         if csrf is not None:
             headers["X-CSRFToken"] = csrf
+        await nothing_early(f"POST {path}")
         async with self.http.post(
             self.base + path, data=form, json=json_body, headers=headers, allow_redirects=False
         ) as response:
@@ -140,6 +194,7 @@ class Browser:
     async def websocket(self, path: str) -> ClientConnection:
         """Open a websocket on ``path`` as this browser (its cookies, its origin)."""
         cookies = "; ".join(f"{m.key}={m.value}" for m in self.http.cookie_jar)
+        await nothing_early(f"{path} opened")
         try:
             ws = await within(
                 connect(
@@ -148,12 +203,14 @@ class Browser:
                     additional_headers={"Cookie": cookies} if cookies else {},
                     user_agent_header="gallery-driver",
                     compression=None,
+                    create_connection=WatchedConnection,
                 ),
                 f"{path} to open",
             )
         except InvalidStatus as refused:
             raise Refused(path, refused.response.status_code) from None
         self.sockets.append(ws)
+        _OPEN.add(ws)
         return ws
 
     async def refused(self, path: str) -> int:

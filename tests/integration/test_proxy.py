@@ -458,6 +458,40 @@ def test_a_push_caused_on_another_connection_follows_its_cause(servers: ServerFa
     assert asyncio.run(session(mock.base, early=0.5)) == announced
 
 
+def test_the_example_session_recorded_at_the_edge_plays_and_serves(fresh_servers: Any) -> None:
+    """The example project's whole scripted session (a login, two chat clients, an
+    announcement posted over HTTP, notes a model signal broadcasts, echo, binary) recorded by
+    the proxy: it plays against a fresh server with no difference, and the same script runs
+    to its end against ``serve`` of it."""
+    import subprocess
+
+    from tests.integration.test_pytest_plugin import PASSWORD
+    from tests.servers import run_session
+
+    recording: ServerFactory = fresh_servers()
+    proxy = _proxy(recording, recording.runserver(record=None).base)
+    run_session(proxy.base)
+    assert proxy.stop(signal.SIGTERM) == 0, proxy.output()
+    cassette = str(recording.cassette_dir / "edge.json")
+
+    fresh = fresh_servers().runserver(record=None)
+    played = subprocess.run(
+        [sys.executable, "-m", "chanreplay", "play", cassette, "--against", fresh.base]
+        + ["--secret", f"password={PASSWORD}"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert played.returncode == 0, played.stdout + played.stderr
+    assert played.stdout == "No behaviour changed.\n"
+    mock = recording.start(
+        [sys.executable, "-m", "chanreplay", "serve", cassette, "--listen", "127.0.0.1:{port}"]
+        + ["--secret", f"password={PASSWORD}"]
+    )
+    run_session(mock.base)
+
+
 def test_a_real_browser_through_the_proxy(servers: ServerFactory, browser: Any) -> None:
     """Chromium loads the chat page and chats through the proxy; the cassette holds both."""
     from selenium.webdriver.common.by import By

@@ -475,9 +475,9 @@ def test_the_example_session_recorded_at_the_edge_plays_and_serves(fresh_servers
     cassette = str(recording.cassette_dir / "edge.json")
 
     fresh = fresh_servers().runserver(record=None)
+    secret = ["--secret", f"password={PASSWORD}"]
     played = subprocess.run(
-        [sys.executable, "-m", "chanreplay", "play", cassette, "--against", fresh.base]
-        + ["--secret", f"password={PASSWORD}"],
+        [sys.executable, "-m", "chanreplay", "play", cassette, "--against", fresh.base, *secret],
         capture_output=True,
         text=True,
         timeout=180,
@@ -485,10 +485,8 @@ def test_the_example_session_recorded_at_the_edge_plays_and_serves(fresh_servers
     )
     assert played.returncode == 0, played.stdout + played.stderr
     assert played.stdout == "No behaviour changed.\n"
-    mock = recording.start(
-        [sys.executable, "-m", "chanreplay", "serve", cassette, "--listen", "127.0.0.1:{port}"]
-        + ["--secret", f"password={PASSWORD}"]
-    )
+    serve = [sys.executable, "-m", "chanreplay", "serve", cassette, *secret]
+    mock = recording.start([*serve, "--listen", "127.0.0.1:{port}"])
     run_session(mock.base)
 
 

@@ -200,22 +200,9 @@ def record(app: App, into: Path) -> Path:
 def proxying(upstream: str, into: Path, name: str) -> Iterator[Server]:
     """``chanreplay proxy`` in front of ``upstream``, recording ``name`` under ``into``;
     stopped with Ctrl-C when the block ends, which writes the cassette."""
-    from tests.servers import Server, free_port
-
-    port = free_port()
-    command = [sys.executable, "-m", "chanreplay", "proxy", "--upstream", upstream]
-    command += ["--listen", f"127.0.0.1:{port}", "--record", name]
+    command = ["proxy", "--upstream", upstream, "--record", name]
     command += ["--cassette-dir", str(into / "cassettes")]
-    log = into / f"{name}-proxy.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env=environment(),
-            start_new_session=True,
-        )
-    proxy = Server(process, port, log)
+    proxy = _command_server(command, into / f"{name}-proxy.log")
     try:
         proxy.wait_ready()
         yield proxy
@@ -224,6 +211,23 @@ def proxying(upstream: str, into: Path, name: str) -> Iterator[Server]:
         raise
     if proxy.interrupt() != 0:
         raise RuntimeError(f"chanreplay proxy ended with an error:\n{proxy.output()}")
+
+
+def _command_server(arguments: list[str], log: Path) -> Server:
+    """``chanreplay ARGUMENTS --listen 127.0.0.1:PORT`` on a free port, its output in ``log``."""
+    from tests.servers import Server, free_port
+
+    port = free_port()
+    command = [sys.executable, "-m", "chanreplay", *arguments, "--listen", f"127.0.0.1:{port}"]
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=environment(),
+            start_new_session=True,
+        )
+    return Server(process, port, log)
 
 
 def record_at_the_edge(app: App, into: Path) -> Path:
@@ -282,22 +286,8 @@ def chanreplay(*arguments: str, cwd: Path | None = None) -> subprocess.Completed
 @contextmanager
 def serving(app: App, into: Path, cassette: Path | None = None) -> Iterator[Server]:
     """``chanreplay serve`` answering with ``cassette`` (``app``'s committed one by default)."""
-    from tests.servers import Server, free_port
-
-    port = free_port()
-    command = [sys.executable, "-m", "chanreplay", "serve", str(cassette or app.cassette)]
-    command += ["--listen", f"127.0.0.1:{port}"]
-    command += secret_arguments(app)
-    log = into / f"{app.name}-serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env=environment(),
-            start_new_session=True,
-        )
-    server = Server(process, port, log)
+    command = ["serve", str(cassette or app.cassette), *secret_arguments(app)]
+    server = _command_server(command, into / f"{app.name}-serve.log")
     try:
         server.wait_ready()
         yield server

@@ -6,9 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.integration.test_pytest_plugin import PASSWORD
 from tests.review.test_cli import EXAMPLE
-from tests.servers import ServerFactory, free_port
+from tests.servers import Server, ServerFactory, free_port
 
 EXAMPLE_V2 = Path(__file__).parents[1] / "cassette" / "fixtures" / "v2-example-session.json"
 """The example session as release 2 recorded it."""
@@ -73,15 +75,20 @@ def test_the_csrf_cookie_name_is_the_one_given(servers: ServerFactory) -> None:
     assert "403" in result.stdout
 
 
-def test_a_changed_consumer_fails_the_play(servers: ServerFactory, tmp_path: Path) -> None:
+@pytest.fixture
+def shouting(servers: ServerFactory, tmp_path: Path) -> Server:
+    """The example project served with an echo consumer that now shouts its replies."""
     (tmp_path / "shouting_asgi.py").write_text(SHOUTING_ASGI)
-    server = servers.runserver(
+    return servers.runserver(
         record=None,
         PYTHONPATH=str(tmp_path),
         DJANGO_SETTINGS_MODULE="example.settings",
         EXAMPLE_ASGI_APPLICATION="shouting_asgi.application",
     )
-    result = play(str(EXAMPLE), "--against", server.base, "--include", "/ws/echo/*")
+
+
+def test_a_changed_consumer_fails_the_play(shouting: Server) -> None:
+    result = play(str(EXAMPLE), "--against", shouting.base, "--include", "/ws/echo/*")
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[2] == "`/ws/echo/`: `message.text` changed in 1 event."
@@ -89,18 +96,9 @@ def test_a_changed_consumer_fails_the_play(servers: ServerFactory, tmp_path: Pat
     assert '+     message.text: "ECHO: ping"' in lines
 
 
-def test_ignored_and_matched_fields_are_not_differences(
-    servers: ServerFactory, tmp_path: Path
-) -> None:
+def test_ignored_and_matched_fields_are_not_differences(shouting: Server) -> None:
     """``--ignore`` and ``--match`` relax play's comparison as they relax a replay's."""
-    (tmp_path / "shouting_asgi.py").write_text(SHOUTING_ASGI)
-    server = servers.runserver(
-        record=None,
-        PYTHONPATH=str(tmp_path),
-        DJANGO_SETTINGS_MODULE="example.settings",
-        EXAMPLE_ASGI_APPLICATION="shouting_asgi.application",
-    )
-    arguments = [str(EXAMPLE), "--against", server.base, "--include", "/ws/echo/*"]
+    arguments = [str(EXAMPLE), "--against", shouting.base, "--include", "/ws/echo/*"]
     ignored = play(*arguments, "--ignore", "message.text")
     assert ignored.returncode == 0, ignored.stdout + ignored.stderr
     assert ignored.stdout.startswith("No behaviour changed.\n")

@@ -14,6 +14,7 @@ JSON text frames and HTTP bodies. Three rules apply:
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -23,7 +24,7 @@ import orjson
 
 from chanreplay.cassette.binding import BOUND, names_in
 
-__all__ = ["REDACTED", "VOLATILE", "Redactor", "find_all"]
+__all__ = ["REDACTED", "SECRET_WORDS", "VOLATILE", "Redactor", "find_all", "is_secret_name"]
 
 REDACTED = "<redacted>"
 VOLATILE = "<volatile>"
@@ -48,23 +49,43 @@ DEFAULT_VOLATILE_HEADERS = frozenset({"date", "expires", "last-modified"})
 # make every later event pay for every past connection.
 _NONCE_HEADERS = frozenset({"sec-websocket-key", "sec-websocket-accept"})
 
-_SECRET_WORDS = (
-    r"password\d*|passwd|secret|token|api_?key|csrfmiddlewaretoken|csrf_?token"
-    r"|session_?(?:id|key)|authorization|private_?key|client_?secret"
+SECRET_WORDS = (
+    r"password\d*|passwd|pass|passphrase|pwd|secret|token|api_?key|access_?key"
+    r"|csrfmiddlewaretoken|csrf(?:_?token)?|session_?(?:id|key)|authorization|auth"
+    r"|private_?key|secret_?key|signing_?key|client_?secret|credentials?|otp|pin|refresh"
 )
-_SECRET_KEY_PATTERN = rf"(?:.*_)?(?:{_SECRET_WORDS})"
+"""The words that make a key, form field or query parameter secret: its name is one,
+or ends in ``_`` and one (``new_password``), in any style (see :func:`is_secret_name`)."""
+_SECRET_KEY_PATTERN = rf"(?:.*_)?(?:{SECRET_WORDS})"
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+"""Where a camelCase or PascalCase name has a word boundary (``refresh|Token``, ``API|Key``)."""
 # The cheap pre-check of serialised JSON for the same keys: a secret word that
-# starts a string (a key, or a form body's first field) or follows "_", "-",
-# "&" or "?", and ends a key or a form field name. A form field name with a
+# ends a key or a form field name (a quote, escaped inside a JSON string, or
+# "="). What precedes it is not checked: camelCase puts a letter there
+# (refreshToken), and the full check decides. A form field name with a
 # %-escape could decode to anything, so it always counts.
 _SECRET_KEY_IN_JSON = re.compile(
-    rb'["&?_-](?:' + _SECRET_WORDS.replace("_", "[_-]").encode() + rb')["=]'
+    rb"(?:" + SECRET_WORDS.replace("_", "[_-]").encode() + rb')\\?["=]'
     rb'|["&][^"&=]*%[0-9A-Fa-f]{2}[^"&=]*=',
     re.IGNORECASE,
 )
-# Every word of _SECRET_WORDS contains one of these (lower-case, ASCII), and
+# Every word of SECRET_WORDS contains one of these (lower-case, ASCII), and
 # every JWT starts with "eyJ".
-_HINTS = (b"pass", b"secret", b"token", b"key", b"csrf", b"session", b"auth", b"eyj")
+_HINTS = (
+    b"pass",
+    b"pwd",
+    b"secret",
+    b"token",
+    b"key",
+    b"csrf",
+    b"session",
+    b"auth",
+    b"credential",
+    b"otp",
+    b"pin",
+    b"refresh",
+    b"eyj",
+)
 # A JSON Web Token: base64url header and payload (both JSON objects, so both
 # start "eyJ") and a signature. Redacted wherever it appears, whatever its key:
 # a token handed out in one response is typically sent back in a later header.
@@ -78,6 +99,12 @@ _CSRF_INPUT = re.compile(
 # Learned secrets shorter than this are redacted where seen but not scrubbed
 # elsewhere: scrubbing "dark" (a theme cookie) would corrupt ordinary text.
 MIN_SCRUB_LENGTH = 16
+# A value posted under a secret name (a password, a PIN) is a secret by what
+# the session said of it, not by its looks: from this length on it is
+# scrubbed from everything recorded after it (Django's shortest password).
+# Shorter than MIN_SCRUB_LENGTH, it is not scrubbed from JSON keys: a
+# sign-up form's field may be named what someone chose as a password.
+MIN_FIELD_SCRUB_LENGTH = 8
 
 
 class Redactor:
@@ -95,22 +122,25 @@ class Redactor:
         self._settings = {"headers": headers, "keys": keys, "paths": paths}
         self.secret_headers = DEFAULT_SECRET_HEADERS | {h.lower() for h in headers}
         self.volatile_headers = DEFAULT_VOLATILE_HEADERS
-        extra = [re.escape(k.lower().replace("-", "_")) for k in keys]
+        extra = [re.escape(_snake(k)) for k in keys]
         pattern = "|".join([_SECRET_KEY_PATTERN, *extra])
         # ASCII-only case folding: Unicode folding matches "s" to a long s
         # (U+017F), which the byte pre-check in might_need() cannot see.
         self._secret_key = re.compile(f"^(?:{pattern})$", re.IGNORECASE | re.ASCII)
         self._extra_keys: re.Pattern[bytes] | None = None
         if extra:
-            # The same keys in serialised JSON: "_" also matches "-", a space
-            # also "+" (a form field name).
-            alternatives = "|".join(extra).replace("_", "[_-]").replace("\\ ", "[ +]")
+            # The same keys in serialised JSON: a word boundary ("_" once snake
+            # cased) may be "_", "-", a space, "+" (a form field name) or none
+            # at all (camelCase).
+            alternatives = "|".join(extra).replace("_", "[_ +-]?")
             self._extra_keys = re.compile(f'["&?](?:{alternatives})["=]'.encode(), re.IGNORECASE)
         self.paths = [tuple(p.split(".")) for p in paths]
         self._secrets: set[str] = set()
         self._scrub: re.Pattern[str] | None = None
         self.learned: tuple[bytes, ...] = ()
         """The learned secrets as serialised JSON shows them (longest first)."""
+        self._not_keys: dict[bytes, re.Pattern[bytes]] = {}
+        """The short learned secrets, each as a pattern that skips JSON keys."""
         self.on_learn: Callable[[str], None] | None = None
         """Called with each newly learned secret (a recording passes it to its journal)."""
         self.kept: set[str] = set()
@@ -134,10 +164,13 @@ class Redactor:
         return type(self)(**self.settings)
 
     # -- learning -------------------------------------------------------
-    def learn(self, value: str) -> None:
-        """Remember ``value`` as secret so it is scrubbed wherever it appears."""
+    def learn(self, value: str, *, minimum: int = MIN_SCRUB_LENGTH) -> None:
+        """Remember ``value`` as secret so it is scrubbed wherever it appears.
+
+        ``minimum``: the shortest value learned (shorter ones are common words).
+        """
         value = value.strip()
-        if len(value) < MIN_SCRUB_LENGTH or value in self._secrets or value == REDACTED:
+        if len(value) < minimum or value in self._secrets or value == REDACTED:
             return
         self._secrets.add(value)
         # Longest first so a secret that contains another is replaced whole.
@@ -146,6 +179,11 @@ class Redactor:
         # Serialised JSON escapes '"', "\\" and control characters; a few
         # substring tests beat one alternation.
         self.learned = tuple(orjson.dumps(s)[1:-1] for s in alternatives)
+        self._not_keys = {
+            secret: re.compile(re.escape(secret) + rb'(?!\\?":)')
+            for secret in self.learned
+            if len(secret) < MIN_SCRUB_LENGTH
+        }
         if self.on_learn is not None:
             self.on_learn(value)
 
@@ -224,8 +262,12 @@ class Redactor:
 
     # -- values -----------------------------------------------------------
     def is_secret_key(self, key: str) -> bool:
-        """True when an object key, form field or query parameter named ``key`` is secret."""
-        return bool(self._secret_key.match(key.replace("-", "_")))
+        """True when an object key, form field or query parameter named ``key`` is secret.
+
+        In any style: ``api_key``, ``api-key``, ``API_KEY``, ``apiKey``, ``ApiKey``.
+        """
+        match = self._secret_key.match
+        return bool(match(key.replace("-", "_").replace(" ", "_")) or match(_snake(key)))
 
     def might_need(self, data: bytes, *, learned: bool = True) -> bool:
         """Cheap pre-check on serialised JSON: False means :meth:`value` would change nothing.
@@ -240,6 +282,8 @@ class Redactor:
             return True
         if learned and any(secret in data for secret in self.learned):
             return True
+        if data.find(_BYTES_TAG) >= 0 and _text_in_bytes(data):
+            return True  # a binary frame that holds text: its words are base64, unseen here
         if self._extra_keys is not None and self._extra_keys.search(data):
             return True
         if data.isascii() and b"%" not in data:
@@ -264,7 +308,8 @@ class Redactor:
         lowered = data.lower()
         offsets = [
             offset
-            for needle in (*_HINTS, b"%")  # "csrfmiddlewaretoken" holds "csrf"
+            # "csrfmiddlewaretoken" holds "csrf"; a binary frame may hold text
+            for needle in (*_HINTS, b"%", _BYTES_TAG)
             for offset in find_all(lowered, needle)
         ]
         if self._extra_keys is not None:
@@ -279,6 +324,8 @@ class Redactor:
         depend on when it is computed.
         """
         if isinstance(value, dict):
+            if len(value) == 1 and isinstance(value.get("$bytes"), str):
+                return self._bytes(value, path, learned=learned)
             result: dict[str, Any] = {}
             for key, item in value.items():
                 child = (*path, key) if not key.startswith("$") else path
@@ -287,6 +334,8 @@ class Redactor:
                     and (self.is_secret_key(key) or self._path_matches(child))
                     and not (isinstance(item, str) and only_bound(item))
                 ):
+                    if isinstance(item, str):
+                        self.learn(item, minimum=MIN_FIELD_SCRUB_LENGTH)
                     result[key] = REDACTED
                 elif not key.startswith("$") and self.is_secret_key(key) and isinstance(item, str):
                     result[key] = self._kept(item)
@@ -298,6 +347,33 @@ class Redactor:
         if isinstance(value, str):
             return self.text(value, learned=learned)
         return value
+
+    def _bytes(
+        self, value: dict[str, Any], path: tuple[str, ...], *, learned: bool
+    ) -> dict[str, Any]:
+        """A binary payload (``{"$bytes": base64}``) redacted inside when it holds text.
+
+        A binary websocket frame may carry JSON or text (a client that sends
+        ``Blob``s, a protocol that frames JSON as bytes); its secrets are
+        redacted as a text frame's would be, learned ones included (the
+        scrubbing that serialised JSON gets cannot see through base64), and
+        it stays a binary payload. Bytes that are not UTF-8 (an image, a
+        digest) are left as they are.
+        """
+        text = _decoded_text(value["$bytes"])
+        if text is None:
+            return value
+        redacted = self.scrub(text)
+        if redacted[:1] in ("{", "["):
+            parsed = _json_in(redacted)
+            if parsed is not None:
+                cleaned = self.value(parsed, path, learned=learned)
+                if cleaned != parsed:
+                    redacted = orjson.dumps(cleaned).decode()
+        redacted = self.text(redacted, learned=learned)
+        if redacted == text:
+            return value
+        return {"$bytes": base64.b64encode(redacted.encode()).decode("ascii")}
 
     def _path_matches(self, path: tuple[str, ...]) -> bool:
         for pattern in self.paths:
@@ -318,6 +394,14 @@ class Redactor:
         scrubber = self._scrubber() if learned else None
         if scrubber is not None:
             text = scrubber.sub(REDACTED, text)
+        if text[:1] in ("{", "[") and _HINT_IN_TEXT.search(text):
+            # JSON inside a string (a frame's "msg" holding serialised JSON):
+            # its keys count as any object's.
+            parsed = _json_in(text)
+            if parsed is not None:
+                cleaned = self.value(parsed, learned=learned)
+                if cleaned != parsed:
+                    return orjson.dumps(cleaned).decode()
         if "eyJ" in text:
             text = _JWT.sub(REDACTED, text)
         if "csrfmiddlewaretoken" in text:
@@ -344,6 +428,7 @@ class Redactor:
             if only_bound(value):
                 self._kept(value)
                 continue
+            self.learn(value, minimum=MIN_FIELD_SCRUB_LENGTH)
             if raw_value != REDACTED:
                 fields[index] = f"{raw_name}={REDACTED}"
                 changed = True
@@ -375,8 +460,65 @@ class Redactor:
         for secret in self.learned:
             # find(), not "in": on bytes it is the cheaper of the two.
             if data.find(secret) >= 0:
-                data = data.replace(secret, _REDACTED_BYTES)
+                short = self._not_keys.get(secret)
+                if short is None:
+                    data = data.replace(secret, _REDACTED_BYTES)
+                else:  # a short secret leaves JSON keys be (see MIN_FIELD_SCRUB_LENGTH)
+                    data = short.sub(_REDACTED_BYTES, data)
         return data
+
+
+_BYTES_TAG = b'"$bytes":"'
+_BYTES_PAYLOADS = re.compile(rb'"\$bytes":"([A-Za-z0-9+/=]*)"')
+_HINT_IN_TEXT = re.compile(
+    "|".join(re.escape(hint.decode()) for hint in _HINTS) + "|%", re.IGNORECASE
+)
+"""A string that holds none of these holds no secret key (see :data:`_HINTS`)."""
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Characters no text holds: bytes that decode to them are data, not text."""
+_MAX_EMBEDDED = 1 << 20
+"""Longer JSON inside a string or binary text inside base64 is not looked into."""
+
+
+def _decoded_text(payload: str) -> str | None:
+    """The text a base64 payload holds, if it is UTF-8 text without control characters
+    (and not too long)."""
+    if len(payload) > _MAX_EMBEDDED:
+        return None
+    try:
+        text = base64.b64decode(payload, validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return None if _CONTROL.search(text) else text
+
+
+def _text_in_bytes(data: bytes) -> bool:
+    """True when serialised JSON holds a binary payload that is UTF-8 text."""
+    return any(
+        _decoded_text(match.group(1).decode("ascii")) is not None
+        for match in _BYTES_PAYLOADS.finditer(data)
+    )
+
+
+def _json_in(text: str) -> Any:
+    """The JSON object or array ``text`` is, or None."""
+    if len(text) > _MAX_EMBEDDED:
+        return None
+    try:
+        parsed = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    return parsed if isinstance(parsed, dict | list) else None
+
+
+def is_secret_name(key: str) -> bool:
+    """True when ``key`` names a secret by the default words (see :data:`SECRET_WORDS`)."""
+    return _DEFAULT.is_secret_key(key)
+
+
+def _snake(name: str) -> str:
+    """``name`` in snake case: camelCase split into words, ``-``, ``.`` and spaces as ``_``."""
+    return _CAMEL.sub("_", name).lower().replace("-", "_").replace(" ", "_")
 
 
 def find_all(data: bytes, needle: bytes) -> Iterator[int]:
@@ -398,6 +540,8 @@ def _csrf_replacement(match: re.Match[str]) -> str:
     return f"{match.group(3)}{value if only_bound(value) else REDACTED}{match.group(5)}"
 
 
+_DEFAULT = Redactor()
+"""The default redactor, for the questions about names that need no configuration."""
 _SCHEMES = frozenset({"", "bearer", "token", "jwt"})
 
 

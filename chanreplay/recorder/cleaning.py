@@ -25,6 +25,7 @@ This module is pure: it imports neither Django nor Channels.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -37,6 +38,8 @@ from chanreplay.cassette.values import Kept
 from chanreplay.recorder.channel_names import ChannelNames
 
 __all__ = ["JournalCleaner", "bound_event", "control_line", "split_marked"]
+
+logger = logging.getLogger("chanreplay")
 
 _CONTROL = b"!"
 _LEARN = b"!learn "
@@ -89,6 +92,8 @@ class JournalCleaner:
 
     def __init__(self, redactor: Redactor, binder: Binder | None = None) -> None:
         self.redactor = redactor
+        self.warned: set[str] = set()
+        """The places a secret turned up again, each said once (see :meth:`_found_again`)."""
         self.names = ChannelNames()
         self.binder = binder
         if binder is not None:
@@ -199,10 +204,15 @@ class JournalCleaner:
         """
         if not batch:
             return batch
-        batch = self.redactor.scrub_json(batch)
+        scrubbed = self.redactor.scrub_json(batch)
+        if scrubbed is not batch and scrubbed != batch:
+            self._found_again(batch, scrubbed)
+        batch = scrubbed
         offsets = self.redactor.suspect_offsets(batch)
         if offsets is None:
-            return b"".join(self._clean_line(line) for line in batch.splitlines(True))
+            return b"".join(
+                self._clean_line(self.redactor.scrub_json(line)) for line in batch.splitlines(True)
+            )
         offsets.extend(self.names.suspect_offsets(batch))
         if not offsets:
             return batch
@@ -212,10 +222,45 @@ class JournalCleaner:
         for start in starts:
             end = batch.find(b"\n", start) + 1 or len(batch)
             parts.append(batch[done:start])
+            known = self.redactor.learned
             parts.append(self._clean_line(batch[start:end]))
             done = end
+            if self.redactor.learned is not known:
+                # A field taught a secret (a password posted): this line loses it
+                # wherever else it holds it, and so does every line after it.
+                parts[-1] = self.redactor.scrub_json(parts[-1])
+                parts.append(self._clean_plain(batch[end:]))
+                return b"".join(parts)
         parts.append(batch[done:])
         return b"".join(parts)
+
+    def _found_again(self, batch: bytes, scrubbed: bytes) -> None:
+        """Say where a secret the session revealed before turned up again (once a place).
+
+        It is written as ``<redacted>`` all the same: this is the gate before
+        disk. The warning tells that the application echoes a secret (a view
+        returning a session key, a frame repeating a password).
+        """
+        for before, after in zip(batch.splitlines(), scrubbed.splitlines(), strict=False):
+            if before == after:
+                continue
+            try:
+                record = orjson.loads(after)
+            except orjson.JSONDecodeError:
+                continue
+            event = record.get("e") if isinstance(record.get("e"), dict) else {}
+            message = event.get("message")
+            kind = message.get("type") if isinstance(message, dict) else event.get("op", "scope")
+            place = f"{record.get('c') or 'external'} {kind}"
+            if place in self.warned:
+                continue
+            self.warned.add(place)
+            logger.warning(
+                "chanreplay: a secret the session revealed before (a cookie, a password, a "
+                "token) turned up again in %s (step %s); it is written as <redacted>",
+                place,
+                event.get("step", "?"),
+            )
 
     def _clean_line(self, line: bytes) -> bytes:
         line = self.names.substitute(line)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from typing import Any
 
 import orjson
@@ -142,6 +144,25 @@ SECRET_KEYS = [
     "private_key",
     "user.x_token",
     "clé_token",
+    "refreshToken",
+    "accessKey",
+    "apiKey",
+    "APIKey",
+    "API_KEY",
+    "PassWord",
+    "access_key",
+    "pass",
+    "user-pass",
+    "pwd",
+    "passphrase",
+    "credential",
+    "credentials",
+    "otp",
+    "pin",
+    "auth",
+    "basic_auth",
+    "csrf",
+    "refresh",
 ]
 LOOK_ALIKES = [
     "tokens",
@@ -156,6 +177,15 @@ LOOK_ALIKES = [
     "username",
     "mytoken",
     "pa\u017f\u017fword",
+    "compass",
+    "passage",
+    "spin",
+    "pinned",
+    "oauth",
+    "authored",
+    "refreshed",
+    "keypad",
+    "option",
 ]
 
 
@@ -447,6 +477,12 @@ SAMPLES: list[Any] = [
     {"text": f"{SESSION_ID[:-1]}"},
     {"$object": {"$x": {"password": 1}}},
     {"list": [[{"token": 1}]]},
+    {"text": '{"msg": "{\\"password\\": \\"hunter22\\"}"}'},
+    {"text": '{"refreshToken": "r"}'},
+    {"bytes": {"$bytes": base64.b64encode(b'{"password": "hunter22"}').decode()}},
+    {"bytes": {"$bytes": base64.b64encode(b"user=a&pin=1234").decode()}},
+    {"bytes": {"$bytes": base64.b64encode(f"sid {SESSION_ID}".encode()).decode()}},
+    {"bytes": {"$bytes": base64.b64encode(b"\x00\x01password=x").decode()}},
 ]
 
 
@@ -493,6 +529,36 @@ def test_might_need_never_misses_a_change(redactor: Redactor, event: Any) -> Non
     """For generated events, might_need is True whenever value() would change something."""
     if redactor.value(event) != event:
         assert redactor.might_need(orjson.dumps(event))
+
+
+def test_json_inside_a_string_is_redacted_as_json() -> None:
+    """A frame whose field holds serialised JSON: its keys count as any object's."""
+    inner = '{"credentials": {"pass": "tulip-42"}, "room": "lobby"}'
+    redacted = Redactor().value({"text": {"$json": {"msg": inner}}})
+    assert orjson.loads(redacted["text"]["$json"]["msg"]) == {
+        "credentials": REDACTED,
+        "room": "lobby",
+    }
+    untouched = '{"room": "lobby", "n": 1}'
+    assert Redactor().value({"msg": untouched}) == {"msg": untouched}  # bytes kept as they were
+
+
+def test_a_binary_frame_that_holds_text_is_redacted_and_stays_binary() -> None:
+    def payload(data: bytes) -> dict[str, str]:
+        return {"$bytes": base64.b64encode(data).decode()}
+
+    def text_of(value: dict[str, str]) -> str:
+        return base64.b64decode(value["$bytes"]).decode()
+
+    redactor = Redactor()
+    assert orjson.loads(text_of(redactor.value(payload(b'{"password": "tulip-42"}')))) == {
+        "password": REDACTED
+    }
+    assert text_of(redactor.value(payload(b"user=a&pin=1234"))) == f"user=a&pin={REDACTED}"
+    redactor.header("cookie", f"sessionid={SESSION_ID}")
+    assert text_of(redactor.value(payload(f"sid {SESSION_ID}".encode()))) == f"sid {REDACTED}"
+    digest = payload(hashlib.sha256(b"x").digest())
+    assert redactor.value(digest) == digest  # data, not text: left as it is
 
 
 @pytest.mark.parametrize("name", ["sec-websocket-key", "sec-websocket-accept"])

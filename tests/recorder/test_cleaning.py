@@ -69,6 +69,42 @@ def test_a_learned_secret_is_scrubbed_only_from_the_lines_after_it() -> None:
     assert b"".join(cleaner(part) for part in stream) == whole
 
 
+def test_a_value_posted_under_a_secret_name_is_scrubbed_from_all_that_follows() -> None:
+    """A password posted in a form (or a PIN in a frame) is a secret by what the session
+    said of it: every later line loses it (other connections, free text, the same event's
+    echo), in any batching; a short one leaves JSON keys be (a field may be named so)."""
+    posted = line(
+        {
+            "dir": "in",
+            "message": {
+                "type": "http.request",
+                "body": {"$bytes_text": "user=carol&pass=tulip-42"},
+            },
+            "step": 1,
+        },
+        "c1",
+    )
+    echoed = line(
+        {"dir": "in", "message": {"type": "t", "pin": "8642-1357", "echo": "pin 8642-1357"}}, "c2"
+    )
+    later = [
+        frame("login carol tulip-42"),
+        line({"dir": "out", "message": {"type": "t", "text": {"tulip-42": "a key"}}}, "c3"),
+        frame("unlock with 8642-1357"),
+    ]
+    stream = [frame("before: tulip-42"), posted, echoed, *later]
+    whole = JournalCleaner(Redactor())(b"".join(stream))
+    cleaner = JournalCleaner(Redactor())
+    assert b"".join(cleaner(part) for part in stream) == whole
+    rows = records(whole)
+    assert rows[0]["e"]["message"]["text"] == "before: tulip-42"  # recorded before it was known
+    assert rows[1]["e"]["message"]["body"] == {"$bytes_text": f"user=carol&pass={REDACTED}"}
+    assert rows[2]["e"]["message"] == {"type": "t", "pin": REDACTED, "echo": f"pin {REDACTED}"}
+    assert rows[3]["e"]["message"]["text"] == f"login carol {REDACTED}"
+    assert rows[4]["e"]["message"]["text"] == {"tulip-42": "a key"}
+    assert rows[5]["e"]["message"]["text"] == f"unlock with {REDACTED}"
+
+
 def test_control_lines_are_applied_wherever_they_fall_in_a_batch() -> None:
     """First, last, several in a row: each applies from its place on and none is written."""
     cleaner = JournalCleaner(Redactor())
@@ -440,3 +476,24 @@ def test_readable_timestamps_are_kept_by_connection_and_place() -> None:
     replay = JournalCleaner(Redactor(), Binder())
     replay(line(sent(first)))
     assert replay.readable().timestamps == {}
+
+
+def test_a_secret_that_turns_up_again_is_written_redacted_and_said_once_a_place(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The gate before disk: a known secret in a later event is redacted, and a warning names
+    the place (connection and message type) once, however often it turns up there."""
+    cleaner = JournalCleaner(Redactor())
+    stream = [
+        control_line("learn", SECRET),
+        frame(f"your session is {SECRET}"),
+        frame(f"still {SECRET}"),
+        line({"dir": "out", "message": {"type": "websocket.send", "text": SECRET}}, "c2"),
+    ]
+    with caplog.at_level("WARNING", logger="chanreplay"):
+        cleaned = b"".join(cleaner(part) for part in stream)
+    assert SECRET.encode() not in cleaned
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 2, warnings
+    assert "turned up again in c1 websocket.receive (step 1)" in warnings[0]
+    assert "c2 websocket.send" in warnings[1]

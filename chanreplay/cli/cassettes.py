@@ -74,8 +74,9 @@ def recover(paths: tuple[Path, ...]) -> None:
     "secrets",
     multiple=True,
     metavar="VALUE",
-    help="a value that must appear in no cassette (repeatable); Django's SECRET_KEY is "
-    "added when DJANGO_SETTINGS_MODULE is set",
+    help="a value that must appear in no cassette (repeatable); the secrets in the Django "
+    "project's settings (SECRET_KEY, passwords, signing keys) are added, found as manage.py "
+    "finds them",
 )
 @click.option("--strict", is_flag=True, help="fail on warnings too")
 def lint_command(
@@ -94,8 +95,11 @@ def lint_command(
         click.echo(f"no cassettes in {', '.join(map(str, paths or ('cassettes',)))}", err=True)
         sys.exit(2)
     used = read_cache(Path.cwd()) if unused else None
-    known = [*secrets, *_django_secret_key()]
-    errors = warnings = 0
+    from_settings, unread = _project_secrets()
+    if unread is not None:
+        click.echo(f"warning: {unread}", err=True)
+    known = [*secrets, *from_settings]
+    errors, warnings = 0, int(unread is not None)
     for path in files:
         for finding in lint(path, max_size=int(max_size * 1_000_000), secrets=known, used=used):
             click.echo(str(finding), err=finding.level == "error")
@@ -109,19 +113,43 @@ def lint_command(
     sys.exit(1 if errors or (strict and warnings) else 0)
 
 
-def _django_secret_key() -> list[str]:
-    """Django's SECRET_KEY, when DJANGO_SETTINGS_MODULE names settings that import."""
-    import os
+def _project_secrets() -> tuple[list[str], str | None]:
+    """The secrets in the Django project's settings, found as ``manage.py`` finds them; and,
+    when they could not be read, why (lint says so: its check of them did not run).
 
-    if not os.environ.get("DJANGO_SETTINGS_MODULE"):
-        return []
+    ``DJANGO_SETTINGS_MODULE`` names the settings, else the ``manage.py`` in the
+    current directory does; the current directory goes on the import path, as
+    ``manage.py``'s own does (an installed ``chanreplay`` command lacks it).
+    """
+    import os
+    import re
+
+    module = os.environ.get("DJANGO_SETTINGS_MODULE")
+    manage = Path("manage.py")
+    if not module and manage.is_file():
+        named = re.search(
+            r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""",
+            manage.read_text(encoding="utf-8", errors="replace"),
+        )
+        if named:
+            module = named.group(1)
+            os.environ["DJANGO_SETTINGS_MODULE"] = module
+    if not module:
+        return [], None  # no Django project here: nothing to look up
+    if str(Path.cwd()) not in sys.path and "" not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
     try:
         from django.conf import settings
 
-        key = str(settings.SECRET_KEY)
-    except Exception:  # settings that do not import are not lint's concern
-        return []
-    return [key] if key else []
+        from chanreplay.settings_secrets import setting_secrets
+
+        return setting_secrets(settings), None
+    except Exception as error:
+        return [], (
+            f"the settings {module!r} did not import ({type(error).__name__}: {error}), so "
+            "their secrets (SECRET_KEY, passwords) were not looked for; fix: run lint from the "
+            "project's directory, or set DJANGO_SETTINGS_MODULE and PYTHONPATH as manage.py does"
+        )
 
 
 @click.command("migrate")

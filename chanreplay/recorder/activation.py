@@ -21,10 +21,11 @@ from typing import Any
 
 from django.conf import settings
 
-from chanreplay.cassette.redaction import Redactor
+from chanreplay.cassette.redaction import MIN_FIELD_SCRUB_LENGTH, Redactor
 from chanreplay.exceptions import ChanreplayError, ConfigurationError, RecordingRefusedError
 from chanreplay.recorder import state
 from chanreplay.recorder.recording import Recording, load_hook
+from chanreplay.settings_secrets import setting_secrets
 
 __all__ = [
     "activate_from_environment",
@@ -114,16 +115,21 @@ def build_recording(
         from chanreplay.recorder.identity import identify_user
 
         identify = identify_user
+    redactor = Redactor(
+        headers=configured.get("REDACT_HEADERS", ()),
+        keys=configured.get("REDACT_KEYS", ()),
+        paths=configured.get("REDACT_PATHS", ()),
+    )
+    # The settings' secrets (SECRET_KEY, passwords, signing keys) are known
+    # before the first event: a view that echoes one never writes it.
+    for secret in setting_secrets(settings):
+        redactor.learn(secret, minimum=MIN_FIELD_SCRUB_LENGTH)
     return Recording(
         name,
         cassette_dir=cassette_dir(directory),
         mode=mode or os.environ.get(ENV_RECORD_MODE) or configured.get("RECORD_MODE", "once"),
         run_id=run_id,
-        redactor=Redactor(
-            headers=configured.get("REDACT_HEADERS", ()),
-            keys=configured.get("REDACT_KEYS", ()),
-            paths=configured.get("REDACT_PATHS", ()),
-        ),
+        redactor=redactor,
         before_record=load_hook(configured.get("BEFORE_RECORD")),
         hook_inputs=bool(configured.get("BEFORE_RECORD_INPUTS", False)),
         exact_paths=tuple(configured.get("EXACT_PATHS", ())),

@@ -23,17 +23,12 @@ from typing import Any
 from chanreplay.cassette.binding import BOUND, SHAPE
 from chanreplay.cassette.loader import load
 from chanreplay.cassette.model import Cassette, Event
-from chanreplay.cassette.redaction import REDACTED, VOLATILE, only_bound
+from chanreplay.cassette.redaction import REDACTED, VOLATILE, is_secret_name, only_bound
 from chanreplay.exceptions import CassetteError
 
 __all__ = ["Finding", "cassette_files", "lint"]
 
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
-_SECRET_KEY = re.compile(
-    r"(?:^|_)(?:password\d*|passwd|secret|token|api_?key|csrf_?token|csrfmiddlewaretoken"
-    r"|session_?(?:id|key)|authorization|private_?key|client_?secret)$",
-    re.IGNORECASE,
-)
 _CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key")
 _TOKEN_RUN = re.compile(r"[A-Za-z0-9+/=_\-]{24,}")
 _PLACEHOLDER = re.compile(
@@ -164,7 +159,7 @@ def _values(path: Path, place: str, value: Any, skip: tuple[str, ...]) -> Iterat
                 child_where = where if key.startswith("$") else f"{where}.{key}".lstrip(".")
                 if (
                     not key.startswith("$")
-                    and _SECRET_KEY.search(key)
+                    and is_secret_name(key)
                     and isinstance(child, str)
                     and child not in (REDACTED, VOLATILE, "")
                     and not only_bound(child)

@@ -20,7 +20,8 @@ import pytest
 
 EXAMPLE = Path(__file__).parents[2] / "cassettes" / "example_session.json"
 ENV = {
-    **os.environ,
+    # As a user runs the command: pytest-django's settings module is this test run's.
+    **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
     "NO_COLOR": "1",
     "GIT_AUTHOR_NAME": "t",
     "GIT_AUTHOR_EMAIL": "t@example.com",

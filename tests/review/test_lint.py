@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +98,60 @@ def test_the_projects_secret_key_is_found(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "holds the project's SECRET_KEY" in result.stderr
+
+
+def _installed(*arguments: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """The installed ``chanreplay`` command (its directory, not the current one, on the import
+    path, as after ``pip install``), with no DJANGO_SETTINGS_MODULE unless given."""
+    base = {
+        k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "PYTHONPATH")
+    }
+    command = Path(sys.executable).parent / "chanreplay"
+    return subprocess.run(
+        [str(command), *arguments],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**base, **env},
+        check=False,
+        timeout=120,
+    )
+
+
+def test_the_installed_command_finds_the_settings_as_manage_py_does(tmp_path: Path) -> None:
+    """Run from the project's directory, the installed command reads manage.py's settings
+    module and imports it from there: the SECRET_KEY check runs."""
+    from django.conf import settings
+
+    key = settings.SECRET_KEY
+
+    def leak(document: dict[str, Any]) -> None:
+        _chat(document)["events"][4]["message"]["text"]["$json"]["message"] = f"key: {key}"
+
+    path = _with(tmp_path, leak)
+    result = _installed("lint", "--no-unused", str(path), cwd=EXAMPLE_PROJECT)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "holds the project's SECRET_KEY" in result.stderr
+
+
+def test_settings_that_do_not_import_are_said_loudly(tmp_path: Path) -> None:
+    result = _installed(
+        "lint", "--no-unused", str(EXAMPLE), cwd=tmp_path, DJANGO_SETTINGS_MODULE="nowhere.settings"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "warning: the settings 'nowhere.settings' did not import" in result.stderr
+    assert "were not looked for" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout.endswith("1 cassette: 0 errors, 1 warning\n")
+    strict = _installed(
+        "lint",
+        "--no-unused",
+        "--strict",
+        str(EXAMPLE),
+        cwd=tmp_path,
+        DJANGO_SETTINGS_MODULE="nowhere.settings",
+    )
+    assert strict.returncode == 1
 
 
 def test_a_broken_cassette_is_an_error_naming_it(tmp_path: Path) -> None:

@@ -24,7 +24,16 @@ import orjson
 
 from chanreplay.cassette.binding import BOUND, names_in
 
-__all__ = ["REDACTED", "SECRET_WORDS", "VOLATILE", "Redactor", "find_all", "is_secret_name"]
+__all__ = [
+    "REDACTED",
+    "SECRET_WORDS",
+    "VOLATILE",
+    "Redactor",
+    "decoded_text",
+    "find_all",
+    "is_secret_name",
+    "json_in",
+]
 
 REDACTED = "<redacted>"
 VOLATILE = "<volatile>"
@@ -360,12 +369,12 @@ class Redactor:
         it stays a binary payload. Bytes that are not UTF-8 (an image, a
         digest) are left as they are.
         """
-        text = _decoded_text(value["$bytes"])
+        text = decoded_text(value["$bytes"])
         if text is None:
             return value
         redacted = self.scrub(text)
         if redacted[:1] in ("{", "["):
-            parsed = _json_in(redacted)
+            parsed = json_in(redacted)
             if parsed is not None:
                 cleaned = self.value(parsed, path, learned=learned)
                 if cleaned != parsed:
@@ -397,7 +406,7 @@ class Redactor:
         if text[:1] in ("{", "[") and _HINT_IN_TEXT.search(text):
             # JSON inside a string (a frame's "msg" holding serialised JSON):
             # its keys count as any object's.
-            parsed = _json_in(text)
+            parsed = json_in(text)
             if parsed is not None:
                 cleaned = self.value(parsed, learned=learned)
                 if cleaned != parsed:
@@ -480,7 +489,7 @@ _MAX_EMBEDDED = 1 << 20
 """Longer JSON inside a string or binary text inside base64 is not looked into."""
 
 
-def _decoded_text(payload: str) -> str | None:
+def decoded_text(payload: str) -> str | None:
     """The text a base64 payload holds, if it is UTF-8 text without control characters
     (and not too long)."""
     if len(payload) > _MAX_EMBEDDED:
@@ -495,12 +504,12 @@ def _decoded_text(payload: str) -> str | None:
 def _text_in_bytes(data: bytes) -> bool:
     """True when serialised JSON holds a binary payload that is UTF-8 text."""
     return any(
-        _decoded_text(match.group(1).decode("ascii")) is not None
+        decoded_text(match.group(1).decode("ascii")) is not None
         for match in _BYTES_PAYLOADS.finditer(data)
     )
 
 
-def _json_in(text: str) -> Any:
+def json_in(text: str) -> Any:
     """The JSON object or array ``text`` is, or None."""
     if len(text) > _MAX_EMBEDDED:
         return None

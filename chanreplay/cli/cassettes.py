@@ -78,9 +78,21 @@ def recover(paths: tuple[Path, ...]) -> None:
     "project's settings (SECRET_KEY, passwords, signing keys) are added, found as manage.py "
     "finds them",
 )
+@click.option(
+    "--allow",
+    multiple=True,
+    metavar="PATH|regex:PATTERN",
+    help="what is no secret: a field (message.text.digest, **.sha) or values matching "
+    "regex:PATTERN; repeatable, added to the setting CHANREPLAY['LINT_ALLOW']",
+)
 @click.option("--strict", is_flag=True, help="fail on warnings too")
 def lint_command(
-    paths: tuple[Path, ...], max_size: float, unused: bool, secrets: tuple[str, ...], strict: bool
+    paths: tuple[Path, ...],
+    max_size: float,
+    unused: bool,
+    secrets: tuple[str, ...],
+    allow: tuple[str, ...],
+    strict: bool,
 ) -> None:
     """Check cassettes for CI: they load, hold no secret, fit a size budget, are used.
 
@@ -88,20 +100,29 @@ def lint_command(
     status 1 when any check fails (with --strict, also on warnings), 0 otherwise.
     """
     from chanreplay.replay.usage import read_cache
-    from chanreplay.review.lint import cassette_files, lint
+    from chanreplay.review.lint import Allowed, cassette_files, lint
 
     files = cassette_files(paths or (Path("cassettes"),))
     if not files:
         click.echo(f"no cassettes in {', '.join(map(str, paths or ('cassettes',)))}", err=True)
         sys.exit(2)
     used = read_cache(Path.cwd()) if unused else None
-    from_settings, unread = _project_secrets()
+    from_settings, allowed_there, unread = _project_secrets()
     if unread is not None:
         click.echo(f"warning: {unread}", err=True)
     known = [*secrets, *from_settings]
+    try:
+        allowed = Allowed.parse([*allowed_there, *allow])
+    except ValueError as error:
+        raise click.BadParameter(
+            str(error), param_hint="--allow / CHANREPLAY['LINT_ALLOW']"
+        ) from None
     errors, warnings = 0, int(unread is not None)
     for path in files:
-        for finding in lint(path, max_size=int(max_size * 1_000_000), secrets=known, used=used):
+        found = lint(
+            path, max_size=int(max_size * 1_000_000), secrets=known, used=used, allow=allowed
+        )
+        for finding in found:
             click.echo(str(finding), err=finding.level == "error")
             errors += finding.level == "error"
             warnings += finding.level == "warning"
@@ -113,9 +134,10 @@ def lint_command(
     sys.exit(1 if errors or (strict and warnings) else 0)
 
 
-def _project_secrets() -> tuple[list[str], str | None]:
-    """The secrets in the Django project's settings, found as ``manage.py`` finds them; and,
-    when they could not be read, why (lint says so: its check of them did not run).
+def _project_secrets() -> tuple[list[str], list[str], str | None]:
+    """The secrets in the Django project's settings and its ``CHANREPLAY['LINT_ALLOW']``,
+    found as ``manage.py`` finds them; and, when they could not be read, why (lint says
+    so: its check of them did not run).
 
     ``DJANGO_SETTINGS_MODULE`` names the settings, else the ``manage.py`` in the
     current directory does; the current directory goes on the import path, as
@@ -135,7 +157,7 @@ def _project_secrets() -> tuple[list[str], str | None]:
             module = named.group(1)
             os.environ["DJANGO_SETTINGS_MODULE"] = module
     if not module:
-        return [], None  # no Django project here: nothing to look up
+        return [], [], None  # no Django project here: nothing to look up
     if str(Path.cwd()) not in sys.path and "" not in sys.path:
         sys.path.insert(0, str(Path.cwd()))
     try:
@@ -143,13 +165,16 @@ def _project_secrets() -> tuple[list[str], str | None]:
 
         from chanreplay.settings_secrets import setting_secrets
 
-        return setting_secrets(settings), None
+        allowed = getattr(settings, "CHANREPLAY", {}).get("LINT_ALLOW", ())
+        return setting_secrets(settings), [str(entry) for entry in allowed], None
     except Exception as error:
-        return [], (
+        why = (
             f"the settings {module!r} did not import ({type(error).__name__}: {error}), so "
-            "their secrets (SECRET_KEY, passwords) were not looked for; fix: run lint from the "
-            "project's directory, or set DJANGO_SETTINGS_MODULE and PYTHONPATH as manage.py does"
+            "their secrets (SECRET_KEY, passwords) were not looked for; fix: run lint from "
+            "the project's directory, or set DJANGO_SETTINGS_MODULE and PYTHONPATH as "
+            "manage.py does"
         )
+        return [], [], why
 
 
 @click.command("migrate")

@@ -58,6 +58,7 @@ _KNOWN_OPTIONS = frozenset(
         "EXACT_PATHS",
         "IGNORE_PATHS",
         "IDENTIFY_USERS",
+        "LINT_ALLOW",
     }
 )
 

@@ -23,14 +23,19 @@ from typing import Any
 from chanreplay.cassette.binding import BOUND, SHAPE
 from chanreplay.cassette.loader import load
 from chanreplay.cassette.model import Cassette, Event
-from chanreplay.cassette.redaction import REDACTED, VOLATILE, is_secret_name, only_bound
+from chanreplay.cassette.redaction import decoded_text, is_secret_name, json_in, only_bound
+from chanreplay.diff.paths import PathPattern, format_path
 from chanreplay.exceptions import CassetteError
 
-__all__ = ["Finding", "cassette_files", "lint"]
+__all__ = ["Allowed", "Finding", "cassette_files", "lint"]
 
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 _CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key")
-_TOKEN_RUN = re.compile(r"[A-Za-z0-9+/=_\-]{24,}")
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9+=_\-]{24,}")
+"""A run of token characters (base64 and base64url, without ``/``: a path's separator)."""
+_UUID = re.compile(
+    r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
+)
 _PLACEHOLDER = re.compile(
     rf"<(?:redacted|volatile|channel:[a-z0-9.]+)>|{BOUND.pattern}|{SHAPE.pattern}"
 )
@@ -40,6 +45,41 @@ _SCHEME = re.compile(r"^\s*[A-Za-z][A-Za-z0-9_-]*\s*$")
 """An ``Authorization`` scheme word, all that is left once its credentials are out."""
 ENTROPY = 4.0
 """Bits per character above which a long run of token characters counts as a secret."""
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """What a project says is no secret, so lint does not flag it.
+
+    Each entry is a path (``message.text.digest``, ``**.sha``, with the
+    wildcards of ``--ignore``) where any value is allowed, or ``regex:PATTERN``
+    for values allowed anywhere (``regex:sha256-[A-Za-z0-9+/=]{44}``). From
+    ``--allow`` and the setting ``CHANREPLAY['LINT_ALLOW']``: reviewable in
+    the repository like the cassettes.
+    """
+
+    paths: tuple[PathPattern, ...] = ()
+    patterns: tuple[re.Pattern[str], ...] = ()
+
+    @classmethod
+    def parse(cls, entries: Iterable[str]) -> Allowed:
+        """The allow-list ``entries`` give; ValueError naming one that is malformed."""
+        paths, patterns = [], []
+        for entry in entries:
+            if entry.startswith("regex:"):
+                try:
+                    patterns.append(re.compile(entry[len("regex:") :]))
+                except re.error as error:
+                    raise ValueError(f"{entry!r}: not a regular expression ({error})") from None
+            else:
+                paths.append(PathPattern.parse(entry))
+        return cls(tuple(paths), tuple(patterns))
+
+    def allows(self, where: tuple[str | int, ...], value: str) -> bool:
+        """True when the value at ``where`` is allowed by a path or a pattern."""
+        return any(p.matches(where) for p in self.paths) or any(
+            p.search(value) for p in self.patterns
+        )
 
 
 @dataclass(frozen=True)
@@ -73,8 +113,9 @@ def lint(
     max_size: int,
     secrets: Iterable[str] = (),
     used: set[Path] | None = None,
+    allow: Allowed = Allowed(),
 ) -> Iterator[Finding]:
-    """Every problem with the cassette at ``path``."""
+    """Every problem with the cassette at ``path``; ``allow``: what is no secret."""
     try:
         cassette = load(path)
     except CassetteError as error:
@@ -96,31 +137,47 @@ def lint(
     for secret in own:
         if secret in raw:
             yield Finding(path, "", "holds the project's SECRET_KEY (or another listed secret)")
-    yield from _scan(path, cassette)
+    yield from _scan(path, cassette, allow)
 
 
-def _scan(path: Path, cassette: Cassette) -> Iterator[Finding]:
+def _scan(path: Path, cassette: Cassette, allow: Allowed) -> Iterator[Finding]:
     for connection in cassette.connections:
         place = f"connection {connection.id} ({connection.path})"
-        for name, value in _headers(connection.scope.get("headers", [])):
-            problem = _header_problem(name, value)
-            if problem:
-                yield Finding(path, f"{place}, scope header {name}", problem)
-        yield from _values(path, f"{place}, scope", connection.scope, ("headers",))
+        yield from _message(path, place, "scope", connection.scope, allow)
         for index, event in enumerate(connection.events):
-            yield from _event(path, f"{place}, event {index}", event)
+            yield from _event(path, f"{place}, event {index}", event, allow)
     for index, event in enumerate(cassette.external):
-        yield from _event(path, f"external event {index}", event)
+        yield from _event(path, f"external event {index}", event, allow)
 
 
-def _event(path: Path, place: str, event: Event) -> Iterator[Finding]:
+def _event(path: Path, place: str, event: Event, allow: Allowed) -> Iterator[Finding]:
+    # A layer event's group and channel are names (DCRF hashes its group
+    # names): only what the message holds is a value.
     message = event.get("message")
     if isinstance(message, dict):
-        for name, value in _headers(message.get("headers", [])):
-            problem = _header_problem(name, value)
-            if problem:
-                yield Finding(path, f"{place}, header {name}", problem)
-        yield from _values(path, place, message, ("headers",))
+        yield from _message(path, place, "message", message, allow)
+
+
+def _message(
+    path: Path, place: str, root: str, message: dict[str, Any], allow: Allowed
+) -> Iterator[Finding]:
+    """What is wrong in a message (or a scope): its headers, then every value in it."""
+    for name, value in _headers(message.get("headers", [])):
+        where = (root, "headers", name)
+        problem = _header_problem(name, value)
+        if problem and not allow.allows(where, value):
+            yield _finding(path, place, where, problem)
+    yield from _values(path, place, root, message, allow)
+
+
+def _finding(path: Path, place: str, where: tuple[str | int, ...], problem: str) -> Finding:
+    shown = format_path(where)
+    return Finding(
+        path,
+        f"{place}, {shown}",
+        f"{problem}; if it is no secret, allow it: --allow '{shown}' (or the setting "
+        "CHANREPLAY['LINT_ALLOW'])",
+    )
 
 
 def _headers(headers: Any) -> Iterator[tuple[str, str]]:
@@ -147,45 +204,74 @@ def _header_problem(name: str, value: str) -> str | None:
     return _text_problem(value)
 
 
-def _values(path: Path, place: str, value: Any, skip: tuple[str, ...]) -> Iterator[Finding]:
-    """Secret-looking strings anywhere in ``value`` (tagged JSON), named by their JSON path."""
-    stack: list[tuple[str, Any]] = [("", value)]
+def _values(path: Path, place: str, root: str, value: Any, allow: Allowed) -> Iterator[Finding]:
+    """Secret-looking values anywhere in ``value`` (tagged JSON), named by their JSON path."""
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((root,), value)]
     while stack:
         where, item = stack.pop()
         if isinstance(item, dict):
+            if len(item) == 1 and isinstance(item.get("$bytes"), str):
+                # A binary payload is data (an image, a digest), unless it is text.
+                text = decoded_text(item["$bytes"])
+                if text is not None:
+                    stack.append((where, _as_json(text)))
+                continue
             for key, child in item.items():
-                if key in skip and not where:
-                    continue
-                child_where = where if key.startswith("$") else f"{where}.{key}".lstrip(".")
+                if key == "headers" and len(where) == 1:
+                    continue  # checked as headers
+                child_where = where if key.startswith("$") else (*where, key)
                 if (
                     not key.startswith("$")
                     and is_secret_name(key)
                     and isinstance(child, str)
-                    and child not in (REDACTED, VOLATILE, "")
-                    and not only_bound(child)
+                    and not _written_in_its_place(child)
                 ):
-                    yield Finding(
-                        path, f"{place}, {child_where}", "a secret-named field with a value"
-                    )
+                    if not allow.allows(child_where, child):
+                        yield _finding(
+                            path, place, child_where, "a secret-named field with a value"
+                        )
                     continue
                 stack.append((child_where, child))
         elif isinstance(item, list):
-            stack.extend(
-                (f"{where}.{index}".lstrip("."), child) for index, child in enumerate(item)
-            )
+            stack.extend(((*where, index), child) for index, child in enumerate(item))
+        elif isinstance(item, str) and item[:1] in ("{", "[") and _as_json(item) is not item:
+            stack.append((where, _as_json(item)))  # JSON inside a string: its keys count
         elif isinstance(item, str):
             problem = _text_problem(item)
-            if problem:
-                yield Finding(path, f"{place}, {where or 'value'}", problem)
+            if problem and not allow.allows(where, item):
+                yield _finding(path, place, where, problem)
+
+
+def _as_json(text: str) -> Any:
+    """The JSON object or array ``text`` holds, else ``text`` itself."""
+    parsed = json_in(text)
+    return text if parsed is None else parsed
+
+
+def _written_in_its_place(value: str) -> bool:
+    """True for what chanreplay writes in a secret's place: nothing, a placeholder, or one
+    with the scheme word an ``Authorization`` value keeps (``Bearer <redacted>``)."""
+    rest, placeholders = _PLACEHOLDER.subn("", value)
+    if not value.strip() or only_bound(value):
+        return True
+    return bool(placeholders) and not _SCHEME.sub("", rest).strip()
 
 
 def _text_problem(text: str) -> str | None:
     if _JWT.search(text):
         return "a JSON Web Token"
-    for match in _TOKEN_RUN.finditer(_PLACEHOLDER.sub(" ", text)):
+    # Identifiers by their shape are no secret (a UUID in a path), and a path's
+    # segments are words: what is left is judged run by run, so the verdict
+    # does not depend on which random UUID a recording drew.
+    cleaned = _UUID.sub(" ", _PLACEHOLDER.sub(" ", text))
+    for match in _TOKEN_RUN.finditer(cleaned):
         run = match.group()
-        if _entropy(run) >= ENTROPY and _mixed(run):
-            return f"a high-entropy string ({len(run)} characters) that looks like a token"
+        entropy = _entropy(run)
+        if entropy >= ENTROPY and _mixed(run):
+            return (
+                f"a high-entropy string ({len(run)} characters, {entropy:.1f} bits each) "
+                "that looks like a token"
+            )
     return None
 
 

@@ -51,14 +51,29 @@ def test_secrets_that_escaped_redaction_fail_with_their_place(tmp_path: Path) ->
     assert result.returncode == 1
     errors = result.stderr.splitlines()
     prefix = f"{tmp_path}/cassettes/leaky.json: connection c4 (/ws/chat/lobby/)"
+
+    def hint(path: str) -> str:
+        setting = "(or the setting CHANREPLAY['LINT_ALLOW'])"
+        return f"; if it is no secret, allow it: --allow '{path}' {setting}"
+
     assert (
-        f"{prefix}, scope header authorization: error: a authorization header with a value "
-        "that is not redacted" in errors
+        f"{prefix}, scope.headers.authorization: error: a authorization header with a value "
+        "that is not redacted" + hint("scope.headers.authorization") in errors
     )
-    assert f"{prefix}, event 4, text.message: error: a JSON Web Token" in errors
-    assert f"{prefix}, event 4, text.password: error: a secret-named field with a value" in errors
+    assert (
+        f"{prefix}, event 4, message.text.message: error: a JSON Web Token"
+        + hint("message.text.message")
+        in errors
+    )
+    assert (
+        f"{prefix}, event 4, message.text.password: error: a secret-named field with a value"
+        + hint("message.text.password")
+        in errors
+    )
     assert any(
-        line.startswith(f"{prefix}, event 7, text.note: error: a high-entropy string")
+        line.startswith(
+            f"{prefix}, event 7, message.text.note: error: a high-entropy string (31 characters, 5.0 bits each)"
+        )
         for line in errors
     )
     assert result.stdout.endswith("1 cassette: 4 errors, 0 warnings\n")
@@ -79,6 +94,105 @@ def test_kept_schemes_and_bindings_are_no_leak(tmp_path: Path) -> None:
         chat["events"][4]["message"]["text"]["$json"]["token"] = "<jwt:2>"
 
     result = chanreplay("lint", "--no-unused", str(_with(tmp_path, written)))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_what_real_apps_record_raises_no_false_alarm(tmp_path: Path) -> None:
+    """A digest in a binary frame, a hashed group name, a UUID in a path (whichever UUID the
+    recording drew), a kept scheme where a header is echoed as JSON, paths in a DEBUG page."""
+    import base64
+    import hashlib
+    import uuid
+
+    def recorded(document: dict[str, Any]) -> None:
+        chat = _chat(document)
+        digest = base64.b64encode(hashlib.sha256(b"upload").digest()).decode()
+        chat["events"].append(
+            {
+                "dir": "out",
+                "message": {"type": "websocket.send", "bytes": {"$bytes": digest}},
+                "step": 30,
+            }
+        )
+        chat["events"].append(
+            {
+                "dir": "layer",
+                "op": "group_add",
+                "group": "DCRF-" + hashlib.sha256(b"tasks").hexdigest(),
+                "channel": "<channel:c4>",
+                "step": 30,
+            }
+        )
+        for n in range(50):
+            chat["events"][4]["message"]["text"]["$json"][f"trip{n}"] = f"/api/trip/{uuid.uuid4()}/"
+        chat["events"][4]["message"]["text"]["$json"]["echo"] = {
+            "Authorization": "Bearer <redacted>"
+        }
+        chat["events"][4]["message"]["text"]["$json"]["trace"] = (
+            'File "/usr/lib/python3/dist-packages/django/core/handlers/exception.py", line 55, '
+            "in inner /home/app/venv/lib/python3.11/site-packages/channels_redis/core.py"
+        )
+
+    result = chanreplay("lint", "--no-unused", str(_with(tmp_path, recorded)))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.endswith("1 cassette: 0 errors, 0 warnings\n")
+
+
+def test_a_binary_frame_that_holds_text_is_checked_as_text(tmp_path: Path) -> None:
+    import base64
+
+    def leak(document: dict[str, Any]) -> None:
+        payload = base64.b64encode(f'{{"token": "{JWT}"}}'.encode()).decode()
+        _chat(document)["events"].append(
+            {
+                "dir": "in",
+                "message": {"type": "websocket.receive", "bytes": {"$bytes": payload}},
+                "step": 30,
+            }
+        )
+
+    result = chanreplay("lint", "--no-unused", str(_with(tmp_path, leak)))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "message.bytes.token: error: a secret-named field with a value" in result.stderr
+
+
+def test_the_allow_list_silences_a_path_or_a_pattern(tmp_path: Path) -> None:
+    def noted(document: dict[str, Any]) -> None:
+        _chat(document)["events"][7]["message"]["text"]["$json"]["note"] = (
+            "k9Xq2Lm7Pz4Rt8Vw1Yb5Nc3Hd6Jf0Gs"
+        )
+
+    path = str(_with(tmp_path, noted))
+    assert chanreplay("lint", "--no-unused", path).returncode == 1
+    by_path = chanreplay("lint", "--no-unused", "--allow", "**.note", path)
+    assert by_path.returncode == 0, by_path.stdout + by_path.stderr
+    by_value = chanreplay("lint", "--no-unused", "--allow", "regex:^k9Xq", path)
+    assert by_value.returncode == 0, by_value.stdout + by_value.stderr
+    wrong = chanreplay("lint", "--no-unused", "--allow", "regex:(", path)
+    assert wrong.returncode == 2
+    assert "--allow" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
+
+
+def test_the_allow_list_comes_from_the_settings_too(tmp_path: Path) -> None:
+    def noted(document: dict[str, Any]) -> None:
+        _chat(document)["events"][7]["message"]["text"]["$json"]["note"] = (
+            "k9Xq2Lm7Pz4Rt8Vw1Yb5Nc3Hd6Jf0Gs"
+        )
+
+    (tmp_path / "project_settings.py").write_text(
+        "from example.settings import *  # noqa\n"
+        "CHANREPLAY = {**CHANREPLAY, 'LINT_ALLOW': ['message.text.note']}\n"
+    )
+    result = chanreplay(
+        "lint",
+        "--no-unused",
+        str(_with(tmp_path, noted)),
+        env={
+            "PYTHONPATH": f"{EXAMPLE_PROJECT}{os.pathsep}{tmp_path}",
+            "DJANGO_SETTINGS_MODULE": "project_settings",
+        },
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

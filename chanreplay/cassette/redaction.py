@@ -231,11 +231,12 @@ class Redactor:
             scheme, _, credentials = value.partition(" ")
             self.learn(credentials or scheme)
             return f"{scheme} {REDACTED}" if credentials else REDACTED
-        if name in self.secret_headers:
+        if name in self.secret_headers or self.is_secret_key(name):
+            # A header named as a secret is one (X-Access-Key, X-Refresh-Token).
             if only_bound(value):
                 return self._kept(value)
             if name not in _NONCE_HEADERS:
-                self.learn(value)
+                self.learn(value, minimum=MIN_FIELD_SCRUB_LENGTH)
             return REDACTED
         if name in self.volatile_headers:
             return VOLATILE
@@ -371,7 +372,7 @@ class Redactor:
         """
         text = decoded_text(value["$bytes"])
         if text is None:
-            return value
+            return self._binary_form(value)
         redacted = self.scrub(text)
         if redacted[:1] in ("{", "["):
             parsed = json_in(redacted)
@@ -383,6 +384,19 @@ class Redactor:
         if redacted == text:
             return value
         return {"$bytes": base64.b64encode(redacted.encode()).decode("ascii")}
+
+    def _binary_form(self, value: dict[str, Any]) -> dict[str, Any]:
+        """A multipart/form-data body with a file in it (bytes, not text): its secret
+        fields redacted all the same, every other byte kept."""
+        raw = _multipart_bytes(value["$bytes"])
+        if raw is None:
+            return value
+        # Latin-1 maps each byte to one character and back: the file stays as it was.
+        text = raw.decode("latin-1")
+        redacted = _MULTIPART_FIELD.sub(self._multipart_field, text)
+        if redacted == text:
+            return value
+        return {"$bytes": base64.b64encode(redacted.encode("latin-1")).decode("ascii")}
 
     def _path_matches(self, path: tuple[str, ...]) -> bool:
         for pattern in self.paths:
@@ -417,7 +431,17 @@ class Redactor:
             text = _CSRF_INPUT.sub(_csrf_replacement, text)
         if "=" in text and _looks_like_form(text):
             text = self.query_string(text)
+        if "form-data" in text:
+            text = _MULTIPART_FIELD.sub(self._multipart_field, text)
         return text
+
+    def _multipart_field(self, match: re.Match[str]) -> str:
+        """A multipart/form-data part: its value redacted when its name is a secret's."""
+        value = match.group("value")
+        if not self.is_secret_key(match.group("name")) or only_bound(value):
+            return match.group(0)
+        self.learn(value, minimum=MIN_FIELD_SCRUB_LENGTH)
+        return f"{match.group('head')}{REDACTED}{match.group('tail')}"
 
     def query_string(self, query: str) -> str:
         """A URL-encoded query or form body with the values of secret fields redacted.
@@ -501,11 +525,22 @@ def decoded_text(payload: str) -> str | None:
     return None if _CONTROL.search(text) else text
 
 
+def _multipart_bytes(payload: str) -> bytes | None:
+    """The bytes of a base64 payload that is a multipart/form-data body, else None."""
+    if len(payload) > _MAX_EMBEDDED:
+        return None
+    try:
+        raw = base64.b64decode(payload, validate=True)
+    except ValueError:
+        return None
+    return raw if b"form-data" in raw else None
+
+
 def _text_in_bytes(data: bytes) -> bool:
-    """True when serialised JSON holds a binary payload that is UTF-8 text."""
+    """True when serialised JSON holds a binary payload that is UTF-8 text or a form."""
     return any(
-        decoded_text(match.group(1).decode("ascii")) is not None
-        for match in _BYTES_PAYLOADS.finditer(data)
+        decoded_text(payload) is not None or _multipart_bytes(payload) is not None
+        for payload in (m.group(1).decode("ascii") for m in _BYTES_PAYLOADS.finditer(data))
     )
 
 
@@ -566,6 +601,12 @@ def only_bound(text: str) -> bool:
     return bool(found) and rest.strip().lower() in _SCHEMES
 
 
+# A text part of a multipart/form-data body (no filename: a file is data).
+_MULTIPART_FIELD = re.compile(
+    r'(?P<head>Content-Disposition: form-data; name="(?P<name>[^"]*)"\r\n'
+    r"(?:[^\r\n]+\r\n)*\r\n)(?P<value>.*?)(?P<tail>\r\n--)",
+    re.IGNORECASE | re.DOTALL,
+)
 # Field names may be placeholders (<token:1>): a binding must never hide a form.
 _FORM = re.compile(r"^[\w.%+~<>:-]+=[^&\s]*(?:&[\w.%+~<>:-]+=[^&\s]*)*$")
 

@@ -115,14 +115,18 @@ class JournalCleaner:
 
     def readable(self) -> Kept:
         """What may be read of the values the server made: the bindings' (never a JWT,
-        never one that stood in a secret's place: a cookie, a token under a secret key)
+        never one that stood in a secret's place: a cookie, a token under a secret key,
+        never one holding a secret the session revealed, such as an echoed SECRET_KEY)
         and the timestamps', by connection and place."""
         if self.binder is None:
             return Kept()
+        known = self.redactor.secrets
         bindings = {
             name: value
             for name, value in self.binder.values().items()
-            if not name.startswith("jwt:") and name not in self.redactor.kept
+            if not name.startswith("jwt:")
+            and name not in self.redactor.kept
+            and not any(secret in value for secret in known)
         }
         return Kept(bindings, self.binder.times)
 

@@ -24,6 +24,7 @@ from chanreplay.cassette.binding import BOUND, SHAPE
 from chanreplay.cassette.loader import load
 from chanreplay.cassette.model import Cassette, Event
 from chanreplay.cassette.redaction import decoded_text, is_secret_name, json_in, only_bound
+from chanreplay.cassette.values import values_path
 from chanreplay.diff.paths import PathPattern, format_path
 from chanreplay.exceptions import CassetteError
 
@@ -33,6 +34,8 @@ _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 _CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key")
 _TOKEN_RUN = re.compile(r"[A-Za-z0-9+=_\-]{24,}")
 """A run of token characters (base64 and base64url, without ``/``: a path's separator)."""
+_BOUNDARY = re.compile(r"boundary=[^;\s]+", re.IGNORECASE)
+_DELIMITER = re.compile(r"(?m)^--[^\r\n]*$")
 _UUID = re.compile(
     r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
 )
@@ -137,6 +140,19 @@ def lint(
     for secret in own:
         if secret in raw:
             yield Finding(path, "", "holds the project's SECRET_KEY (or another listed secret)")
+    kept = values_path(path)
+    if kept.is_file():
+        # The values kept for reading beside a recording (local, never committed)
+        # are on disk all the same: a recorder that could not know a secret (the
+        # capture proxy, blind to the settings) may have kept one as a value.
+        beside = kept.read_text(encoding="utf-8", errors="replace")
+        if any(secret in beside for secret in own):
+            yield Finding(
+                path,
+                "",
+                f"the values kept beside it ({kept.name}) hold the project's SECRET_KEY (or "
+                "another listed secret); fix: delete that file (nothing needs it to replay)",
+            )
     yield from _scan(path, cassette, allow)
 
 
@@ -189,6 +205,8 @@ def _headers(headers: Any) -> Iterator[tuple[str, str]]:
 
 
 def _header_problem(name: str, value: str) -> str | None:
+    if name == "content-type":
+        value = _BOUNDARY.sub("", value)  # a multipart boundary is random, and no secret
     if name in _CREDENTIAL_HEADERS:
         cleaned = _PLACEHOLDER.sub("", value)
         # What is left of a redacted cookie header is names and attributes.
@@ -260,6 +278,8 @@ def _written_in_its_place(value: str) -> bool:
 def _text_problem(text: str) -> str | None:
     if _JWT.search(text):
         return "a JSON Web Token"
+    if "form-data" in text:
+        text = _DELIMITER.sub("", text)  # a multipart body's boundary lines
     # Identifiers by their shape are no secret (a UUID in a path), and a path's
     # segments are words: what is left is judged run by run, so the verdict
     # does not depend on which random UUID a recording drew.

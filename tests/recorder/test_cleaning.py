@@ -497,3 +497,18 @@ def test_a_secret_that_turns_up_again_is_written_redacted_and_said_once_a_place(
     assert len(warnings) == 2, warnings
     assert "turned up again in c1 websocket.receive (step 1)" in warnings[0]
     assert "c2 websocket.send" in warnings[1]
+
+
+def test_a_value_holding_a_known_secret_is_never_kept_for_reading() -> None:
+    """A view that echoes SECRET_KEY: the binder names it like any value the server made,
+    but the values kept beside the cassette never hold a secret the session revealed."""
+    secret_key = "zoo-insecure-9f3Kq2LmZx7Rt4Vw8Yb1Nc6Hd0Jf5Gs"
+    cleaner = JournalCleaner(Redactor(), binder())
+    cleaned = cleaner(
+        control_line("learn", secret_key)
+        + sent({"debug": secret_key, "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7"})
+    )
+    assert secret_key.encode() not in cleaned
+    kept = orjson.dumps(cleaner.readable().bindings)
+    assert secret_key.encode() not in kept
+    assert b"7c9e6679-7425-40de-944b-e07fc1f90ae7" in kept

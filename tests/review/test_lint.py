@@ -72,7 +72,8 @@ def test_secrets_that_escaped_redaction_fail_with_their_place(tmp_path: Path) ->
     )
     assert any(
         line.startswith(
-            f"{prefix}, event 7, message.text.note: error: a high-entropy string (31 characters, 5.0 bits each)"
+            f"{prefix}, event 7, message.text.note: error: a high-entropy string "
+            "(31 characters, 5.0 bits each)"
         )
         for line in errors
     )

@@ -1,0 +1,103 @@
+"""The secret zoo (tests/secret_zoo): no secret a session shows reaches disk, from either
+recorder, in journals or cassettes, and lint raises no false alarm on what is left.
+
+The zoo's session shows each secret of ``values.py`` once in its own place (a
+query string, camelCase and UPPER keys, JSON inside a string, a binary frame
+holding JSON, a multipart field, ``Proxy-Authorization``, a subprotocol
+token, a cookie, a layer message, a password typed into a chat line, a view
+echoing ``SECRET_KEY``) and the app echoes most of them back. Bytes are
+checked as written, and inside every base64 payload.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.gallery import harness
+from tests.secret_zoo import values
+
+ZOO = harness.App(Path(__file__).resolve().parents[1] / "secret_zoo")
+_PAYLOAD = re.compile(rb'"\$bytes":\s*"([A-Za-z0-9+/=]*)"')
+
+
+def _readable(data: bytes) -> bytes:
+    """``data`` and the bytes every base64 payload in it holds."""
+    decoded = [base64.b64decode(m.group(1)) for m in _PAYLOAD.finditer(data)]
+    return b"\n".join([data, *decoded])
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file chanreplay wrote under ``folder`` (journals, cassettes, sidecars)."""
+    return {
+        str(p.relative_to(folder)): _readable(p.read_bytes())
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.endswith(".log")
+    }
+
+
+def _leaks(files: dict[str, bytes], secrets: tuple[str, ...]) -> list[str]:
+    return [
+        f"{name}: {secret}"
+        for name, data in files.items()
+        for secret in secrets
+        if secret.encode() in data
+    ]
+
+
+def _settled() -> None:
+    """Long enough for the journal's writer to write what was recorded (it flushes every 50 ms)."""
+    time.sleep(1.0)
+
+
+@pytest.mark.server
+def test_runserver_record_writes_no_secret_of_the_zoo(tmp_path: Path) -> None:
+    with harness.running(ZOO, tmp_path, "--record", "zoo") as (server, copy):
+        harness.drive(ZOO, server.base)
+        _settled()
+        journal = _files(copy / "cassettes")
+    assert any("journal" in name for name in journal), sorted(journal)
+    assert _leaks(journal, values.ALL) == [], "\n".join(_leaks(journal, values.ALL))
+    written = _files(copy / "cassettes")
+    assert "zoo.json" in written, server.output()
+    assert _leaks(written, values.ALL) == []
+    output = server.output()
+    assert "turned up again" in output  # the app echoes secrets: the recorder says where
+    linted = harness.chanreplay("lint", "--no-unused", "cassettes/zoo.json", cwd=copy)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    assert linted.stdout.endswith("1 cassette: 0 errors, 0 warnings\n"), linted.stdout
+
+
+@pytest.mark.server
+def test_the_proxy_writes_no_secret_it_can_know_and_lint_finds_the_rest(tmp_path: Path) -> None:
+    """At the network edge, the settings are out of sight: the SECRET_KEY a view echoes is
+    a value the server made to the proxy, bound in the cassette but kept for reading beside
+    it; lint, run in the project, finds it there."""
+    (tmp_path / "edge").mkdir()
+    with (
+        harness.running(ZOO, tmp_path / "upstream", reload=False) as (server, copy),
+        harness.proxying(server.base, tmp_path / "edge", "zoo") as proxy,
+    ):
+        harness.drive(ZOO, proxy.base)
+        _settled()
+        journal = _files(tmp_path / "edge" / "cassettes")
+    knowable = tuple(v for v in values.ALL if v not in values.SETTINGS_ONLY)
+    assert any("journal" in name for name in journal), sorted(journal)
+    assert _leaks(journal, knowable) == []
+    written = _files(tmp_path / "edge" / "cassettes")
+    assert _leaks(written, knowable) == []
+    cassette = tmp_path / "edge" / "cassettes" / "zoo.json"
+    linted = harness.chanreplay("lint", "--no-unused", str(cassette), cwd=copy)
+    assert linted.returncode == 1, linted.stdout + linted.stderr
+    assert (
+        values.SECRET_KEY.encode()
+        not in (tmp_path / "edge" / "cassettes" / "zoo.json").read_bytes()
+    )
+    assert "(.zoo.values.json) hold the project's SECRET_KEY" in linted.stderr
+    assert linted.stdout.endswith("1 cassette: 1 error, 0 warnings\n"), (
+        linted.stdout + linted.stderr
+    )

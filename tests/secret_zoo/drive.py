@@ -4,8 +4,10 @@ Real clients (``tests.gallery.driving``): a login form, JSON APIs, a multipart
 upload through a header-authenticated proxy, a cookie, and a websocket whose
 handshake, frames, binary frames and group messages carry secrets. Also what
 real apps record that is no secret: a binary digest, UUIDs in paths, a DEBUG
-error page. Secrets split across two frames are out of scope (nothing can
-know two halves are one secret).
+error page. And two of the documented gaps (values.GAPS: a token in a URL
+path, one under a name that is no secret's), which lint must find. Secrets
+split across two frames are out of scope (nothing can know two halves are
+one secret).
 """
 
 import base64
@@ -43,6 +45,9 @@ async def session(base: str) -> None:
             status, _ = await carol.get(f"/api/trip/{uuid.uuid4()}/")
             if status != 200:
                 raise SessionError(f"the trip API gave {status}")
+        status, _ = await carol.get(f"/reset/{values.GAP_PATH_TOKEN}/")
+        if status != 200:
+            raise SessionError(f"the reset link gave {status}")
         status, _ = await carol.get("/boom/")
         if status != 500:
             raise SessionError(f"/boom/ gave {status}, not the DEBUG page's 500")
@@ -109,6 +114,8 @@ async def _socket(carol: Browser, base: str) -> None:
             raise SessionError(f"expected a digest, got {digest!r}")
         await ws.send(json.dumps({"share": {"apiKey": values.LAYER_API_KEY}}))
         await expect_json(ws, {"note": "shared", "apiKey": values.LAYER_API_KEY})
+        await ws.send(json.dumps({"note": values.GAP_UNNAMED}))
+        await expect_json(ws, {"got": ["note"]})
         await ws.send(f"login carol {values.PASSWORD}")
         if await within(ws.recv(), "noted") != "noted":
             raise SessionError("the chat line was not noted")

@@ -11,5 +11,6 @@ urlpatterns = [
     path("api/upload/", views.upload),
     path("api/remember/", views.remember),
     path("api/trip/<uuid:trip>/", views.trip),
+    path("reset/<str:token>/", views.reset),
     path("boom/", views.boom),
 ]

@@ -56,6 +56,11 @@ def trip(request: HttpRequest, trip: uuid.UUID) -> JsonResponse:
     return JsonResponse({"trip": str(trip), "next": str(uuid.uuid4())})
 
 
+def reset(request: HttpRequest, token: str) -> JsonResponse:
+    """A password-reset link: the token is the path."""
+    return JsonResponse({"valid": True})
+
+
 def boom(request: HttpRequest) -> JsonResponse:
     """An error: with DEBUG on, Django's technical 500 page."""
     raise RuntimeError("the zoo keeper is out")

@@ -102,8 +102,10 @@ def test_the_cassette_holds_no_secret_and_lint_finds_nothing(app: harness.App) -
     assert "eyJ" not in text  # a JWT (header and payload are base64 JSON objects)
     assert not re.search(r"\b[0-9a-f]{40}\b", text)  # a DRF token
     assert not re.search(r"sessionid=[a-z0-9]{32}", text)
-    linted = harness.chanreplay("lint", "--no-unused", str(app.cassette))
+    # Run in the app's folder, as its developers would: lint reads the settings' secrets.
+    linted = harness.chanreplay("lint", "--no-unused", str(app.cassette), cwd=app.path)
     assert linted.returncode == 0, linted.stdout + linted.stderr
+    assert linted.stdout.endswith("1 cassette: 0 errors, 0 warnings\n"), linted.stdout
 
 
 @pytest.mark.server
@@ -139,14 +141,17 @@ def test_a_session_recorded_at_the_edge_plays_and_serves(
 ) -> None:
     """The session recorded by ``chanreplay proxy`` in front of the app (no user names, no
     channel layer, steps from the order the proxy saw) plays against a fresh copy of the
-    app with no difference, each browser with its own cookies, and ``serve`` of it answers
-    the session's own driver, every reply after its cause."""
+    app with no difference, each browser with its own cookies, lints clean (what the proxy
+    wrote and kept beside it), and ``serve`` of it answers the session's own driver, every
+    reply after its cause."""
     cassette = harness.record_at_the_edge(app, tmp_path / "edge")
     arguments = ["play", str(cassette), *harness.secret_arguments(app)]
     with harness.running(app, tmp_path / "play", reload=False) as (server, _):
         done = harness.chanreplay(*arguments, "--against", server.base)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout == "No behaviour changed.\n"
+    linted = harness.chanreplay("lint", "--no-unused", str(cassette), cwd=app.path)
+    assert linted.stdout.endswith("1 cassette: 0 errors, 0 warnings\n"), linted.stderr
     with harness.serving(app, tmp_path, cassette) as mock:
         harness.drive(app, mock.base)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from chanreplay.cli.common import fail, pairs_of
+from chanreplay.cli.project import project_secrets
 from chanreplay.exceptions import ChanreplayError
 
 __all__ = ["lint_command", "recover", "split_command", "verify_command"]
@@ -107,7 +108,7 @@ def lint_command(
         click.echo(f"no cassettes in {', '.join(map(str, paths or ('cassettes',)))}", err=True)
         sys.exit(2)
     used = read_cache(Path.cwd()) if unused else None
-    from_settings, allowed_there, unread = _project_secrets()
+    from_settings, allowed_there, unread = project_secrets()
     if unread is not None:
         click.echo(f"warning: {unread}", err=True)
     known = [*secrets, *from_settings]
@@ -132,49 +133,6 @@ def lint_command(
         + ("" if used is not None or not unused else " (no test run recorded: unused not checked)")
     )
     sys.exit(1 if errors or (strict and warnings) else 0)
-
-
-def _project_secrets() -> tuple[list[str], list[str], str | None]:
-    """The secrets in the Django project's settings and its ``CHANREPLAY['LINT_ALLOW']``,
-    found as ``manage.py`` finds them; and, when they could not be read, why (lint says
-    so: its check of them did not run).
-
-    ``DJANGO_SETTINGS_MODULE`` names the settings, else the ``manage.py`` in the
-    current directory does; the current directory goes on the import path, as
-    ``manage.py``'s own does (an installed ``chanreplay`` command lacks it).
-    """
-    import os
-    import re
-
-    module = os.environ.get("DJANGO_SETTINGS_MODULE")
-    manage = Path("manage.py")
-    if not module and manage.is_file():
-        named = re.search(
-            r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""",
-            manage.read_text(encoding="utf-8", errors="replace"),
-        )
-        if named:
-            module = named.group(1)
-            os.environ["DJANGO_SETTINGS_MODULE"] = module
-    if not module:
-        return [], [], None  # no Django project here: nothing to look up
-    if str(Path.cwd()) not in sys.path and "" not in sys.path:
-        sys.path.insert(0, str(Path.cwd()))
-    try:
-        from django.conf import settings
-
-        from chanreplay.settings_secrets import setting_secrets
-
-        allowed = getattr(settings, "CHANREPLAY", {}).get("LINT_ALLOW", ())
-        return setting_secrets(settings), [str(entry) for entry in allowed], None
-    except Exception as error:
-        why = (
-            f"the settings {module!r} did not import ({type(error).__name__}: {error}), so "
-            "their secrets (SECRET_KEY, passwords) were not looked for; fix: run lint from "
-            "the project's directory, or set DJANGO_SETTINGS_MODULE and PYTHONPATH as "
-            "manage.py does"
-        )
-        return [], [], why
 
 
 @click.command("migrate")

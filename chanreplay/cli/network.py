@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from chanreplay.cli.common import FORMATS, IGNORE_HELP, MATCH_HELP, fail, pairs_of, rules_of
 from chanreplay.exceptions import ChanreplayError
+
+if TYPE_CHECKING:
+    from chanreplay.recorder.recording import Recording
 
 __all__ = ["event_loop", "play_command", "proxy_command", "serve_command"]
 
@@ -75,6 +79,7 @@ def proxy_command(
     try:
         if name:
             recording = Recording(name, cassette_dir=cassette_dir, mode=record_mode)
+            _learn_the_projects_secrets(recording)
             click.echo(f"chanreplay: {recording.start()}")
         proxy = CaptureProxy(upstream, recording)
     except (ChanreplayError, ValueError) as error:
@@ -97,6 +102,20 @@ def proxy_command(
                     f"chanreplay: wrote {recording.cassette_path} ({result.connections} "
                     f"connections, {result.events} events)"
                 )
+
+
+def _learn_the_projects_secrets(recording: Recording) -> None:
+    """The secrets of the Django project the proxy runs in (its settings' SECRET_KEY,
+    passwords, signing keys), known before the first event: what a view echoes of them
+    is written redacted, as ``runserver --record`` writes it."""
+    from chanreplay.cassette.redaction import MIN_FIELD_SCRUB_LENGTH
+    from chanreplay.cli.project import project_secrets
+
+    secrets, _, unread = project_secrets()
+    if unread is not None:
+        click.echo(f"chanreplay proxy: {unread}", err=True)
+    for secret in secrets:
+        recording.redactor.learn(secret, minimum=MIN_FIELD_SCRUB_LENGTH)
 
 
 @click.command("play")

@@ -197,12 +197,13 @@ def record(app: App, into: Path) -> Path:
 
 
 @contextmanager
-def proxying(upstream: str, into: Path, name: str) -> Iterator[Server]:
-    """``chanreplay proxy`` in front of ``upstream``, recording ``name`` under ``into``;
-    stopped with Ctrl-C when the block ends, which writes the cassette."""
+def proxying(upstream: str, into: Path, name: str, cwd: Path | None = None) -> Iterator[Server]:
+    """``chanreplay proxy`` in front of ``upstream``, recording ``name`` under ``into``
+    (run in ``cwd``: a project's folder, whose settings it reads); stopped with Ctrl-C when
+    the block ends, which writes the cassette."""
     command = ["proxy", "--upstream", upstream, "--record", name]
     command += ["--cassette-dir", str(into / "cassettes")]
-    proxy = _command_server(command, into / f"{name}-proxy.log")
+    proxy = _command_server(command, into / f"{name}-proxy.log", cwd)
     try:
         proxy.wait_ready()
         yield proxy
@@ -213,7 +214,7 @@ def proxying(upstream: str, into: Path, name: str) -> Iterator[Server]:
         raise RuntimeError(f"chanreplay proxy ended with an error:\n{proxy.output()}")
 
 
-def _command_server(arguments: list[str], log: Path) -> Server:
+def _command_server(arguments: list[str], log: Path, cwd: Path | None = None) -> Server:
     """``chanreplay ARGUMENTS --listen 127.0.0.1:PORT`` on a free port, its output in ``log``."""
     from tests.servers import Server, free_port
 
@@ -225,6 +226,7 @@ def _command_server(arguments: list[str], log: Path) -> Server:
             stdout=output,
             stderr=subprocess.STDOUT,
             env=environment(),
+            cwd=cwd,
             start_new_session=True,
         )
     return Server(process, port, log)

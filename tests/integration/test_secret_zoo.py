@@ -86,21 +86,37 @@ def _found_the_gaps_only(linted: subprocess.CompletedProcess[str], others: int) 
 
 
 @pytest.mark.server
-def test_the_proxy_writes_no_secret_it_can_know_and_lint_finds_the_rest(tmp_path: Path) -> None:
-    """At the network edge, the settings are out of sight: the SECRET_KEY a view echoes is
-    a value the server made to the proxy, bound in the cassette but kept for reading beside
-    it; lint, run in the project, finds it there."""
+def test_the_proxy_in_the_project_writes_no_secret_of_the_zoo(tmp_path: Path) -> None:
+    """Run in the project's folder, the proxy reads its settings' secrets as runserver does:
+    the SECRET_KEY a view echoes is written redacted, and kept nowhere beside the cassette."""
     (tmp_path / "edge").mkdir()
     with (
         harness.running(ZOO, tmp_path / "upstream", reload=False) as (server, copy),
-        harness.proxying(server.base, tmp_path / "edge", "zoo") as proxy,
+        harness.proxying(server.base, tmp_path / "edge", "zoo", cwd=copy) as proxy,
     ):
         harness.drive(ZOO, proxy.base)
         _settled()
         journal = _files(tmp_path / "edge" / "cassettes")
-    knowable = tuple(v for v in values.ALL if v not in values.SETTINGS_ONLY)
     assert any("journal" in name for name in journal), sorted(journal)
-    assert _leaks(journal, knowable) == []
+    assert _leaks(journal, values.ALL) == [], "\n".join(_leaks(journal, values.ALL))
+    written = _files(tmp_path / "edge" / "cassettes")
+    assert _leaks(written, values.ALL) == [], "\n".join(_leaks(written, values.ALL))
+    cassette = tmp_path / "edge" / "cassettes" / "zoo.json"
+    _found_the_gaps_only(harness.chanreplay("lint", "--no-unused", str(cassette), cwd=copy), 0)
+
+
+@pytest.mark.server
+def test_a_proxy_blind_to_the_settings_leaves_lint_to_find_them(tmp_path: Path) -> None:
+    """Run elsewhere (a server that is not this project's, as far as it can tell), the proxy
+    cannot know SECRET_KEY: the view's echo is a value the server made, bound in the cassette
+    and kept for reading beside it; lint, run in the project, finds it there."""
+    (tmp_path / "edge").mkdir()
+    with (
+        harness.running(ZOO, tmp_path / "upstream", reload=False) as (server, copy),
+        harness.proxying(server.base, tmp_path / "edge", "zoo", cwd=tmp_path) as proxy,
+    ):
+        harness.drive(ZOO, proxy.base)
+    knowable = tuple(v for v in values.ALL if v not in values.SETTINGS_ONLY)
     written = _files(tmp_path / "edge" / "cassettes")
     assert _leaks(written, knowable) == []
     cassette = tmp_path / "edge" / "cassettes" / "zoo.json"

@@ -255,7 +255,7 @@ def test_settings_that_do_not_import_are_said_loudly(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "warning: the settings 'nowhere.settings' did not import" in result.stderr
-    assert "were not looked for" in result.stderr
+    assert "are not known here" in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout.endswith("1 cassette: 0 errors, 1 warning\n")
     strict = _installed(

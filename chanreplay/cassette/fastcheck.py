@@ -80,7 +80,7 @@ def layer_event_conforms(event: Any) -> bool:
     if not _LAYER_KEYS.issuperset(event) or not _step(event.get("step")):
         return False
     op = event.get("op")
-    if op not in _OPS:
+    if type(op) is not str or op not in _OPS:  # a list is unhashable: no set lookup
         return False
     for key in ("layer", "channel", "group", "error"):
         if key in event and type(event[key]) is not str:

@@ -8,7 +8,10 @@ column, or connection and event) and the fix.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
+import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -167,9 +170,69 @@ def loads(
             f"unknown format version {version!r} (this chanreplay reads versions {readable})",
             fix=f'set "version": {VERSION} if the file was edited by hand, or re-record it',
         )
+    _refuse_deep(document, path)
     if validate_schema:
         validate(document, path=path)
     return Cassette.from_json(document, path=path)
+
+
+MAX_DEPTH = 200
+"""How deep a cassette's values may nest: every command must be able to write what it
+reads (orjson writes 254 levels at most), with room for the envelope around a payload."""
+
+
+_HEADROOM = 254 - MAX_DEPTH
+"""Levels above the document that orjson's check wraps it in (see :func:`_refuse_deep`)."""
+
+
+def _refuse_deep(document: Any, path: Path | None) -> None:
+    """Raise naming the first value nested deeper than :data:`MAX_DEPTH`.
+
+    orjson writes the document wrapped in :data:`_HEADROOM` lists, in C: it
+    fails only when something is too deep. Only then is the document walked
+    (without recursion: a hostile file must not exhaust the stack while it is
+    diagnosed) to name the place.
+    """
+    wrapped: Any = document
+    for _ in range(_HEADROOM):
+        wrapped = [wrapped]
+    try:
+        orjson.dumps(wrapped)
+    except orjson.JSONEncodeError as error:
+        cannot = str(error)
+    else:
+        return
+    stack: list[tuple[Any, list[str | int]]] = [(document, [])]
+    while stack:
+        value, location = stack.pop()
+        if len(location) > MAX_DEPTH:
+            raise CassetteFormatError(
+                path,
+                f"{_place(document, location[:6])}: values nested more than {MAX_DEPTH} "
+                "levels deep",
+                fix="a payload this deep is no real message: re-record the session, or cut "
+                "the nesting by hand",
+            )
+        if type(value) is int and not _MIN_INT <= value <= _MAX_INT:
+            raise CassetteFormatError(
+                path,
+                f"{_place(document, location)}: the integer {str(value)[:40]} is beyond 64 bits",
+                fix='write it as a string, or tag it as {"$int": "..."} (docs/cassette-format.md)',
+            )
+        if isinstance(value, dict):
+            stack.extend((item, [*location, key]) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend((item, [*location, index]) for index, item in enumerate(value))
+    raise CassetteFormatError(
+        path,
+        f"holds a value that cannot be written again ({cannot})",
+        fix="re-record the session, or restore the file from version control",
+    )
+
+
+_MIN_INT, _MAX_INT = -(2**63), 2**64 - 1
+"""The integers orjson reads; the compact parse leaves others to it."""
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _compact_parse(data: bytes | str) -> Any:
@@ -188,10 +251,40 @@ def _compact_parse(data: bytes | str) -> Any:
     def refuse(name: str) -> Any:
         raise ValueError(name)
 
+    def integer(text: str) -> int:
+        number = int(text)
+        if not _MIN_INT <= number <= _MAX_INT:
+            raise ValueError(text)  # orjson's range: beyond it, orjson diagnoses
+        return number
+
+    def real(text: str) -> float:
+        number = float(text)
+        if math.isinf(number):
+            raise ValueError(text)  # 1e400
+        return number
+
+    if isinstance(data, bytes):
+        try:
+            # Strict UTF-8, as orjson reads: json.loads would guess UTF-16 from the bytes.
+            data = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if _SURROGATE.search(data):
+        return None  # orjson judges escaped surrogates (a lone one is an error)
     try:
-        return json.loads(data, object_pairs_hook=pairs, parse_constant=refuse)
+        return json.loads(
+            data,
+            object_pairs_hook=pairs,
+            parse_constant=refuse,
+            parse_int=integer,
+            parse_float=real,
+        )
     except (ValueError, RecursionError):
         return None
+
+
+_MAX_ERRORS = 1000
+"""Schema errors collected at most before the best one is reported."""
 
 
 def validate(document: Any, *, path: Path | None = None) -> None:
@@ -215,14 +308,17 @@ def validate(document: Any, *, path: Path | None = None) -> None:
         return
     if version < 2:
         _refuse_newer_events(document, path)
-    errors = list(_validator(version).iter_errors(document))
+    # Capped: a hostile file may hold a million bad items; the best of the
+    # first thousand names the place as well, without the time and memory.
+    errors = list(itertools.islice(_validator(version).iter_errors(document), _MAX_ERRORS))
     if not errors:
         return
     # best_match descends into oneOf branches, so the message names the field
     # that is wrong rather than "not valid under any of the given schemas".
     error = best_match(errors)
     others = len(errors) - 1
-    more = f" (and {others} more problem{'s' if others > 1 else ''})" if others else ""
+    counted = f"at least {others}" if len(errors) == _MAX_ERRORS else str(others)
+    more = f" (and {counted} more problem{'s' if others > 1 else ''})" if others else ""
     raise CassetteFormatError(
         path,
         f"{_place(document, list(error.absolute_path))}: {error.message}{more}",

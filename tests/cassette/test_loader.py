@@ -570,3 +570,77 @@ def test_a_compact_load_diagnoses_bad_json_as_the_normal_one_does(text: str) -> 
     with pytest.raises(CassetteFormatError) as compact:
         loads(text, compact=True)
     assert str(compact.value) == str(normal.value)
+
+
+def _external(message_json: str) -> str:
+    """A cassette whose one external event's message is ``message_json`` (raw JSON text)."""
+    return (
+        f'{{"format": "{FORMAT}", "version": {VERSION}, "connections": [], "external": '
+        f'[{{"dir": "layer", "op": "send", "channel": "x", "message": {message_json}, '
+        '"step": 1}]}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (_external('{"s": "\\ud800"}'), "surrogate"),
+        (_external('{"n": 1e400}'), "infinity"),
+        (_external('{"n": NaN}'), "invalid JSON"),
+    ],
+)
+def test_the_compact_parse_refuses_what_the_strict_one_refuses(text: str, says: str) -> None:
+    """The review commands parse compactly: a file the loader rejects is rejected there too,
+    with the same diagnosis (never accepted, then crashing when written again)."""
+    for compact in (False, True):
+        with pytest.raises(CassetteFormatError, match=says):
+            loads(text, compact=compact)
+
+
+def test_utf16_is_refused_by_both_parses() -> None:
+    text = _external('{"a": 1}').encode("utf-16")
+    for compact in (False, True):
+        with pytest.raises(CassetteFormatError, match="UTF-8"):
+            loads(text, compact=compact)
+
+
+def test_both_parses_read_a_huge_integer_alike() -> None:
+    """Beyond 64 bits, orjson reads a number as a float; the compact parse defers to it."""
+    text = _external('{"n": 123456789012345678901234567890}')
+    assert loads(text).external == loads(text, compact=True).external
+
+
+@pytest.mark.parametrize("depth", [250, 990, 5000])
+def test_a_payload_nested_too_deep_is_refused_naming_its_place(depth: int) -> None:
+    """Nested beyond what every command can write again: refused at load, with its place,
+    and diagnosing it exhausts no stack."""
+    text = _external('{"a": ' * depth + "1" + "}" * depth)
+    for compact in (False, True):
+        with pytest.raises(CassetteError) as raised:
+            loads(text, compact=compact)
+        # Deeper than orjson parses at all, the JSON diagnosis names the column.
+        said = str(raised.value)
+        assert "nested more than 200 levels deep" in said or "depth limit exceeded" in said
+
+
+def test_a_payload_just_deep_enough_still_loads_and_writes_again() -> None:
+    text = _external('{"a": ' * 150 + "1" + "}" * 150)
+    cassette = loads(text)
+    assert orjson.loads(orjson.dumps(cassette.to_json())) == cassette.to_json()
+
+
+def test_a_field_of_the_wrong_type_is_diagnosed_not_a_type_error() -> None:
+    text = (
+        f'{{"format": "{FORMAT}", "version": {VERSION}, "connections": [], '
+        '"external": [{"dir": "layer", "op": [], "step": 1}]}'
+    )
+    with pytest.raises(CassetteFormatError, match="external event 0, field op"):
+        loads(text)
+
+
+def test_a_file_of_a_hundred_thousand_bad_items_reports_the_first_of_a_capped_count() -> None:
+    """The schema errors are capped: the report names the place and says "or more"."""
+    bad = ",".join(['{"dir": "layer", "op": "bogus", "step": 1}'] * 100_000)
+    text = f'{{"format": "{FORMAT}", "version": {VERSION}, "connections": [], "external": [{bad}]}}'
+    with pytest.raises(CassetteFormatError, match=r"\(and at least 999 more problems\)"):
+        loads(text)

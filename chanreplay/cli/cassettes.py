@@ -26,6 +26,14 @@ def recover(paths: tuple[Path, ...]) -> None:
     from chanreplay.recorder.journal import recover as recover_journal
 
     journals: list[Path] = []
+    missing = [path for path in paths if not path.exists() and not journal_path(path).exists()]
+    if missing:
+        fail(
+            ChanreplayError(
+                f"{', '.join(map(str, missing))}: no such file or folder; give a cassette "
+                "folder, a journal (.NAME.journal) or the cassette it belongs to (NAME.json)"
+            )
+        )
     for path in paths or (Path("cassettes"),):
         if path.is_dir():
             journals.extend(sorted(path.glob(".*.journal")))
@@ -228,7 +236,18 @@ def split_command(
     except ChanreplayError as error:
         fail(error)
     directory = output or cassette.parent
-    directory.mkdir(parents=True, exist_ok=True)
+    if directory.exists() and not directory.is_dir():
+        raise click.BadParameter(
+            f"{str(directory)!r} is a file: give the folder the parts go into",
+            param_hint="-o/--output",
+        )
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise click.BadParameter(
+            f"cannot make the folder {str(directory)!r}: {error.strerror}",
+            param_hint="-o/--output",
+        ) from None
     names = []
     for number, part in enumerate(parts, 1):
         name = f"{cassette.stem}-{number}"

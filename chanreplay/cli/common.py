@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
@@ -98,3 +99,30 @@ def rules_of(ignore: tuple[str, ...], matches: tuple[str, ...]) -> Rules:
         return Rules.build(ignore, matchers)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--ignore/--match") from None
+
+
+def listen_address(listen: str) -> tuple[str, int]:
+    """``HOST:PORT`` as (host, port); a usage error naming ``--listen`` for anything else."""
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise click.BadParameter(
+            f"{listen!r}: give HOST:PORT with a port from 1 to 65535 (127.0.0.1:8002)",
+            param_hint="--listen",
+        )
+    return host.strip("[]"), int(port)
+
+
+def writable_file(path: Path, option: str) -> Path:
+    """``path`` as a file a command may write: its folder made if missing; a usage error
+    naming ``option`` when it is a directory or its folder cannot be made."""
+    if path.is_dir():
+        raise click.BadParameter(
+            f"{str(path)!r} is a directory: give a file name in it", param_hint=option
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise click.BadParameter(
+            f"cannot make the folder {str(path.parent)!r}: {error.strerror}", param_hint=option
+        ) from None
+    return path

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from chanreplay.cli.common import FORMATS, IGNORE_HELP, MATCH_HELP, fail, pairs_of, rules_of
+from chanreplay.cli.common import (
+    FORMATS,
+    IGNORE_HELP,
+    MATCH_HELP,
+    fail,
+    listen_address,
+    pairs_of,
+    rules_of,
+)
 from chanreplay.exceptions import ChanreplayError
 
 if TYPE_CHECKING:
@@ -72,9 +80,8 @@ def proxy_command(
     from chanreplay.proxy.server import CaptureProxy
     from chanreplay.recorder.recording import Recording
 
-    host, _, port = listen.rpartition(":")
-    if not host or not port.isdigit():
-        raise click.BadParameter(f"{listen!r}: give HOST:PORT", param_hint="--listen")
+    host, port = listen_address(listen)
+    _can_listen(host, port, listen)  # before a recording starts: a failed start records nothing
     recording = None
     try:
         if name:
@@ -89,11 +96,13 @@ def proxy_command(
         web.run_app(
             proxy.application(),
             host=host,
-            port=int(port),
+            port=port,
             print=None,
             shutdown_timeout=5,
             loop=event_loop(),
         )
+    except OSError as error:
+        fail(_cannot_listen(listen, error))
     finally:
         if recording is not None:
             result = recording.stop()
@@ -251,9 +260,7 @@ def serve_command(
     from chanreplay.proxy.serve import MockServer
     from chanreplay.review.sources import read
 
-    host, _, port = listen.rpartition(":")
-    if not host or not port.isdigit():
-        raise click.BadParameter(f"{listen!r}: give HOST:PORT", param_hint="--listen")
+    host, port = listen_address(listen)
     try:
         loaded = read(cassette)
     except ChanreplayError as error:
@@ -269,11 +276,36 @@ def serve_command(
             f"chanreplay serve: replies send made-up values for {places}; "
             "give --secret NAME=VALUE to send values of your own"
         )
-    web.run_app(
-        server.application(),
-        host=host,
-        port=int(port),
-        print=None,
-        shutdown_timeout=2,
-        loop=event_loop(),
+    try:
+        web.run_app(
+            server.application(),
+            host=host,
+            port=port,
+            print=None,
+            shutdown_timeout=2,
+            loop=event_loop(),
+        )
+    except OSError as error:
+        fail(_cannot_listen(listen, error))
+
+
+def _can_listen(host: str, port: int, listen: str) -> None:
+    """End the command with a clear error if nothing can listen at ``host:port`` now."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        family, kind, protocol, _, address = infos[0]
+        with socket.socket(family, kind, protocol) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as error:
+        fail(_cannot_listen(listen, error))
+
+
+def _cannot_listen(listen: str, error: OSError) -> ChanreplayError:
+    """Why a server command could not listen where it was told to, and what to do."""
+    return ChanreplayError(
+        f"cannot listen on {listen}: {error.strerror or error}; fix: give --listen another "
+        "HOST:PORT (a port no other server holds)"
     )

@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from chanreplay.cli.common import FORMATS, IGNORE_HELP, MATCH_HELP, fail, rules_of, styler
+from chanreplay.cli.common import (
+    FORMATS,
+    IGNORE_HELP,
+    MATCH_HELP,
+    fail,
+    rules_of,
+    styler,
+    writable_file,
+)
 from chanreplay.exceptions import ChanreplayError
 
 if TYPE_CHECKING:
@@ -236,5 +244,7 @@ def render_command(cassette: str, output: Path, old: str | None) -> None:
     except ChanreplayError as error:
         fail(error)
     title = f"{old} → {cassette}" if old else cassette
-    output.write_text(render_html(new, title=title, old=before), encoding="utf-8")
+    writable_file(output, "-o/--output").write_text(
+        render_html(new, title=title, old=before), encoding="utf-8"
+    )
     click.echo(f"wrote {output}")

@@ -83,14 +83,26 @@ def cassette_dir(explicit: str | Path | None = None) -> Path:
     return Path(chosen or "cassettes")
 
 
-def check_debug(*, force: bool = False) -> None:
-    """Refuse to record with DEBUG off (a production-like server) unless forced."""
-    if not settings.DEBUG and not force and not os.environ.get(ENV_FORCE):
-        raise RecordingRefusedError(
-            "refusing to record with DEBUG = False: a recording holds every message of "
-            "every user. Record on a development server, or pass --record-force "
-            "(CHANREPLAY_FORCE=1) if you mean it"
-        )
+def check_debug(*, force: bool = False) -> bool:
+    """Refuse to record with DEBUG off (a production-like server) unless forced.
+
+    True when recording goes ahead with DEBUG off (forced): the caller warns.
+    ``CHANREPLAY_FORCE`` forces when set to a true value (1, true, yes, on).
+    """
+    if settings.DEBUG:
+        return False
+    if force or _true(os.environ.get(ENV_FORCE, "")):
+        return True
+    raise RecordingRefusedError(
+        "refusing to record with DEBUG = False: a recording holds every message of "
+        "every user. Record on a development server, or pass --record-force "
+        "(CHANREPLAY_FORCE=1) if you mean it"
+    )
+
+
+def _true(value: str) -> bool:
+    """An environment variable's value as a switch: 1, true, yes and on are true."""
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def _ignored_paths() -> tuple[str, ...]:
@@ -165,7 +177,11 @@ def activate_from_environment() -> None:
 def start_from_environment() -> Recording:
     """Start the recording the environment describes in this process."""
     name = os.environ[ENV_RECORD]
-    check_debug()
+    if check_debug() and not os.environ.get(ENV_SUPERVISED):  # runserver warned already
+        logger.warning(
+            "chanreplay: recording with DEBUG = False, as CHANREPLAY_FORCE says: the "
+            "cassette will hold every message of every user of this server"
+        )
     recording = build_recording(
         name,
         run_id=os.environ.get(ENV_RUN_ID),

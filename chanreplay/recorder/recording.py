@@ -255,6 +255,32 @@ class JournalSink(Protocol):
     def remove(self) -> None: ...
 
 
+MAX_NAME_BYTES = 200
+"""The longest recording name: the journal (``.NAME.journal``) and the values kept
+beside the cassette (``.NAME.values.json``) must fit a file name (255 bytes)."""
+_HOST_PORT = re.compile(r"(?:[\w.-]+|\[[0-9a-fA-F:]+\]):\d+|\d+")
+
+
+def check_name(name: str) -> None:
+    """Raise :class:`ConfigurationError` saying why ``name`` cannot name a recording."""
+    if not name:
+        raise ConfigurationError("a recording needs a name: --record NAME (such as 'chat')")
+    if "/" in name or "\\" in name or "\x00" in name or name.startswith("."):
+        raise ConfigurationError(
+            f"invalid recording name {name!r}: use a plain file name such as 'chat'"
+        )
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        raise ConfigurationError(
+            f"the recording name is {len(name.encode('utf-8'))} bytes long: use at most "
+            f"{MAX_NAME_BYTES} (the journal beside the cassette must fit a file name)"
+        )
+    if _HOST_PORT.fullmatch(name.removesuffix(".json")):
+        raise ConfigurationError(
+            f"{name!r} is an address, not a recording name: give both, "
+            f"runserver --record NAME {name}"
+        )
+
+
 class Recording:
     """Records one session into ``CASSETTE_DIR/NAME.json`` through a journal.
 
@@ -281,10 +307,7 @@ class Recording:
         bind: bool = True,
         exact_paths: tuple[str, ...] = (),
     ) -> None:
-        if not name or "/" in name or name.startswith("."):
-            raise ConfigurationError(
-                f"invalid recording name {name!r}: use a plain file name such as 'chat'"
-            )
+        check_name(name)
         if mode not in RECORD_MODES:
             raise ConfigurationError(
                 f"unknown record mode {mode!r}: choose one of {', '.join(RECORD_MODES)}"

@@ -316,10 +316,21 @@ def test_recording_refuses_to_start_with_debug_off(servers: ServerFactory) -> No
     assert refused.process.wait(60) != 0
     assert "refusing to record with DEBUG = False" in refused.output()
     assert "--record-force" in refused.output()
+    not_forced = servers.runserver(wait=False, EXAMPLE_DEBUG="0", CHANREPLAY_FORCE="0")
+    assert not_forced.process.wait(60) != 0  # CHANREPLAY_FORCE=0 does not force
+    assert "refusing to record with DEBUG = False" in not_forced.output()
     forced = servers.runserver("--record-force", EXAMPLE_DEBUG="0")
     run_session(forced.base)
     forced.stop()
+    assert "recording with DEBUG = False, as forced" in forced.output()
     assert len(load(servers.cassette_dir / "session.json").connections) == 10
+
+
+def test_an_empty_record_name_is_refused(servers: ServerFactory) -> None:
+    """``--record ""`` would serve and record nothing: it is an error naming the option."""
+    empty = servers.runserver("--record", "", record=None, wait=False)
+    assert empty.process.wait(60) != 0
+    assert "--record needs a NAME" in empty.output()
 
 
 def test_environment_variable_records_without_the_option(servers: ServerFactory) -> None:

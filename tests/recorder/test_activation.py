@@ -32,14 +32,21 @@ def test_unknown_setting_keys_are_named(settings: object) -> None:
 
 
 def test_debug_off_refuses_unless_forced(monkeypatch: pytest.MonkeyPatch) -> None:
-    """DEBUG False refuses; force or CHANREPLAY_FORCE allows."""
+    """DEBUG False refuses; force or CHANREPLAY_FORCE set to a true value allows (and says
+    so: the caller warns); CHANREPLAY_FORCE=0 does not force."""
     monkeypatch.delenv(activation.ENV_FORCE, raising=False)
     with override_settings(DEBUG=False):
         with pytest.raises(RecordingRefusedError, match="--record-force"):
             activation.check_debug()
-        activation.check_debug(force=True)
+        assert activation.check_debug(force=True) is True  # forced: the caller warns
         monkeypatch.setenv(activation.ENV_FORCE, "1")
-        activation.check_debug()
+        assert activation.check_debug() is True
+        for off in ("0", "false", "no", ""):
+            monkeypatch.setenv(activation.ENV_FORCE, off)
+            with pytest.raises(RecordingRefusedError):
+                activation.check_debug()
+    with override_settings(DEBUG=True):
+        assert activation.check_debug() is False
 
 
 def test_cassette_dir_precedence(monkeypatch: pytest.MonkeyPatch) -> None:

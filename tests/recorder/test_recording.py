@@ -30,10 +30,23 @@ async def record_one_connection(recording: Recording, text: str = "hi") -> None:
     connection.finish()
 
 
-@pytest.mark.parametrize("name", ["", "a/b", ".hidden"])
-def test_recording_names_must_be_plain_file_names(name: str, tmp_path: Path) -> None:
-    """A name that is not a plain file name is refused with an example of a good one."""
-    with pytest.raises(ConfigurationError, match="plain file name"):
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("", "needs a name"),
+        ("a/b", "plain file name"),
+        ("a\\b", "plain file name"),
+        (".hidden", "plain file name"),
+        ("x" * 300, "300 bytes long: use at most 200"),
+        ("127.0.0.1:9303", "is an address, not a recording name"),
+        ("localhost:8000", "is an address"),
+        ("8000", "is an address"),
+    ],
+)
+def test_recording_names_must_be_plain_file_names(name: str, says: str, tmp_path: Path) -> None:
+    """A name that cannot name a recording is refused, saying why (a forgotten name, whose
+    address took its place, included)."""
+    with pytest.raises(ConfigurationError, match=says):
         Recording(name, cassette_dir=tmp_path)
 
 

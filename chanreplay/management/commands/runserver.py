@@ -71,6 +71,8 @@ class Command(DaphneRunserverCommand):  # type: ignore[misc]  # daphne is untype
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options.get("record") == "":
+            raise CommandError("--record needs a NAME: runserver --record chat")
         name = options.get("record") or os.environ.get(activation.ENV_RECORD)
         if not name or os.environ.get(activation.ENV_SUPERVISED):
             # Not recording, or the server process the autoreloader started.
@@ -85,7 +87,11 @@ class Command(DaphneRunserverCommand):  # type: ignore[misc]  # daphne is untype
             if not options.get("use_reloader", True):
                 os.execve(sys.executable, autoreload.get_child_arguments(), os.environ)
         try:
-            activation.check_debug(force=options.get("record_force", False))
+            if activation.check_debug(force=options.get("record_force", False)):
+                self.stderr.write(
+                    "chanreplay: recording with DEBUG = False, as forced: the cassette will "
+                    "hold every message of every user of this server"
+                )
             recording = activation.build_recording(
                 name,
                 directory=options.get("cassette_dir"),

@@ -167,7 +167,7 @@ def _diagram(cassette: Cassette, side: str, marks: dict[tuple[str, int], str]) -
             f"{html.escape(label)}</text><title>{html.escape(payload)}</title></g>"
         )
     parts.append("</svg>")
-    encoded = orjson.dumps(data).decode().replace("</", "<\\/")
+    encoded = _script_safe(orjson.dumps(data).decode())
     parts.append(
         f'<script type="application/json" class="events" data-side="{side}">{encoded}</script>'
     )
@@ -257,6 +257,22 @@ svg.diagram { color: #333; }
 .hidden { display: none; }
 pre { white-space: pre-wrap; word-break: break-word; font-size: 12px; }
 """
+
+_SCRIPT_SAFE = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def _script_safe(encoded: str) -> str:
+    """JSON that no payload can break out of a ``<script>`` element with.
+
+    ``<`` and ``>`` only occur inside JSON strings, where ``\\u003c`` means the
+    same: so ``</script>``, ``<!--`` and ``<script>`` (which switch the HTML
+    parser's script states and swallowed the page's own script) cannot form,
+    and ``&`` and the line separators are escaped for good measure.
+    """
+    return encoded.translate(_SCRIPT_SAFE)
+
 
 _SCRIPT = """
 (function () {

@@ -101,34 +101,34 @@ HOSTILE = [
 
 def test_no_payload_changes_the_pages_structure_in_chromium(browser: Any, tmp_path: Path) -> None:
     """Payloads that switch the HTML parser's script states (``<!--<script>``), close the
-    data block, or carry markup: every row is drawn and shows its payload, and nothing a
-    payload holds runs."""
+    data block, or carry markup, each on a page of its own: every row is drawn, the row
+    shows its payload, and nothing a payload holds runs."""
     from selenium.webdriver.common.by import By
 
-    document = json.loads(EXAMPLE.read_text())
-    echo = next(c for c in document["connections"] if c["scope"]["path"] == "/ws/echo/")
-    step = echo["events"][-1]["step"]
-    for text in HOSTILE:
+    for number, text in enumerate(HOSTILE):
+        document = json.loads(EXAMPLE.read_text())
+        echo = next(c for c in document["connections"] if c["scope"]["path"] == "/ws/echo/")
         echo["events"].append(
-            {"dir": "out", "message": {"type": "websocket.send", "text": text}, "step": step}
+            {
+                "dir": "out",
+                "message": {"type": "websocket.send", "text": text},
+                "step": echo["events"][-1]["step"],
+            }
         )
-    hostile = tmp_path / "hostile.json"
-    hostile.write_text(json.dumps(document))
-    page = tmp_path / "hostile.html"
-    result = chanreplay("render", str(hostile), "-o", str(page))
-    assert result.returncode == 0, result.stderr
-    browser.get(page.as_uri())
-    assert browser.get_log("browser") == []
-    rows = browser.find_elements(By.CSS_SELECTOR, "svg.diagram g.msg")
-    assert len(rows) == 77 + len(HOSTILE)
-    shown = []
-    echo_rows = [r for r in rows if r.get_attribute("data-conn") == echo["id"]]
-    for row in echo_rows[-len(HOSTILE) :]:
-        row.click()
-        shown.append(browser.find_element(By.ID, "payload").text)
-    for text, panel in zip(HOSTILE, shown, strict=True):
-        expected = (
-            json.dumps(text, ensure_ascii=False)[1:-1].replace("\u2028", " ").replace("\u2029", " ")
+        hostile = tmp_path / f"hostile{number}.json"
+        hostile.write_text(json.dumps(document))
+        page = tmp_path / f"hostile{number}.html"
+        result = chanreplay("render", str(hostile), "-o", str(page))
+        assert result.returncode == 0, result.stderr
+        browser.get(page.as_uri())
+        assert browser.get_log("browser") == [], text
+        rows = browser.find_elements(By.CSS_SELECTOR, "svg.diagram g.msg")
+        assert len(rows) == 78, text
+        [r for r in rows if r.get_attribute("data-conn") == echo["id"]][-1].click()
+        panel = browser.find_element(By.ID, "payload").text
+        shown = json.dumps(text, ensure_ascii=False)[1:-1]
+        assert shown.replace("\u2028", " ").replace("\u2029", " ").split(" ")[0] in panel, (
+            text,
+            panel,
         )
-        assert expected.split(" ")[0] in panel, (text, panel)
-    assert browser.execute_script("return window.__pwned === undefined") is True
+        assert browser.execute_script("return window.__pwned === undefined") is True, text

@@ -20,7 +20,9 @@ def recover(paths: tuple[Path, ...]) -> None:
     """Rebuild cassettes from the journals interrupted recordings left behind.
 
     PATHS are cassette directories, journals (.NAME.journal) or cassettes
-    (NAME.json); the default is ./cassettes.
+    (NAME.json); the default is ./cassettes. Exit status 0 when everything
+    was recovered, 1 when lines were lost (each named), 2 when a journal
+    could not be recovered (it is kept, and nothing is written).
     """
     from chanreplay.recorder.journal import journal_path
     from chanreplay.recorder.journal import recover as recover_journal
@@ -46,7 +48,7 @@ def recover(paths: tuple[Path, ...]) -> None:
         where = ", ".join(str(p) for p in paths or (Path("cassettes"),))
         click.echo(f"nothing to recover: no journal in {where}")
         return
-    failed = False
+    failed = lost = False
     for journal in found:
         try:
             cassette, result = recover_journal(journal)
@@ -59,8 +61,27 @@ def recover(paths: tuple[Path, ...]) -> None:
             f"recovered {cassette}: {result.connections} connections{unclosed}, "
             f"{result.events} events"
         )
+        if result.skipped:
+            lost = True
+            shown = ", ".join(map(str, result.skipped[:20]))
+            more = f" and {len(result.skipped) - 20} more" if len(result.skipped) > 20 else ""
+            count = len(result.skipped)
+            click.echo(
+                f"warning: {journal}: lost {count} line{'s' * (count != 1)} that held no "
+                f"record (line{'s' * (count != 1)} {shown}{more})",
+                err=True,
+            )
+        if result.torn:
+            lost = True
+            click.echo(
+                f"warning: {journal}: its last line was cut short (the process died writing "
+                "it) and was lost",
+                err=True,
+            )
     if failed:
         sys.exit(2)
+    if lost:
+        sys.exit(1)
 
 
 @click.command("lint")

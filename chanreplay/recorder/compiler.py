@@ -84,6 +84,10 @@ class CompileResult:
     connections: int = 0
     events: int = 0
     unclosed: list[str] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    """Line numbers (from 1) of the journal's lines that were no record: lost."""
+    torn: bool = False
+    """True when the journal ends in part of a line (the process died writing it)."""
 
 
 @dataclass
@@ -115,6 +119,8 @@ class JournalCompiler:
         """(inode, size, mtime) of the cassette this compiler last wrote."""
         self._version = VERSION
         """The format version to write: an older cassette appended to keeps its own."""
+        self._lines_read = 0
+        self._skipped: list[int] = []
 
     def compile(self, *, durable: bool = False) -> CompileResult:
         """Write the cassette the journal describes so far, atomically."""
@@ -134,6 +140,8 @@ class JournalCompiler:
             connections=len(self._opened),
             events=self._events,
             unclosed=[cid for cid in self._opened if cid not in self._closed],
+            skipped=list(self._skipped),
+            torn=self.journal.stat().st_size > self._read_to,
         )
 
     # -- the journal ------------------------------------------------------
@@ -141,6 +149,9 @@ class JournalCompiler:
         """Index the records appended since the last compile."""
         for offset, end, record in _lines(self.journal, self._read_to):
             self._read_to = end
+            self._lines_read += 1
+            if record is None:
+                self._skipped.append(self._lines_read)
             kind = record.get("k") if record is not None else None
             if kind == "open":
                 assert record is not None

@@ -35,9 +35,10 @@ from typing import IO, Any
 import orjson
 
 from chanreplay.cassette.binding import BOUND
+from chanreplay.cassette.loader import load
 from chanreplay.cassette.model import VERSION, Cassette
 from chanreplay.cassette.values import Kept, read_values, write_values
-from chanreplay.exceptions import CassetteFormatError, JournalLocked
+from chanreplay.exceptions import CassetteFormatError, ChanreplayError, JournalLocked
 from chanreplay.recorder.compiler import (
     CompileResult,
     JournalCompiler,
@@ -372,7 +373,14 @@ def _ends_with_newline(path: Path) -> bool:
 
 
 def recover(journal: Path) -> tuple[Path, CompileResult]:
-    """Compile the journal at ``journal`` into its cassette and delete the journal."""
+    """Compile the journal at ``journal`` into its cassette and delete the journal.
+
+    The cassette is built beside it and loaded (the loader's full check)
+    before it takes the cassette's name: a journal that does not make a
+    loadable cassette is kept, and nothing is written. What the journal held
+    that is no record (lines that are not JSON, a torn last line) is lost;
+    the result says which lines.
+    """
     name = journal.name
     if not (name.startswith(".") and name.endswith(".journal")):
         raise CassetteFormatError(
@@ -380,6 +388,18 @@ def recover(journal: Path) -> tuple[Path, CompileResult]:
         )
     cassette = journal.with_name(name[1 : -len(".journal")] + ".json")
     _refuse_live(journal)
-    result = compile_journal(journal, cassette, durable=True)
+    trial = journal.with_name(f"{name}.recovering.json")
+    try:
+        result = compile_journal(journal, trial, durable=True)
+        load(trial)
+    except (ChanreplayError, ValueError, TypeError) as error:
+        trial.unlink(missing_ok=True)
+        raise CassetteFormatError(
+            journal,
+            f"does not make a loadable cassette ({str(error).splitlines()[0]})",
+            fix="the journal is kept as it was; restore it from a backup, or remove the "
+            "lines that are wrong and run chanreplay recover again",
+        ) from None
+    os.replace(trial, cassette)
     os.unlink(journal)
     return cassette, result

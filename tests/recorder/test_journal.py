@@ -364,6 +364,36 @@ def test_recover_turns_journal_into_cassette(paths: tuple[Path, Path]) -> None:
     assert len(load(cassette_file).connections) == result.connections == 2
 
 
+def test_recover_names_every_line_it_could_not_read(paths: tuple[Path, Path]) -> None:
+    """Lines that are no record, and a torn last line, are lost and said, by line number."""
+    journal_file, cassette_file = paths
+    lines = list(INTERLEAVED)
+    lines.insert(3, b"this is not json\n")
+    lines.insert(6, b"[1, 2]\n")
+    journal_file.write_bytes(b"".join(lines) + b'{"k": "ev", "c": "c1"')
+    _, result = recover(journal_file)
+    assert result.skipped == [4, 7]
+    assert result.torn
+    assert len(load(cassette_file).connections) == 2
+
+
+def test_recover_keeps_a_journal_that_makes_no_loadable_cassette(
+    paths: tuple[Path, Path],
+) -> None:
+    """Records that compile into a cassette the loader rejects (an event of a wrong shape):
+    nothing is written, the journal stays, the error names the loader's diagnosis."""
+    journal_file, cassette_file = paths
+    broken = line({"k": "ev", "c": "c1", "e": {"dir": "sideways", "step": 1}})
+    original = b"".join([*INTERLEAVED[:3], broken, *INTERLEAVED[3:]])
+    journal_file.write_bytes(original)
+    with pytest.raises(CassetteFormatError, match="does not make a loadable cassette") as error:
+        recover(journal_file)
+    assert "the journal is kept" in str(error.value)
+    assert journal_file.read_bytes() == original
+    assert not cassette_file.exists()
+    assert list(cassette_file.parent.iterdir()) == [journal_file]
+
+
 @pytest.mark.parametrize("name", ["chat.journal", ".chat.json", "chat.json"])
 def test_recover_refuses_other_files(tmp_path: Path, name: str) -> None:
     """recover refuses a file not named like a journal, and leaves it alone."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import fnmatch
 import itertools
 import logging
@@ -23,9 +24,10 @@ import re
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 import orjson
 
@@ -313,6 +315,8 @@ class Recording:
                 f"unknown record mode {mode!r}: choose one of {', '.join(RECORD_MODES)}"
             )
         self.name = name.removesuffix(".json")
+        self._claimed: IO[str] | None = None
+        """The open, locked ``.NAME.journal.lock`` while this process holds the name."""
         self.cassette_path = Path(cassette_dir) / f"{self.name}.json"
         self.journal_path = journal_path(self.cassette_path)
         self.mode = mode
@@ -358,7 +362,6 @@ class Recording:
         autoreloader's parent): it writes the journal only to seed appended
         episodes.
         """
-        notes = []
         directory = self.cassette_path.parent
         try:
             directory.mkdir(parents=True, exist_ok=True)
@@ -369,6 +372,16 @@ class Recording:
                 f"cannot record into {directory}: {error.strerror or error}; pass "
                 "--cassette-dir (or set CHANREPLAY['CASSETTE_DIR']) to a writable directory"
             ) from None
+        self._claim()
+        try:
+            return self._prepare_journal()
+        except BaseException:
+            self.release()  # nothing will be recorded: the name is free again
+            raise
+
+    def _prepare_journal(self) -> str:
+        """:meth:`prepare`, once the name is claimed: the journal and the record mode."""
+        notes = []
         if self.journal_path.exists():
             state = read_state(self.journal_path)
             if state.run == self.run_id:
@@ -407,6 +420,49 @@ class Recording:
         if self.mode != "new_episodes":
             forget_values(self.cassette_path)  # they named another recording's values
         return "; ".join(notes) or f"recording into {self.cassette_path}"
+
+    def _claim(self) -> None:
+        """Hold the recording's name for as long as this process lives, or fail now.
+
+        Two servers started at one moment to record one name both found no
+        journal; the loser printed that it recorded, then failed out of sight
+        when its server process could not lock the journal. The claim is an
+        exclusive lock on ``.NAME.journal.lock``, taken before anything is
+        said: the loser stops at once. A process of the same run (the server
+        process the autoreloader starts, whose supervisor holds the claim)
+        goes ahead.
+        """
+        if self._claimed is not None:
+            return
+        path = self.journal_path.with_name(self.journal_path.name + ".lock")
+        handle = path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            owner = handle.read().strip()
+            handle.close()
+            if owner == self.run_id:
+                return  # this run's supervisor holds it
+            raise JournalLocked(
+                f"{self.journal_path}: another server is recording {self.name!r} right now; "
+                "stop it first, or record under another name"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(self.run_id)
+        handle.flush()
+        self._claimed = handle
+        # A recording dropped without stop() (a test; a process ends anyway) lets go.
+        weakref.finalize(self, handle.close)
+
+    def release(self) -> None:
+        """Give up the claim on the recording's name (see :meth:`_claim`), if held."""
+        handle, self._claimed = self._claimed, None
+        if handle is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(handle.name)  # while locked: no one else holds it
+            handle.close()
 
     RESUME_LOCK_TIMEOUT = 15.0
     """Seconds a resuming process waits for the process it replaces to release the journal."""
@@ -544,6 +600,7 @@ class Recording:
         result = writer.close()
         if self.finalize:
             writer.remove()
+        self.release()
         return result
 
     def sync(self) -> CompileResult | None:

@@ -326,6 +326,30 @@ def test_recording_refuses_to_start_with_debug_off(servers: ServerFactory) -> No
     assert len(load(servers.cassette_dir / "session.json").connections) == 10
 
 
+def test_two_servers_recording_one_name_at_once_one_records_and_the_other_exits(
+    servers: ServerFactory,
+) -> None:
+    """Started at the same moment with the autoreloader: the loser says another server is
+    recording and exits non-zero, without having said it records; the winner records."""
+    import time
+
+    pair = [servers.runserver(reload=True, wait=False) for _ in range(2)]
+    deadline = time.monotonic() + 60
+    while all(s.process.poll() is None for s in pair) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    losers = [s for s in pair if s.process.poll() is not None]
+    assert len(losers) == 1, [s.output() for s in pair]
+    (loser,) = losers
+    (winner,) = [s for s in pair if s is not loser]
+    assert loser.process.returncode != 0
+    assert "another server is recording 'session' right now" in loser.output()
+    assert "recording into" not in loser.output()
+    winner.wait_ready()
+    run_session(winner.base)
+    assert winner.interrupt() == 0
+    assert len(load(servers.cassette_dir / "session.json").connections) == 10
+
+
 def test_an_empty_record_name_is_refused(servers: ServerFactory) -> None:
     """``--record ""`` would serve and record nothing: it is an error naming the option."""
     empty = servers.runserver("--record", "", record=None, wait=False)

@@ -140,6 +140,8 @@ async def test_a_dead_runs_journal_is_recovered_before_recording(tmp_path: Path)
     writer._stop.set()
     writer._thread.join()
     writer._journal.close()
+    assert dead._claimed is not None
+    dead._claimed.close()  # a dead process's locks are gone, its lock file stays
     with pytest.raises(CassetteExistsError, match="recovered an interrupted recording"):
         Recording("x", cassette_dir=tmp_path, run_id="new").prepare()
     assert len(load(tmp_path / "x.json").connections) == 1
@@ -343,3 +345,21 @@ async def test_a_hook_asked_to_sees_what_clients_send_too(tmp_path: Path) -> Non
     connection.finish()
     recording.stop()
     assert seen == ["in", "out"]
+
+
+def test_the_name_is_claimed_before_anything_is_said(tmp_path: Path) -> None:
+    """Two runs that both find no journal: the second is refused at prepare(), before it
+    announces anything; a process of the first run goes ahead; a stopped run frees it."""
+    first = Recording("x", cassette_dir=tmp_path, run_id="run-1")
+    assert first.prepare() == f"recording into {tmp_path / 'x.json'}"
+    with pytest.raises(JournalLocked, match="another server is recording 'x' right now"):
+        Recording("x", cassette_dir=tmp_path, run_id="run-2").prepare()
+    assert not (tmp_path / ".x.journal").exists()
+    child = Recording("x", cassette_dir=tmp_path, run_id="run-1")  # the autoreloader's
+    child.start()
+    child.stop()
+    first.release()
+    assert not (tmp_path / ".x.journal.lock").exists()
+    later = Recording("x", cassette_dir=tmp_path, run_id="run-3", mode="all")
+    later.start()
+    later.stop()

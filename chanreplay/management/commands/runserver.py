@@ -118,6 +118,7 @@ class Command(DaphneRunserverCommand):  # type: ignore[misc]  # daphne is untype
             super().handle(*args, **options)
         finally:
             self._finish(recording.journal_path, recording.cassette_path, options)
+            recording.release()
 
     def _finish(self, journal: Any, cassette: Any, options: dict[str, Any]) -> None:
         """Write the final cassette once the server is gone."""

@@ -276,6 +276,9 @@ def _signature(event: Event) -> tuple[Any, ...]:
     """What must agree for two events to be aligned as "the same event, maybe changed"."""
     message = _unwrap(event.get("message"), False)[0]
     kind = message.get("type") if isinstance(message, dict) else None
+    if kind is not None and not isinstance(kind, str):
+        # A layer message is free-form: its "type" may be a list, which aligns by content.
+        kind = repr(kind)
     return (event.get("dir"), event.get("op"), kind)
 
 

@@ -72,6 +72,28 @@ def _lines(path: Path, start: int) -> Iterator[tuple[int, int, dict[str, Any] | 
             yield position, offset, record if isinstance(record, dict) else None
 
 
+_RECORD_FIELDS: dict[str, tuple[tuple[str, type | tuple[type, ...]], ...]] = {
+    "open": (
+        ("c", str),
+        ("type", str),
+        ("scope", dict),
+        ("user", (dict, type(None))),
+        ("step", int),
+    ),
+    "ev": (("c", (str, type(None))), ("e", dict)),
+    "close": (("c", str),),
+}
+"""The fields each kind of journal record needs, with their types."""
+
+
+def _well_formed(record: dict[str, Any]) -> bool:
+    """True when ``record`` has the fields its kind needs (a corrupted line has not)."""
+    needed = _RECORD_FIELDS.get(str(record.get("k")))
+    if needed is None:
+        return True  # run, format and other kinds carry nothing a cassette needs
+    return all(name in record and isinstance(record[name], kind) for name, kind in needed)
+
+
 def open_fields(record: dict[str, Any]) -> dict[str, Any]:
     """The connection header fields an ``open`` record (or a connection header) carries."""
     return {key: record[key] for key in ("type", "scope", "user", "step")}
@@ -150,9 +172,10 @@ class JournalCompiler:
         for offset, end, record in _lines(self.journal, self._read_to):
             self._read_to = end
             self._lines_read += 1
-            if record is None:
+            if record is None or not _well_formed(record):
                 self._skipped.append(self._lines_read)
-            kind = record.get("k") if record is not None else None
+                continue
+            kind = record.get("k")
             if kind == "open":
                 assert record is not None
                 cid = record["c"]

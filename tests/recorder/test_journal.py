@@ -377,6 +377,18 @@ def test_recover_names_every_line_it_could_not_read(paths: tuple[Path, Path]) ->
     assert len(load(cassette_file).connections) == 2
 
 
+def test_a_record_missing_what_its_kind_needs_is_a_lost_line(paths: tuple[Path, Path]) -> None:
+    """Found by fuzzing: an ``open`` record without its scope (a flipped byte in the key)
+    stopped the compile with a KeyError; it is a line that held no record."""
+    journal_file, _ = paths
+    lines = list(INTERLEAVED)
+    lines[1] = lines[1].replace(b'"scope"', b'" cope"')
+    journal_file.write_bytes(b"".join(lines))
+    _, result = recover(journal_file)
+    assert result.skipped == [2]
+    assert result.connections == 1  # c1's events have no connection to belong to
+
+
 def test_recover_keeps_a_journal_that_makes_no_loadable_cassette(
     paths: tuple[Path, Path],
 ) -> None:

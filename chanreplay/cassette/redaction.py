@@ -4,12 +4,16 @@ Redaction works on the encoded (JSON) form of an event, so it sees inside
 JSON text frames and HTTP bodies. Three rules apply:
 
 * header values: cookies keep their names but lose their values,
-  ``Authorization`` keeps its scheme, a fixed list of secret headers is
-  blanked; volatile headers (dates) are replaced for determinism;
-* keys: the value of any object key, form field or query parameter whose
-  name looks secret (``password``, ``token``, ``csrfmiddlewaretoken``, ...);
-* learned values: a secret seen in a header (a session id) is scrubbed from
-  every other string it turns up in, in any connection.
+  ``Authorization`` keeps its scheme, a fixed list of secret headers and any
+  header named as a secret is blanked; volatile headers (dates) are
+  replaced for determinism;
+* keys: the value of any object key, form field, query parameter or
+  multipart field whose name is a secret's (:data:`SECRET_WORDS`, in any
+  naming style), also inside JSON held in a string and inside binary
+  payloads that hold text;
+* learned values: a secret the session showed (in a header, under a secret
+  key, or given up front: the settings' secrets) is scrubbed from every
+  string recorded after it, in any connection.
 """
 
 from __future__ import annotations

@@ -96,7 +96,8 @@ class MockServer:
         self.invented = {name: made_up("token") for name in self.unfilled()}
         """Redacted reply values no secret fills -> the value made up for them."""
         self._replying = Secrets(secrets)
-        self._replying.values = {**self.invented, **self._replying.values}
+        invented = {name.lower(): value for name, value in self.invented.items()}
+        self._replying.values = {**invented, **self._replying.values}
         """What replies carry: the secrets given, else the values invented."""
         self._volatile_logged: set[str] = set()
 

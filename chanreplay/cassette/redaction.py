@@ -19,6 +19,7 @@ JSON text frames and HTTP bodies. Three rules apply:
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -561,7 +562,14 @@ def json_in(text: str) -> Any:
 
 def is_secret_name(key: str) -> bool:
     """True when ``key`` names a secret by the default words (see :data:`SECRET_WORDS`)."""
-    return _DEFAULT.is_secret_key(key)
+    return _default().is_secret_key(key)
+
+
+@functools.cache
+def _default() -> Redactor:
+    """The default redactor, for questions about names that need no configuration (built
+    on first use: importing this module stays cheap for the commands that never ask)."""
+    return Redactor()
 
 
 def _snake(name: str) -> str:
@@ -588,8 +596,6 @@ def _csrf_replacement(match: re.Match[str]) -> str:
     return f"{match.group(3)}{value if only_bound(value) else REDACTED}{match.group(5)}"
 
 
-_DEFAULT = Redactor()
-"""The default redactor, for the questions about names that need no configuration."""
 _SCHEMES = frozenset({"", "bearer", "token", "jwt"})
 
 

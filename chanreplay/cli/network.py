@@ -21,6 +21,8 @@ from chanreplay.cli.common import (
 from chanreplay.exceptions import ChanreplayError
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from chanreplay.recorder.recording import Recording
 
 __all__ = ["event_loop", "play_command", "proxy_command", "serve_command"]
@@ -75,7 +77,6 @@ def proxy_command(
     traffic goes into a cassette as in-process recording writes it (journal
     first; Ctrl-C writes the cassette).
     """
-    from aiohttp import web
 
     from chanreplay.proxy.server import CaptureProxy
     from chanreplay.recorder.recording import Recording
@@ -93,16 +94,7 @@ def proxy_command(
         fail(ChanreplayError(str(error)))
     click.echo(f"chanreplay proxy: http://{listen} -> {proxy.upstream}")
     try:
-        web.run_app(
-            proxy.application(),
-            host=host,
-            port=port,
-            print=None,
-            shutdown_timeout=5,
-            loop=event_loop(),
-        )
-    except OSError as error:
-        fail(_cannot_listen(listen, error))
+        _run(proxy.application(), listen, shutdown_timeout=5)
     finally:
         if recording is not None:
             result = recording.stop()
@@ -255,12 +247,10 @@ def serve_command(
     """
     import logging
 
-    from aiohttp import web
-
     from chanreplay.proxy.serve import MockServer
     from chanreplay.review.sources import read
 
-    host, port = listen_address(listen)
+    listen_address(listen)  # a usage error before the cassette is read
     try:
         loaded = read(cassette)
     except ChanreplayError as error:
@@ -276,13 +266,22 @@ def serve_command(
             f"chanreplay serve: replies send made-up values for {places}; "
             "give --secret NAME=VALUE to send values of your own"
         )
+    _run(server.application(), listen, shutdown_timeout=2)
+
+
+def _run(application: web.Application, listen: str, *, shutdown_timeout: float) -> None:
+    """Serve ``application`` at ``listen`` until Ctrl-C, on uvloop where installed; a
+    clear error, not a traceback, when nothing can listen there."""
+    from aiohttp import web
+
+    host, port = listen_address(listen)
     try:
         web.run_app(
-            server.application(),
+            application,
             host=host,
             port=port,
             print=None,
-            shutdown_timeout=2,
+            shutdown_timeout=shutdown_timeout,
             loop=event_loop(),
         )
     except OSError as error:

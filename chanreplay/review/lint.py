@@ -252,9 +252,11 @@ def _values(path: Path, place: str, root: str, value: Any, allow: Allowed) -> It
                 stack.append((child_where, child))
         elif isinstance(item, list):
             stack.extend(((*where, index), child) for index, child in enumerate(item))
-        elif isinstance(item, str) and item[:1] in ("{", "[") and _as_json(item) is not item:
-            stack.append((where, _as_json(item)))  # JSON inside a string: its keys count
         elif isinstance(item, str):
+            inner = _as_json(item) if item[:1] in ("{", "[") else item
+            if inner is not item:
+                stack.append((where, inner))  # JSON inside a string: its keys count
+                continue
             problem = _text_problem(item)
             if problem and not allow.allows(where, item):
                 yield _finding(path, place, where, problem)

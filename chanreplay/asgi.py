@@ -13,6 +13,7 @@ goes straight through.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from typing import Any
 
@@ -75,8 +76,14 @@ class RecordingMiddleware:
             await send(message)
 
         token = current_connection.set(connection)
+        cut = False
         try:
             await self.app({**scope, _MARK: connection.id}, recording_receive, recording_send)
+        except asyncio.CancelledError:
+            # The server cancels an application when it stops or reloads; one
+            # whose client already left saw its disconnect first.
+            cut = True
+            raise
         except Exception as error:
             # An application error is behaviour too: the client sees it (an
             # HTTP 500, a close with 1011). It still reaches the server.
@@ -84,7 +91,7 @@ class RecordingMiddleware:
             raise
         finally:
             current_connection.reset(token)
-            connection.finish()
+            connection.finish(cut=cut)
 
 
 def _start_lazily() -> Recording | None:

@@ -5,7 +5,7 @@ appended to ``cassettes/.NAME.journal``. A background thread moves lines from
 memory to the file every :data:`FLUSH_INTERVAL` (50 ms) and, shortly after a
 connection closes, compiles the journal into the cassette (atomically, so the
 cassette on disk always loads; incrementally: :mod:`chanreplay.recorder.compiler`).
-A killed process therefore loses at most the events of its last 50 ms, and its
+A killed process therefore loses about the events of its last 50 ms, and its
 journal still compiles: a torn last line is skipped.
 
 Journal records (one per line)::
@@ -64,6 +64,23 @@ __all__ = [
 
 FLUSH_INTERVAL = 0.05
 """Seconds between moves of buffered lines to the journal file."""
+
+
+def ticks(stop: threading.Event, interval: float = FLUSH_INTERVAL) -> Iterator[None]:
+    """Yield every ``interval`` seconds, on a fixed schedule, until ``stop`` is set.
+
+    The schedule does not drift by the time the work between ticks takes:
+    what a killed server loses is what was recorded since the last tick, so
+    the window stays ``interval`` plus one batch's work, not their sum
+    growing with load. A tick missed (the work took longer) is not made up
+    in a burst.
+    """
+    deadline = time.monotonic() + interval
+    while not stop.wait(max(0.0, deadline - time.monotonic())):
+        yield
+        deadline = max(deadline + interval, time.monotonic())
+
+
 COMPILE_DELAY = 0.2
 """Seconds after a connection closes before the cassette is rebuilt."""
 
@@ -337,7 +354,7 @@ class JournalWriter:
         return result
 
     def _run(self) -> None:
-        while not self._stop.wait(FLUSH_INTERVAL):
+        for _ in ticks(self._stop):
             try:
                 self.flush()
                 if self._compile_at is not None and time.monotonic() >= self._compile_at:

@@ -233,14 +233,20 @@ class ConnectionRecorder:
             self, "receive", step, alias=alias, channel=channel, message=message, recorded=recorded
         )
 
-    def finish(self) -> None:
-        """The application returned: the connection is over whatever the protocol said."""
+    def finish(self, *, cut: bool = False) -> None:
+        """The application returned: the connection is over whatever the protocol said.
+
+        ``cut``: the server cancelled the application (it is stopping or
+        reloading) while neither side had closed; the connection is then
+        left marked as never closed, which is what happened to it.
+        """
         # What the client sent and the consumer never got round to is still recorded.
         held, self._held_inbound = list(self._held_inbound.values()), {}
         for message, step in held:
             self.inbound(message, step)
         self.finished = True
-        self._ended()
+        if not cut:
+            self._ended()
         self.recording.connection_finished(self)
 
 

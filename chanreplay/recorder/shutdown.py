@@ -23,12 +23,14 @@ from typing import Any
 from chanreplay.recorder import state
 from chanreplay.recorder.state import DRAIN_TIMEOUT
 
-__all__ = ["finishing", "install"]
+__all__ = ["finishing", "install", "stop_serving"]
 
 _POLL = 0.01
 _GRACE = 0.1
 """Seconds a stopping server waits before judging whether anything is finishing."""
 _MARK = "_chanreplay_drains"
+_STOP_MARGIN = 5.0
+"""Seconds a stopping reactor gets beyond the drain before the recording stops without it."""
 
 
 def finishing(server: Any) -> int:
@@ -89,3 +91,41 @@ def _settled(server: Any, timeout: float) -> Any:
     # on its way to daphne, which would not count the connection as finishing.
     reactor.callLater(_GRACE, poll)
     return done
+
+
+def stop_serving(timeout: float = DRAIN_TIMEOUT) -> bool:
+    """Stop a Twisted reactor that serves from another thread; wait until it has stopped.
+
+    The autoreloader's server process runs daphne in a thread of its own and
+    leaves by ``sys.exit`` in the main thread (a code change, Ctrl-C,
+    SIGTERM), while that thread goes on serving until the interpreter is
+    gone. A recording stopped then would miss what the server still
+    answered: clients saw replies the cassette does not hold. So the server
+    stops first, as under ``--noreload``: finishing connections drain
+    (:func:`install`), the others are cut and marked as never closed, and
+    only then does the recording stop. True when there was such a reactor
+    and it stopped within ``timeout`` plus a margin.
+    """
+    import sys
+    import threading
+
+    if "twisted.internet.reactor" not in sys.modules:
+        return False  # no Twisted server in this process
+    from twisted.internet import reactor as twisted_reactor
+    from twisted.python import threadable
+
+    reactor: Any = twisted_reactor
+    in_reactor_thread: Any = threadable.isInIOThread  # untyped in Twisted
+    if not reactor.running or in_reactor_thread():
+        return False  # stopped already, or stopping runs on (and returns to) its own thread
+    stopped = threading.Event()
+
+    def stop() -> None:
+        reactor.addSystemEventTrigger("after", "shutdown", stopped.set)
+        reactor.stop()
+
+    try:
+        reactor.callFromThread(stop)
+    except Exception:  # a reactor that is already stopping refuses: let it finish
+        return False
+    return stopped.wait(timeout + _STOP_MARGIN)

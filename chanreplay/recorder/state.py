@@ -105,6 +105,12 @@ def stop(*, drain: float = DRAIN_TIMEOUT) -> CompileResult | None:
             previous[signum] = signal.signal(signum, signal.SIG_IGN)
     try:
         if drain and not _in_event_loop():
+            # Serving must end before recording does: what a server still
+            # answered afterwards would be missing from the cassette.
+            with contextlib.suppress(ImportError):
+                from chanreplay.recorder import shutdown
+
+                shutdown.stop_serving(drain)
             current.drain(drain)
         with _lock:
             current, recording = recording, None

@@ -57,9 +57,9 @@ from chanreplay.recorder.compiler import CompileResult, JournalCompiler
 from chanreplay.recorder.deferred import JournalLine, render_batch
 from chanreplay.recorder.journal import (
     COMPILE_DELAY,
-    FLUSH_INTERVAL,
     JournalFile,
     take_pending,
+    ticks,
 )
 
 __all__ = ["WRITER_NICENESS", "JournalProcess", "JournalWriterError"]
@@ -244,7 +244,7 @@ class JournalProcess:
 
     # -- sending ----------------------------------------------------------
     def _run(self) -> None:
-        while not self._stop.wait(FLUSH_INTERVAL):
+        for _ in ticks(self._stop):
             try:
                 self._send()
             except Exception as error:  # the server must keep running

@@ -310,6 +310,77 @@ def test_autoreload_keeps_the_recording(servers: ServerFactory, tmp_path: Path) 
     assert messages(cassette, "c2", "in")[1]["text"] == "after"
 
 
+def test_a_reload_under_traffic_cuts_connections_cleanly_and_loses_nothing(
+    servers: ServerFactory,
+) -> None:
+    """Sockets busy (sync echo, async group chat) while the code changes: the reload cuts
+    them as plain runserver does (no error close, nothing raised into the application while
+    the server process shuts down), they are marked as never closed, and every message a
+    client saw answered is in the cassette."""
+    import asyncio
+
+    from websockets.asyncio.client import connect as connect_async
+    from websockets.exceptions import ConnectionClosed
+
+    watched = EXAMPLE_PROJECT / "chat" / "consumers.py"
+    server = servers.runserver(reload=True)
+    origin = Origin(f"http://127.0.0.1:{server.port}")
+    answered: list[str] = []
+
+    async def busy(path: str, number: int, payload: Callable[[str], str]) -> int:
+        ws = await connect_async(f"ws://127.0.0.1:{server.port}{path}", origin=origin)
+        sequence = 0
+        try:
+            while True:
+                text = f"s{number}-{sequence}"
+                await ws.send(payload(text))
+                await ws.recv()
+                answered.append(text)
+                sequence += 1
+        except ConnectionClosed:
+            return ws.close_code if ws.close_code is not None else 1006
+
+    async def scenario() -> list[int]:
+        log_size = len(server.output())
+        await asyncio.sleep(2.5)  # the reloader must have seen consumers.py once
+        sockets = [
+            asyncio.create_task(busy("/ws/echo/", n, lambda text: text)) for n in range(3)
+        ] + [
+            asyncio.create_task(
+                busy(f"/ws/chat/room{n}/", n + 3, lambda text: json.dumps({"message": text}))
+            )
+            for n in range(3)
+        ]
+        await asyncio.sleep(0.5)
+        watched.touch()
+        codes = await asyncio.wait_for(asyncio.gather(*sockets), 60)
+        for _ in range(300):  # the new server process, before Ctrl-C reaches it
+            if "Quit the server" in server.output()[log_size:]:
+                break
+            await asyncio.sleep(0.1)
+        return codes
+
+    codes = asyncio.run(scenario())
+    server.stop()
+    output = server.output()
+    assert "Traceback" not in output, output
+    assert set(codes) == {1006}, codes  # cut, as plain runserver cuts; 1011 is an app error
+    cassette = load(servers.cassette_dir / "session.json")
+    sockets = [c for c in cassette.connections if c.type == "websocket"]
+    assert len(sockets) == 6
+    assert not any(c.closed for c in sockets)
+    received = {
+        # A JSON text frame is kept as its JSON value.
+        m["text"]["$json"]["message"] if isinstance(m["text"], dict) else m["text"]
+        for c in sockets
+        for m in messages(cassette, c.id, "in")
+        if m["type"] == "websocket.receive"
+    }
+    assert len(answered) > 60  # traffic really was flowing
+    lost = [text for text in answered if text not in received]
+    assert not lost, f"{len(lost)} of {len(answered)} answered messages lost: {lost[:30]}"
+
+
 def test_recording_refuses_to_start_with_debug_off(servers: ServerFactory) -> None:
     """DEBUG = False makes --record fail with a clear message, unless forced."""
     refused = servers.runserver(wait=False, EXAMPLE_DEBUG="0")

@@ -45,6 +45,7 @@ __all__ = [
     "SHAPES",
     "WINDOW",
     "Binder",
+    "bound_places",
     "fill",
     "is_bound",
     "kind_of",
@@ -169,8 +170,9 @@ def _wordy(segment: str) -> bool:
 _VOWELS = frozenset("aeiouy")
 
 
-def _candidates(text: str) -> Iterator[tuple[int, int, str]]:
-    """``(start, end, kind)`` of each value in ``text`` that looks made at random."""
+def _candidates(text: str, known: Mapping[str, str]) -> Iterator[tuple[int, int, str]]:
+    """``(start, end, kind)`` of each value in ``text`` that looks made at random, or is
+    one of the ``known`` values already named (kind ``""``) whatever it looks like."""
     for match in _CANDIDATE.finditer(text):
         run = match.group()
         if "-" in run and len(run) >= 36:
@@ -183,6 +185,8 @@ def _candidates(text: str) -> Iterator[tuple[int, int, str]]:
         kind = kind_of(run)
         if kind is not None:
             yield match.start(), match.end(), kind
+        elif run in known:
+            yield match.start(), match.end(), ""
 
 
 def is_bound(text: str) -> bool:
@@ -229,6 +233,13 @@ class Binder:
     counting, ``*`` for any one key. ``shapes=False`` leaves timestamps as
     they are (when the time of recording is not known). ``keep_times`` keeps
     every timestamp shaped, with its place, in :attr:`times`.
+
+    ``places`` (a replay's binder) maps the places where the recording it
+    replays named a value (see :func:`bound_places`) to the value's kind. A
+    value the server sends there is named even when it does not look made
+    at random: a random value can read as words by chance (one short token
+    in a thousand does), and the recording had a binding there, so the
+    replay has one too.
     """
 
     def __init__(
@@ -239,6 +250,7 @@ class Binder:
         exact: Iterable[str] = (),
         shapes: bool = True,
         keep_times: bool = False,
+        places: Mapping[str, str] | None = None,
     ) -> None:
         self._now = now
         self._shapes = shapes
@@ -261,6 +273,7 @@ class Binder:
         """Values a client sent before the server did: they stay as they are."""
         self._counts: dict[str, int] = dict.fromkeys(KINDS, 0)
         self.continue_from(start or {})
+        self._places = {tuple(place.split(".")): kind for place, kind in (places or {}).items()}
 
     @property
     def counts(self) -> dict[str, int]:
@@ -274,6 +287,16 @@ class Binder:
     def value(self, name: str) -> str | None:
         """The live value of binding ``name`` (``uuid:1``), or None if none was made yet."""
         return self._values.get(name)
+
+    def knows(self, value: str) -> bool:
+        """True when ``value`` was named already (so it is named wherever it appears)."""
+        return value in self._names
+
+    @property
+    def place_keys(self) -> tuple[str, ...]:
+        """The last key of each bound place (``public_id``): where a value may have to
+        be named without looking made, a line holds its place's key."""
+        return tuple(sorted({place[-1] for place in self._places}))
 
     def keep_exact(self, paths: Iterable[str]) -> None:
         """Leave the values at ``paths`` (see :attr:`exact`) as they are from now on."""
@@ -305,7 +328,7 @@ class Binder:
         """
         window = self._window() if self._shapes else None
         self._owner = owner if self.keep_times else None
-        tracked = path if self._exact or self._owner is not None else None
+        tracked = path if self._exact or self._places or self._owner is not None else None
         try:
             return self._walk(value, server=True, window=window, path=tracked)
         finally:
@@ -337,7 +360,17 @@ class Binder:
     ) -> Any:
         """``value`` with its values named; ``path`` (None: not followed) is where it is."""
         if isinstance(value, str):
-            return self._text(value, server=server, window=window, path=path)
+            named = self._text(value, server=server, window=window, path=path)
+            if self._places and named == value:
+                if not server:
+                    # A client's own value, which a bound place must not name if echoed.
+                    if len(value) >= MIN_TOKEN and _RUN.fullmatch(value):
+                        self._client.add(value)
+                elif path in self._places:
+                    kind = self._places[path]
+                    if _could_be(kind, value) and value not in self._client:
+                        return self._named(value, kind, server=True)
+            return named
         if isinstance(value, dict):
             result = {}
             for key, item in value.items():
@@ -405,7 +438,7 @@ class Binder:
         """``text`` with each value that looks made at random named (or kept)."""
         parts: list[str] = []
         done = 0
-        for start, end, kind in _candidates(text):
+        for start, end, kind in _candidates(text, self._names):
             parts.append(text[done:start])
             parts.append(self._named(text[start:end], kind, server=server))
             done = end
@@ -426,6 +459,47 @@ class Binder:
         placeholder = self._names[value] = f"<{kind}:{number}>"
         self._values[f"{kind}:{number}"] = value
         return placeholder
+
+
+def _could_be(kind: str, value: str) -> bool:
+    """True when ``value`` has the form of a value of ``kind``, whatever it reads as."""
+    if kind == "token":
+        return len(value) >= MIN_TOKEN and _RUN.fullmatch(value) is not None
+    if kind == "hex":
+        return len(value) >= MIN_HEX and _HEX.fullmatch(value) is not None
+    return kind_of(value) == kind  # a UUID and a JWT are known by their form alone
+
+
+def bound_places(events: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """The places (dotted paths, as :attr:`Binder.exact` names them) where ``events``
+    (cassette form) hold, in what the server sent, a whole binding every time, each
+    with the binding's kind: ``{"message.text.note.public_id": "token"}``.
+
+    A place that also held anything else (a word, a client's value, a binding of
+    another kind, one inside a longer text) is left out: there the recording
+    did not name every value, and neither may a replay.
+    """
+    kinds: dict[tuple[str, ...], str | None] = {}
+
+    def walk(value: Any, path: tuple[str, ...]) -> None:
+        if isinstance(value, str):
+            bound = BOUND.fullmatch(value)
+            kind = bound.group(1) if bound else None
+            kinds[path] = kind if kinds.get(path, kind) == kind else None
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if key not in _NOT_SCANNED:
+                    walk(item, path if key.startswith("$") else (*path, key))
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, path)
+
+    for event in events:
+        if event.get("dir") != "in":
+            for key in ("message", "group", "detail"):
+                if key in event:
+                    walk(event[key], (key,))
+    return {".".join(path): kind for path, kind in kinds.items() if kind is not None}
 
 
 def _shaped(match: re.Match[str], window: _Window) -> str:

@@ -177,7 +177,9 @@ class JournalCleaner:
         """Where the lines start that need parsing whole: headers, values to bind."""
         offsets = list(find_all(batch, _HEADERS))
         if self.binder is not None:
-            offsets.extend(_bindable_runs(batch))
+            offsets.extend(_bindable_runs(batch, self.binder))
+            for key in self.binder.place_keys:
+                offsets.extend(find_all(batch, key.encode()))
         return sorted({batch.rfind(b"\n", 0, offset) + 1 for offset in offsets})
 
     def _parsed(self, line: bytes) -> bytes:
@@ -277,12 +279,13 @@ class JournalCleaner:
         return orjson.dumps(record) + b"\n"
 
 
-def _bindable_runs(batch: bytes) -> Iterator[int]:
+def _bindable_runs(batch: bytes, binder: Binder) -> Iterator[int]:
     """Offsets of the runs in ``batch`` that may be values to bind.
 
     A run is ten or more characters a token is made of (a JWT's first part,
     a UUID, an ISO date and epoch seconds or milliseconds are such runs);
-    one that may be a value (see :func:`kind_of`) counts. The runs are found
+    one that may be a value (see :func:`kind_of`) or that ``binder`` named
+    already (whatever it looks like) counts. The runs are found
     in C: the batch translated to ``a`` for run characters and searched for
     ten of them, where a regular expression would try every position.
     """
@@ -293,8 +296,12 @@ def _bindable_runs(batch: bytes) -> Iterator[int]:
         if end < 0:
             end = len(shape)
         run = batch[start:end]
-        if run.startswith(b"eyJ") or _TIMESTAMP.search(run) or kind_of(run.decode()):
+        if run.startswith(b"eyJ") or _TIMESTAMP.search(run):
             yield start
+        else:
+            text = run.decode()
+            if kind_of(text) or binder.knows(text):
+                yield start
         start = shape.find(_LONG_RUN, end)
 
 

@@ -344,6 +344,9 @@ class Recording:
         """Places whose values the binder leaves as they are (``EXACT_PATHS``)."""
         self.binder: Binder | None = None
         """The binder of a recording cleaned in this process (a replay's), else None."""
+        self.bound_places: dict[str, str] = {}
+        """A replay's recorder: where the cassette it replays named a value, and its kind
+        (:func:`~chanreplay.cassette.binding.bound_places`); its binder names them too."""
         self.step_source: Callable[[], int] | None = None
         """Where step numbers come from instead of the counter (a replay sets it)."""
         self.channel_names = ChannelNames()
@@ -539,7 +542,11 @@ class Recording:
         ``keep_times``: keep the timestamps shaped for reading (a recording into
         a journal file does; a replay's recorder has no file to keep them in).
         """
-        binder = Binder(exact=self.exact_paths, keep_times=keep_times) if self.bind else None
+        binder = (
+            Binder(exact=self.exact_paths, keep_times=keep_times, places=self.bound_places)
+            if self.bind
+            else None
+        )
         return JournalCleaner(self.redactor.twin(), binder)
 
     def _begin(self, *, external_channels: int = 0) -> None:

@@ -33,7 +33,7 @@ from typing import Any
 
 from chanreplay.asgi import REPLAY_ID_KEY, RecordingMiddleware
 from chanreplay.cassette.asgi import decode_message, decode_scope
-from chanreplay.cassette.binding import fill, is_bound
+from chanreplay.cassette.binding import bound_places, fill, is_bound
 from chanreplay.cassette.codec import decode_value
 from chanreplay.cassette.model import Cassette, Connection
 from chanreplay.diff import CassetteDiff, Rules, diff_cassettes, settle_layer_order
@@ -246,8 +246,13 @@ class Replayer:
             {"csrftoken": csrf, "csrfmiddlewaretoken": csrf, "x_csrftoken": csrf, **(secrets or {})}
         )
         self.recording = recording or Recording("replay", finalize=False)
-        # What the cassette names, the replay's recorder names the same way.
+        # What the cassette names, the replay's recorder names the same way,
+        # also where a value made this time happens not to look made.
         self.recording.bind = cassette.binds
+        if cassette.binds:
+            self.recording.bound_places = bound_places(
+                [*cassette.external, *(e for c in cassette.connections for e in c.events)]
+            )
         self._step = 0
         self._communicators: dict[str, _Running] = {}
         self._unbound: dict[str, str] = {}

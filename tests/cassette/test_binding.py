@@ -16,6 +16,7 @@ from chanreplay.cassette.binding import (
     KINDS,
     WINDOW,
     Binder,
+    bound_places,
     fill,
     is_bound,
     kind_of,
@@ -536,3 +537,71 @@ def test_exact_paths_keep_their_values_and_nothing_else() -> None:
     }
     # Without the path the event gives, nothing is exact: the place is not known.
     assert binder.server({"created": stamp}) == {"created": "<datetime>"}
+
+
+WORDY_TOKEN = "zj-lnduznpNi"
+"""What ``secrets.token_urlsafe(9)`` gave once: random, but it reads as words."""
+
+
+def test_a_random_value_can_read_as_words() -> None:
+    """Why places exist: one short token in a thousand is not recognised by its looks."""
+    assert kind_of(WORDY_TOKEN) is None
+
+
+def test_bound_places_are_where_the_server_always_sent_one_kind_of_binding() -> None:
+    """Only places holding a whole binding of one kind in every server event count; what
+    clients sent, a binding inside longer text or beside a word leaves a place out."""
+
+    def frame(direction: str, text: Any) -> dict[str, Any]:
+        kind = "websocket.send" if direction == "out" else "websocket.receive"
+        return {"dir": direction, "message": {"type": kind, "text": {"$json": text}}}
+
+    def out(text: Any) -> dict[str, Any]:
+        return frame("out", text)
+
+    events = [
+        out({"id": "<token:1>", "note": {"public_id": "<token:2>"}, "owner": "<uuid:1>"}),
+        out({"id": "<token:3>", "items": [{"key": "<hex:1>"}, {"key": "<hex:2>"}]}),
+        out({"owner": "alice", "url": "/notes/<token:1>/", "kind": "<token:1>"}),
+        out({"kind": "<uuid:2>"}),
+        frame("in", {"c": "<token:1>"}),
+        {"dir": "layer", "op": "send", "message": {"type": "note.made", "ref": "<jwt:1>"}},
+    ]
+    assert bound_places(events) == {
+        "message.text.id": "token",
+        "message.text.note.public_id": "token",
+        "message.text.items.key": "hex",
+        "message.ref": "jwt",
+    }
+
+
+def test_a_binder_names_a_wordy_value_where_the_recording_had_a_binding() -> None:
+    """At a bound place a value of the kind's form is named whatever it reads as, and so
+    is the same value wherever it appears afterwards, from either side."""
+    message = {"type": "websocket.send", "text": {"$json": {"id": WORDY_TOKEN}}}
+    plain = Binder()
+    assert plain.server(message, ("message",)) == message
+    binder = Binder(places={"message.text.id": "token"})
+    assert binder.server(message, ("message",)) == {
+        "type": "websocket.send",
+        "text": {"$json": {"id": "<token:1>"}},
+    }
+    assert binder.value("token:1") == WORDY_TOKEN
+    assert binder.client({"path": f"/notes/{WORDY_TOKEN}/"}, ("scope",)) == {
+        "path": "/notes/<token:1>/"
+    }
+    assert binder.server(f"see /notes/{WORDY_TOKEN}/") == "see /notes/<token:1>/"
+
+
+@pytest.mark.parametrize("value", ["milk", "a word with spaces in it", "x" * 9, ""])
+def test_a_bound_place_names_only_values_of_the_kinds_form(value: str) -> None:
+    """A short word or text with spaces where a token was is a change, not a token."""
+    binder = Binder(places={"message.id": "token"})
+    assert binder.server({"id": value}, ("message",)) == {"id": value}
+
+
+def test_a_bound_place_leaves_a_value_the_client_sent_first() -> None:
+    """A client's own value echoed at a bound place stays as it is, as recording keeps it."""
+    binder = Binder(places={"message.id": "token"})
+    assert binder.client({"id": WORDY_TOKEN}, ("message",)) == {"id": WORDY_TOKEN}
+    assert binder.server({"id": WORDY_TOKEN}, ("message",)) == {"id": WORDY_TOKEN}

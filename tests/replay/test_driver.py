@@ -12,7 +12,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer, WebsocketConsumer
 from channels.routing import URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
@@ -287,3 +287,47 @@ class StallsOnAnOpenTransaction(TransactionTestCase):
         target = Path(tempfile.mkdtemp()) / "commit.json"
         writer.write(cassette, target)
         return target
+
+
+SHARE_IDS: list[str] = []
+"""The ids the next Shares connections make, in order (the test sets them)."""
+
+
+class Shares(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # Channels is untyped
+    """Makes a share id on connect; opening it by that id answers with the id."""
+
+    async def connect(self) -> None:
+        await self.accept()
+        await self.send_json({"id": SHARE_IDS.pop(0)})
+
+    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
+        await self.send_json({"opened": content["open"]})
+
+
+async def test_a_value_made_this_time_binds_where_the_recording_had_one(tmp_path: Path) -> None:
+    """A random id that happens to read as words in the replay (one short token in a
+    thousand does) is still bound where the recording bound one: the client sends it
+    back, and nothing differs."""
+    application = URLRouter([path("ws/shares/", Shares.as_asgi())])
+    SHARE_IDS[:] = ["k3J9x_Qw2mZp"]
+    session = CapturedSession(application, Recording("shares", finalize=False))
+    session.start()
+    try:
+        client = WebsocketCommunicator(session, "/ws/shares/", headers=HEADERS)
+        assert (await client.connect())[0]
+        made = (await client.receive_json_from())["id"]
+        await client.send_json_to({"open": made})
+        assert await client.receive_json_from() == {"opened": made}
+        await client.disconnect()
+        recorded = session.cassette()
+    finally:
+        session.stop()
+    sent = [e["message"].get("text") for e in recorded.connections[0].events if e["dir"] == "in"]
+    assert {"$json": {"open": "<token:1>"}} in sent
+    target = tmp_path / "shares.json"
+    writer.write(recorded, target)
+    SHARE_IDS[:] = ["zj-lnduznpNi"]  # reads as words: not a token by its looks
+    result = await sync_to_async(replay_cassette)(target, application=application)
+    assert result.passed
+    made = [e.get("message", {}).get("text") for e in result.actual.connections[0].events]
+    assert {"$json": {"id": "<token:1>"}} in made

@@ -8,8 +8,10 @@ client address, no server port, no ASGI internals.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -21,9 +23,12 @@ from chanreplay.cassette.codec import (
     encode_text,
     encode_value,
 )
+from chanreplay.cassette.model import Cassette
 from chanreplay.cassette.redaction import Redactor
+from chanreplay.exceptions import CassetteFormatError
 
 __all__ = [
+    "check_messages",
     "decode_headers",
     "decode_message",
     "decode_scope",
@@ -162,12 +167,68 @@ def dumps_frame_parts(kind: bytes, payload: str | bytes) -> bytes:
     return b'{"type":%b,"bytes":%b}' % (kind, orjson.dumps(encode_bytes(payload)))
 
 
-def decode_message(message: Mapping[str, Any]) -> dict[str, Any]:
-    """The ASGI message a cassette event stands for (inverse of :func:`encode_message`)."""
+def decode_message(
+    message: Mapping[str, Any], where: Callable[[], str] = lambda: "?"
+) -> dict[str, Any]:
+    """The ASGI message a cassette event stands for (inverse of :func:`encode_message`).
+
+    ``where`` names the message's place for an error about a malformed value.
+    """
     decoded = {}
     for key, value in message.items():
         if key == "headers" and value is not None:
             decoded[key] = decode_headers(value)
         else:
-            decoded[key] = decode_value(value)
+            decoded[key] = decode_value(value, where)
     return decoded
+
+
+def check_messages(cassette: Cassette, path: Path | str | None = None) -> None:
+    """Raise :class:`CassetteFormatError` (naming ``path`` and the event) for the first
+    message of ``cassette`` whose tagged values do not decode.
+
+    The loader checks a cassette's structure; tagged values (``$bytes``,
+    ``$json``) are decoded where they are used. A reader that serves or plays
+    a whole session (``serve``, ``play``) checks them all first, so that a
+    malformed one is a diagnosis before anything starts, not an error halfway
+    through a client's request.
+    """
+    events = [("external", index, e) for index, e in enumerate(cassette.external)]
+    events += [(c.id, index, e) for c in cassette.connections for index, e in enumerate(c.events)]
+    for owner, index, event in events:
+        message = event.get("message")
+        if isinstance(message, dict):
+            place = f"{owner} event {index} ({message.get('type', event.get('op', '?'))})"
+            try:
+                decoded = decode_message(message, functools.partial(str, place))
+            except CassetteFormatError as error:
+                raise CassetteFormatError(path, error.problem, fix=error.fix) from None
+            problem = _shape_problem(decoded) if event.get("dir") in ("in", "out") else None
+            if problem is not None:
+                raise CassetteFormatError(
+                    path,
+                    f"{place}: {problem}",
+                    fix="restore the event from version control, or re-record the session",
+                )
+
+
+_FRAMES = frozenset({"websocket.send", "websocket.receive"})
+_BODIES = frozenset({"http.request", "http.response.body", "websocket.http.response.body"})
+
+
+def _shape_problem(message: Mapping[str, Any]) -> str | None:
+    """What is wrong with a decoded ASGI message's content fields, if anything."""
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        return None  # a layer message's type is the consumer's business
+    if kind in _FRAMES:
+        text, data = message.get("text"), message.get("bytes")
+        if text is None and data is None:
+            return "a frame with neither text nor bytes"
+        if text is not None and not isinstance(text, str):
+            return f"its text is {type(text).__name__}, expected a string"
+        if data is not None and not isinstance(data, bytes):
+            return f"its bytes are {type(data).__name__}, expected a tagged $bytes value"
+    elif kind in _BODIES and not isinstance(message.get("body", b""), bytes):
+        return f"its body is {type(message['body']).__name__}, expected a tagged bytes value"
+    return None

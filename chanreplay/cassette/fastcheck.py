@@ -58,6 +58,22 @@ def event_conforms(event: Any, *, errors: bool = True) -> bool:
         for header in headers:
             if type(header) is not str or _HEADER.match(header) is None:
                 return False
+    return _fields_conform(message)
+
+
+def _fields_conform(message: dict[str, Any]) -> bool:
+    """The ASGI fields whose type every reader relies on (a status, a close code)."""
+    if "status" in message:
+        status = message["status"]
+        if type(status) is not int or not 100 <= status <= 999:
+            return False
+    if "code" in message and type(message["code"]) is not int:
+        return False
+    if "more_body" in message and type(message["more_body"]) is not bool:
+        return False
+    for key in ("reason", "subprotocol"):
+        if key in message and message[key] is not None and type(message[key]) is not str:
+            return False
     return True
 
 

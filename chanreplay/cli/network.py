@@ -176,6 +176,7 @@ def play_command(
     """
     import asyncio
 
+    from chanreplay.cassette.asgi import check_messages
     from chanreplay.diff import diff_cassettes
     from chanreplay.proxy.play import play
     from chanreplay.review.changes import render_diff
@@ -185,6 +186,7 @@ def play_command(
     rules = rules_of(ignore, matches)
     try:
         loaded = read(cassette)
+        check_messages(loaded, cassette)
         result = asyncio.run(
             play(
                 loaded,
@@ -247,12 +249,14 @@ def serve_command(
     """
     import logging
 
+    from chanreplay.cassette.asgi import check_messages
     from chanreplay.proxy.serve import MockServer
     from chanreplay.review.sources import read
 
     listen_address(listen)  # a usage error before the cassette is read
     try:
         loaded = read(cassette)
+        check_messages(loaded, cassette)
     except ChanreplayError as error:
         fail(error)
     given = pairs_of(secrets)

@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 import aiohttp
 import orjson
 
-from chanreplay.cassette.asgi import decode_headers, encode_message
+from chanreplay.cassette.asgi import check_messages, decode_headers, encode_message
 from chanreplay.cassette.binding import Binder, fill
 from chanreplay.cassette.codec import decode_value
 from chanreplay.cassette.model import CLIENT_OUTCOMES, Cassette, Connection, Event
@@ -452,6 +452,7 @@ async def play(
     ``SESSION_COOKIE_NAME`` and ``CSRF_COOKIE_NAME``). ``exact``: the places
     the recording kept exact (its ``EXACT_PATHS``).
     """
+    check_messages(cassette)
     plan = build_plan(cassette, include, exclude)
     expected_out: Counter[tuple[str, int]] = Counter(
         (c.id, int(e["step"]))

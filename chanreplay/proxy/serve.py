@@ -51,7 +51,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
 
-from chanreplay.cassette.asgi import decode_headers
+from chanreplay.cassette.asgi import check_messages, decode_headers
 from chanreplay.cassette.binding import fill
 from chanreplay.cassette.codec import decode_value
 from chanreplay.cassette.model import CLIENT_OUTCOMES, Cassette, Connection, Event
@@ -81,6 +81,7 @@ class MockServer:
         exclude: Iterable[str] = (),
         secrets: SecretValues | None = None,
     ) -> None:
+        check_messages(cassette)
         self.unused = [c for c in cassette.connections if selects(c, include, exclude)]
         self.secrets = Secrets(secrets)
         self.inputs = {

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
 from chanreplay.cassette.asgi import (
+    check_messages,
     decode_headers,
     decode_message,
     decode_scope,
@@ -18,9 +20,10 @@ from chanreplay.cassette.asgi import (
     encode_scope,
     frame_parts,
 )
-from chanreplay.cassette.loader import schema
+from chanreplay.cassette.loader import load, loads, schema
+from chanreplay.cassette.model import Cassette, Connection
 from chanreplay.cassette.redaction import REDACTED, Redactor
-from chanreplay.exceptions import UnserializableValueError
+from chanreplay.exceptions import CassetteFormatError, UnserializableValueError
 
 SESSION_ID = "k3j4h5g6f7d8s9a0q1w2e3r4t5y6u7i8"
 
@@ -307,3 +310,52 @@ def test_frames_take_the_direct_path_with_the_same_result(message: dict[str, Any
 def test_anything_but_a_plain_frame_takes_the_general_path(message: dict[str, Any]) -> None:
     """Messages with other keys or types are left to encode_message."""
     assert frame_parts(message) is None
+
+
+def _cassette_with(message: dict[str, Any], direction: str = "out") -> Cassette:
+    event = {"dir": direction, "step": 1, "message": message}
+    scope = {"path": "/ws/", "query_string": "", "headers": []}
+    return Cassette([Connection(id="c1", type="websocket", scope=scope, step=1, events=[event])])
+
+
+@pytest.mark.parametrize(
+    ("message", "problem"),
+    [
+        ({"type": "websocket.send"}, "c1 event 0 (websocket.send): a frame with neither text"),
+        ({"type": "websocket.send", "text": {"a": 1}}, "its text is dict, expected a string"),
+        ({"type": "websocket.send", "bytes": "AAE="}, "its bytes are str, expected a tagged"),
+        ({"type": "http.response.body", "body": 3}, "its body is int, expected a tagged"),
+        ({"type": "websocket.send", "text": {"$json": "x"}}, "the $json value at c1 event 0"),
+    ],
+)
+def test_check_messages_names_the_event_a_reader_could_not_use(
+    message: dict[str, Any], problem: str
+) -> None:
+    """serve and play check every message before they start: a malformed one is a
+    diagnosis naming the file and the event, not a traceback halfway through."""
+    with pytest.raises(CassetteFormatError) as refused:
+        check_messages(_cassette_with(message), "cassettes/chat.json")
+    assert str(refused.value).startswith("cassettes/chat.json: ")
+    assert problem in str(refused.value)
+    assert "fix: " in str(refused.value)
+
+
+def test_check_messages_accepts_every_committed_cassette() -> None:
+    """The example session and every gallery app's cassette pass as they are."""
+    root = Path(__file__).resolve().parents[2]
+    found = [root / "cassettes" / "example_session.json"]
+    found += sorted((root / "tests" / "gallery").glob("*/cassettes/*.json"))
+    for path in found:
+        check_messages(load(path), path)
+    assert len(found) >= 10
+
+
+@pytest.mark.parametrize(
+    "field", [{"status": "200"}, {"status": 99}, {"code": "1000"}, {"more_body": 1}]
+)
+def test_the_loader_refuses_asgi_fields_of_the_wrong_type(field: dict[str, Any]) -> None:
+    """A status, close code or more_body every reader relies on is checked on load."""
+    message = {"type": "http.response.start", "headers": [], **field}
+    document = _cassette_with(message).to_json()
+    with pytest.raises(CassetteFormatError, match="message"):
+        loads(orjson.dumps(document))

@@ -35,7 +35,7 @@ from chanreplay.cassette import loads
 from chanreplay.exceptions import ChanreplayError
 from chanreplay.proxy.play import play
 from chanreplay.proxy.serve import MockServer
-from tests.fuzz.test_readers import _ODD_VALUES, REGRESSIONS, SEEDS, mutated
+from tests.fuzz.test_readers import _ODD_VALUES, REGRESSIONS, SEEDS, keep_failure, mutated
 
 EXAMPLES = int(os.environ.get("FUZZ_EDGE_EXAMPLES", "60"))
 PATIENCE = 0.3
@@ -145,8 +145,7 @@ def test_a_mutated_cassette_serves_and_plays_or_is_diagnosed(data: bytes) -> Non
     except ChanreplayError:
         pass
     except BaseException:
-        REGRESSIONS.mkdir(exist_ok=True)
-        (REGRESSIONS / f"edge-failure-{abs(hash(data)) % 10**10}.json").write_bytes(data)
+        keep_failure(data, "edge-failure")
         raise
 
 

@@ -168,6 +168,11 @@ def test_a_mutated_cassette_gets_a_diagnosis_or_a_result(data: bytes) -> None:
     except ChanreplayError:
         pass
     except Exception:
-        REGRESSIONS.mkdir(exist_ok=True)
-        (REGRESSIONS / f"failure-{abs(hash(data)) % 10**10}.json").write_bytes(data)
+        keep_failure(data, "failure")
         raise
+
+
+def keep_failure(data: bytes, prefix: str) -> None:
+    """Save an input that failed among the regression fixtures, named by its hash."""
+    REGRESSIONS.mkdir(exist_ok=True)
+    (REGRESSIONS / f"{prefix}-{abs(hash(data)) % 10**10}.json").write_bytes(data)

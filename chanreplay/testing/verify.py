@@ -9,6 +9,7 @@ differed. No test file is written.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -67,7 +68,7 @@ class _Reporter:
                 differing = [str(item) for item in value]
         error = ""
         if report.failed and not differing:
-            error = str(report.longrepr).strip().splitlines()[-1][:200] if report.longrepr else ""
+            error = _diagnosis(report)
         name = Path(report.nodeid.split("::")[0]).name
         self.outcomes.append(Outcome(name, report.passed, differing, error))
         if self._bar is not None:
@@ -77,6 +78,21 @@ class _Reporter:
         if self._bar is not None:
             self._bar.__exit__(None, None, None)
             self._bar = None
+
+
+_EXCEPTION_NAME = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?([A-Za-z_]\w*): ")
+
+
+def _diagnosis(report: pytest.TestReport) -> str:
+    """What made a replay fail without a difference: the exception's own message (a
+    cassette the loader refused names the file, the place and the fix), not where
+    in chanreplay it was raised."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    message = getattr(crash, "message", "") or str(report.longrepr or "").strip()
+    match = _EXCEPTION_NAME.match(message)
+    if match is not None and match.group(1).endswith("Error"):
+        message = message[match.end() :]
+    return message.strip()
 
 
 def verify(
@@ -103,8 +119,16 @@ def table(outcomes: list[Outcome]) -> str:
     lines = [f"{'cassette':<{width}}  result  differs in", f"{'-' * width}  ------  ----------"]
     for outcome in outcomes:
         result = "passed" if outcome.passed else "FAILED"
-        detail = ", ".join(outcome.differing) or outcome.error
+        detail = ", ".join(outcome.differing) or outcome.error.split("\n", 1)[0][:200]
         lines.append(f"{outcome.cassette:<{width}}  {result:<6}  {detail}".rstrip())
     passed = sum(o.passed for o in outcomes)
     lines.append(f"{passed} passed, {len(outcomes) - passed} failed")
+    # A diagnosis longer than its row (the loader's names the fix) follows whole.
+    for outcome in outcomes:
+        if not outcome.differing and "\n" in outcome.error:
+            lines += [
+                "",
+                f"{outcome.cassette}:",
+                *("  " + line for line in outcome.error.split("\n")),
+            ]
     return "\n".join(lines)

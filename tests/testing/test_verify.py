@@ -42,6 +42,28 @@ def test_verify_replays_every_cassette_and_tabulates(tmp_path: Path) -> None:
     assert passing.stdout.splitlines()[-1] == "1 passed, 0 failed"
 
 
+def test_verify_gives_the_loaders_diagnosis_for_a_cassette_it_cannot_read(
+    tmp_path: Path,
+) -> None:
+    """A truncated cassette's row says what the loader says (file, place), and the fix
+    follows the table: not the line of chanreplay that raised."""
+    cassettes = tmp_path / "cassettes"
+    cassettes.mkdir()
+    (cassettes / "cut.json").write_bytes(EXAMPLE.read_bytes()[:3000])
+    result = chanreplay(
+        "verify", "cassettes", "--secret", f"password={PASSWORD}", cwd=tmp_path, env=PROJECT
+    )
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[2].startswith("cut.json  FAILED  ")
+    assert "cut.json: the file ends early at line" in lines[2]
+    assert "loader.py" not in result.stdout
+    assert lines[4:6] == ["", "cut.json:"]
+    assert any(
+        "fix: if a recording was interrupted, run `chanreplay recover`" in line for line in lines
+    )
+
+
 def test_verify_needs_settings_and_a_directory(tmp_path: Path) -> None:
     (tmp_path / "cassettes").mkdir()
     no_settings = chanreplay(

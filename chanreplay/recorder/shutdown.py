@@ -17,6 +17,9 @@ never closed.
 
 from __future__ import annotations
 
+import contextlib
+import sys
+import threading
 import time
 from typing import Any
 
@@ -60,6 +63,7 @@ def install(timeout: float = DRAIN_TIMEOUT) -> None:
     original = Server.kill_all_applications
     if getattr(original, _MARK, False):
         return
+    state.before_stop(stop_serving)
 
     def kill_all_applications(server: Any) -> Any:
         if state.recording is None:
@@ -106,12 +110,10 @@ def stop_serving(timeout: float = DRAIN_TIMEOUT) -> bool:
     only then does the recording stop. True when there was such a reactor
     and it stopped within ``timeout`` plus a margin.
     """
-    import sys
-    import threading
-
     if "twisted.internet.reactor" not in sys.modules:
         return False  # no Twisted server in this process
     from twisted.internet import reactor as twisted_reactor
+    from twisted.internet.error import ReactorNotRunning
     from twisted.python import threadable
 
     reactor: Any = twisted_reactor
@@ -122,10 +124,8 @@ def stop_serving(timeout: float = DRAIN_TIMEOUT) -> bool:
 
     def stop() -> None:
         reactor.addSystemEventTrigger("after", "shutdown", stopped.set)
-        reactor.stop()
+        with contextlib.suppress(ReactorNotRunning):  # stopping already: the trigger fires
+            reactor.stop()
 
-    try:
-        reactor.callFromThread(stop)
-    except Exception:  # a reactor that is already stopping refuses: let it finish
-        return False
+    reactor.callFromThread(stop)
     return stopped.wait(timeout + _STOP_MARGIN)

@@ -13,13 +13,21 @@ import contextlib
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from chanreplay.recorder import dispatch
 from chanreplay.recorder.compiler import CompileResult
 from chanreplay.recorder.recording import Recording
 
-__all__ = ["DRAIN_TIMEOUT", "recording", "relaying", "replaying", "start", "stop"]
+__all__ = [
+    "DRAIN_TIMEOUT",
+    "before_stop",
+    "recording",
+    "relaying",
+    "replaying",
+    "start",
+    "stop",
+]
 
 recording: Recording | None = None
 """The active recording, or None."""
@@ -30,6 +38,18 @@ server should see as external events (``CHANREPLAY_RECORD`` is set)."""
 
 _lock = threading.Lock()
 _atexit_registered = False
+_before_stop: list[Callable[[float], object]] = []
+
+
+def before_stop(hook: Callable[[float], object]) -> None:
+    """Have :func:`stop` call ``hook(drain)`` first, from outside the event loop (once).
+
+    The server integration registers how to stop serving
+    (:func:`chanreplay.recorder.shutdown.stop_serving`): a recording must not
+    stop while its server still answers clients.
+    """
+    if hook not in _before_stop:
+        _before_stop.append(hook)
 
 
 def start(new: Recording) -> str:
@@ -107,10 +127,8 @@ def stop(*, drain: float = DRAIN_TIMEOUT) -> CompileResult | None:
         if drain and not _in_event_loop():
             # Serving must end before recording does: what a server still
             # answered afterwards would be missing from the cassette.
-            with contextlib.suppress(ImportError):
-                from chanreplay.recorder import shutdown
-
-                shutdown.stop_serving(drain)
+            for hook in list(_before_stop):
+                hook(drain)
             current.drain(drain)
         with _lock:
             current, recording = recording, None

@@ -185,14 +185,24 @@ def decode_message(
 
 def check_messages(cassette: Cassette, path: Path | str | None = None) -> None:
     """Raise :class:`CassetteFormatError` (naming ``path`` and the event) for the first
-    message of ``cassette`` whose tagged values do not decode.
+    message of ``cassette`` whose tagged values do not decode or whose content has
+    the wrong type, or client input that comes before its connection opens.
 
     The loader checks a cassette's structure; tagged values (``$bytes``,
-    ``$json``) are decoded where they are used. A reader that serves or plays
-    a whole session (``serve``, ``play``) checks them all first, so that a
-    malformed one is a diagnosis before anything starts, not an error halfway
-    through a client's request.
+    ``$json``) are decoded where they are used, and steps are compared only
+    when a session is played. A reader that replays, serves or plays a whole
+    session checks them all first, so that a malformed one is a diagnosis
+    before anything starts, not an error halfway through a client's request.
     """
+    for connection in cassette.connections:
+        for index, event in enumerate(connection.events):
+            if event.get("dir") == "in" and event["step"] < connection.step:
+                raise CassetteFormatError(
+                    path,
+                    f"{connection.id} event {index} is client input at step {event['step']}, "
+                    f"before its connection opened (step {connection.step})",
+                    fix="restore the steps from version control, or re-record the session",
+                )
     events = [("external", index, e) for index, e in enumerate(cassette.external)]
     events += [(c.id, index, e) for c in cassette.connections for index, e in enumerate(c.events)]
     for owner, index, event in events:

@@ -56,6 +56,8 @@ DEFAULT_TIMEOUT = 5.0
 """Seconds a replay waits for an expected event before it reports it missing."""
 SETTLE = 0.02
 """Seconds without a new event after which the application is taken to be done."""
+DISCONNECT_GRACE = 1.0
+"""Seconds an HTTP request still running at the end gets to see its client leave."""
 
 
 @dataclass
@@ -198,6 +200,7 @@ class _Running:
     """
 
     def __init__(self, application: Any, scope: dict[str, Any]) -> None:
+        self.kind = scope["type"]
         self.inputs: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.future: asyncio.Future[Any] = asyncio.ensure_future(
             application(scope, self.inputs.get, self._drop)
@@ -400,7 +403,26 @@ class Replayer:
                 return
 
     async def _shut_down(self) -> None:
-        """Stop every application still running (connections the cassette left open)."""
+        """Stop every application still running (connections the cassette left open).
+
+        An HTTP request still running gets :data:`DISCONNECT_GRACE` seconds
+        to finish, then is told its client left, as a server tells it, and
+        gets as long again: Django, cancelled while it reads a body, leaves
+        the body's temporary file open (a ResourceWarning in the test run),
+        and told of the disconnect while a view still reads the body, the
+        view fails on the closed file. Whatever is still running then is
+        cancelled.
+        """
+        requests = [
+            c for c in self._communicators.values() if c.kind == "http" and not c.future.done()
+        ]
+        if requests:
+            await asyncio.wait([c.future for c in requests], timeout=DISCONNECT_GRACE)
+            requests = [c for c in requests if not c.future.done()]
+        for communicator in requests:
+            await communicator.send_input({"type": "http.disconnect"})
+        if requests:
+            await asyncio.wait([c.future for c in requests], timeout=DISCONNECT_GRACE)
         for communicator in self._communicators.values():
             future = communicator.future
             if future.done():

@@ -24,6 +24,7 @@ from typing import Any
 from asgiref.sync import async_to_sync, sync_to_async
 
 from chanreplay.cassette import Cassette, load
+from chanreplay.cassette.asgi import check_messages
 from chanreplay.cassette.model import Connection
 from chanreplay.diff import Rules, render_text
 from chanreplay.exceptions import ConfigurationError, ReplayError
@@ -246,6 +247,7 @@ class _Call:
     ) -> None:
         self.path = cassette_path(name, directory)
         self.cassette = load(self.path)
+        check_messages(self.cassette, self.path)
         self.application = resolve_application(application)
         self.include = (include,) if isinstance(include, str) else tuple(include)
         self.exclude = (exclude,) if isinstance(exclude, str) else tuple(exclude)

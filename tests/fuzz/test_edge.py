@@ -23,6 +23,7 @@ import copy
 import json
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import orjson
@@ -60,9 +61,9 @@ _TYPES = [
 
 
 @st.composite
-def loadable(draw: st.DrawFn) -> bytes:
-    """A seed changed event by event, in ways the loader mostly accepts."""
-    document = orjson.loads(draw(st.sampled_from(SEEDS)).read_bytes())
+def loadable(draw: st.DrawFn, seeds: Sequence[Path] = SEEDS) -> bytes:
+    """One of ``seeds`` changed event by event, in ways the loader mostly accepts."""
+    document = orjson.loads(draw(st.sampled_from(seeds)).read_bytes())
     connections = document["connections"]
     for _ in range(draw(st.integers(1, 6))):
         if not connections:

@@ -17,6 +17,7 @@ import contextlib
 import copy
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +86,9 @@ def _set(document: Any, path: tuple[Any, ...], value: Any) -> Any:
 
 
 @st.composite
-def mutated(draw: st.DrawFn) -> bytes:
-    seed = draw(st.sampled_from(SEEDS)).read_bytes()
+def mutated(draw: st.DrawFn, seeds: Sequence[Path] = SEEDS) -> bytes:
+    """One of ``seeds`` with bytes flipped, cut or repeated, or values swapped for odd ones."""
+    seed = draw(st.sampled_from(seeds)).read_bytes()
     kind = draw(st.sampled_from(["bytes", "value", "deep", "cut", "repeat"]))
     if kind == "bytes":
         data = bytearray(seed)

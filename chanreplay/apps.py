@@ -17,6 +17,13 @@ class ChanreplayConfig(AppConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self) -> None:
+        import sys
+
+        from chanreplay import checks  # importing it registers the system checks
         from chanreplay.recorder.activation import activate_from_environment
 
         activate_from_environment()
+        # argparse will only say "unrecognized arguments: --record"; say why first.
+        hint = checks.wrong_runserver_hint()
+        if hint is not None:
+            print(hint, file=sys.stderr)

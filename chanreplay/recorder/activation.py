@@ -31,6 +31,7 @@ __all__ = [
     "activate_from_environment",
     "build_recording",
     "check_debug",
+    "forced",
     "options",
     "start_from_environment",
     "start_once_from_environment",
@@ -91,13 +92,18 @@ def check_debug(*, force: bool = False) -> bool:
     """
     if settings.DEBUG:
         return False
-    if force or _true(os.environ.get(ENV_FORCE, "")):
+    if force or forced():
         return True
     raise RecordingRefusedError(
         "refusing to record with DEBUG = False: a recording holds every message of "
         "every user. Record on a development server, or pass --record-force "
         "(CHANREPLAY_FORCE=1) if you mean it"
     )
+
+
+def forced() -> bool:
+    """True when ``CHANREPLAY_FORCE`` asks to record with DEBUG off (1, true, yes, on)."""
+    return _true(os.environ.get(ENV_FORCE, ""))
 
 
 def _true(value: str) -> bool:

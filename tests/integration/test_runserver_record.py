@@ -646,3 +646,47 @@ def test_a_recording_server_iterates_sets_the_same_way_every_time(
     plain = servers.runserver(record=None, reload=reload)
     pid = _server_process(plain.process.pid) if reload else plain.process.pid
     assert not any(item.startswith(b"PYTHONHASHSEED=") for item in _environ(pid))
+
+
+def test_a_project_listing_daphne_first_is_told_how_to_record(
+    servers: ServerFactory, tmp_path: Path
+) -> None:
+    """daphne before chanreplay in INSTALLED_APPS: `manage.py check` warns with the fix,
+    `runserver --record` says why the option is unknown, and CHANREPLAY_RECORD under
+    daphne's runserver warns as the server starts (it would record nothing)."""
+    (tmp_path / "daphne_first.py").write_text(
+        "from example.settings import *  # noqa: F403\n"
+        "INSTALLED_APPS = ['daphne', *[a for a in INSTALLED_APPS if a != 'daphne']]  # noqa\n"
+    )
+    env = servers.env(PYTHONPATH=f"{tmp_path}:{EXAMPLE_PROJECT}", EXAMPLE_DEBUG="1")
+    env["DJANGO_SETTINGS_MODULE"] = "daphne_first"
+    check = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=EXAMPLE_PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert check.returncode == 0  # a warning: the project still works
+    assert "(chanreplay.W001) runserver is daphne's, not chanreplay's" in check.stderr
+    assert "list 'chanreplay' before 'daphne' in INSTALLED_APPS" in check.stderr
+    record = subprocess.run(
+        [sys.executable, "manage.py", "runserver", "--record", "chat", "--noreload"],
+        cwd=EXAMPLE_PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert record.returncode != 0
+    assert "chanreplay: runserver here is daphne's, which has no --record" in record.stderr
+    assert "unrecognized arguments: --record" in record.stderr
+    served = servers.start(
+        [sys.executable, "manage.py", "runserver", "--noreload", "127.0.0.1:{port}"],
+        env={**env, "CHANREPLAY_RECORD": "chat"},
+    )
+    served.stop()
+    assert "(chanreplay.W002) CHANREPLAY_RECORD is set, but this runserver is daphne's" in (
+        served.output()
+    )

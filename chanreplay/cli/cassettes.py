@@ -347,10 +347,14 @@ def verify_command(
                 "no Django settings: pass --settings MODULE or set DJANGO_SETTINGS_MODULE"
             )
         )
+    from chanreplay.extras import require
+
     try:
-        from chanreplay.testing.verify import table, verify
-    except ImportError as error:
-        fail(ChanreplayError(f"chanreplay verify needs pytest and pytest-django: {error}"))
+        require("chanreplay verify", "pytest", "pytest_django")
+    except ChanreplayError as error:
+        fail(error)
+    from chanreplay.testing.verify import table, verify
+
     code, outcomes = verify(directory, secrets=given, settings=settings)
     if outcomes:
         click.echo(table(outcomes))

@@ -43,6 +43,16 @@ def event_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
+def _need_the_proxy_extra(command: str) -> None:
+    """Exit with the extra to install when the network tools' dependencies are missing."""
+    from chanreplay.extras import require
+
+    try:
+        require(f"chanreplay {command}", "aiohttp", "websockets")
+    except ChanreplayError as error:
+        fail(error)
+
+
 @click.command("proxy")
 @click.option(
     "--upstream", required=True, metavar="URL", help="the server to forward to (http://host:port)"
@@ -77,7 +87,7 @@ def proxy_command(
     traffic goes into a cassette as in-process recording writes it (journal
     first; Ctrl-C writes the cassette).
     """
-
+    _need_the_proxy_extra("proxy")
     from chanreplay.proxy.server import CaptureProxy
     from chanreplay.recorder.recording import Recording
 
@@ -176,6 +186,7 @@ def play_command(
     """
     import asyncio
 
+    _need_the_proxy_extra("play")
     from chanreplay.cassette.asgi import check_messages
     from chanreplay.diff import diff_cassettes
     from chanreplay.proxy.play import play
@@ -249,6 +260,7 @@ def serve_command(
     """
     import logging
 
+    _need_the_proxy_extra("serve")
     from chanreplay.cassette.asgi import check_messages
     from chanreplay.proxy.serve import MockServer
     from chanreplay.review.sources import read

@@ -164,9 +164,19 @@ def _pairs(
             (f"{revision}:{path}", partial(read_at, revision, path), path, partial(read, path))
             for path in specs[1:]
         ]
+    if len(specs) >= 2 and _names_a_revision(specs[0]):
+        from chanreplay.review.sources import unknown_revision
+
+        raise unknown_revision(specs[0])
     if len(specs) == 2:
         return [(specs[0], partial(read, specs[0]), specs[1], partial(read, specs[1]))]
     raise click.UsageError("give OLD and NEW cassettes, or a revision and the paths to compare")
+
+
+def _names_a_revision(spec: str) -> bool:
+    """True when ``spec``, which is neither a file nor a revision git knows, was meant as
+    a revision (``main``, ``HEAD~5``): no such file, and no cassette's ``.json``."""
+    return not Path(spec).exists() and not spec.endswith(".json") and ":" not in spec
 
 
 def _diff_style(line: str) -> str:

@@ -13,7 +13,7 @@ from chanreplay.cassette.loader import load, loads
 from chanreplay.cassette.model import Cassette
 from chanreplay.exceptions import CassetteNotFoundError
 
-__all__ = ["is_revision", "read", "read_at"]
+__all__ = ["is_revision", "read", "read_at", "unknown_revision"]
 
 
 def read(spec: str) -> Cassette:
@@ -38,6 +38,24 @@ def read_at(revision: str, path: str) -> Cassette:
             fix="name a revision and a path that git knows (git log -- PATH lists them)",
         )
     return loads(shown.stdout, path=Path(f"{revision}:{path}"), compact=True)
+
+
+def unknown_revision(name: str) -> CassetteNotFoundError:
+    """The error for ``name``, meant as a git revision that git does not know here."""
+    branches = subprocess.run(
+        ["git", "branch", "--format=%(refname:short)"], capture_output=True, check=False
+    )
+    if branches.returncode != 0:
+        fix = (
+            "run it inside the git repository that holds the cassettes, or give two cassette files"
+        )
+    else:
+        names = branches.stdout.decode(errors="replace").split()
+        known = f" (branches here: {', '.join(names[:10])})" if names else ""
+        fix = f"name a commit or branch git knows{known}, or give a cassette file"
+    return CassetteNotFoundError(
+        Path(name), "neither a cassette file nor a git revision here", fix=fix
+    )
 
 
 def is_revision(name: str) -> bool:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from chanreplay.cassette import Cassette, load
 from chanreplay.cassette.asgi import check_messages
 from chanreplay.cassette.model import Connection
 from chanreplay.diff import Rules, render_text
-from chanreplay.exceptions import ConfigurationError, ReplayError
+from chanreplay.exceptions import CassetteNotFoundError, ConfigurationError, ReplayError
 from chanreplay.replay.driver import DEFAULT_TIMEOUT, Replayer, ReplayResult
 from chanreplay.replay.secrets import EVERYONE, SecretValues
 from chanreplay.replay.sequences import reset_sequences
@@ -58,8 +59,50 @@ def cassette_path(name: str | Path, directory: str | Path | None = None) -> Path
         from chanreplay.recorder.activation import cassette_dir
 
         candidate = cassette_dir(directory) / f"{name}.json"
+    candidate = _in_the_project(candidate)
     note(candidate)  # for chanreplay lint: this cassette is used
     return candidate
+
+
+def _in_the_project(path: Path) -> Path:
+    """``path`` as found: a relative one is looked up from the current directory, then
+    from the project's root (``settings.BASE_DIR``, or where ``manage.py`` is), where
+    ``runserver --record`` wrote it; ``manage.py test`` may run from anywhere."""
+    if path.is_absolute() or path.exists():
+        return path
+    for root in _project_roots():
+        if (root / path).exists():
+            return root / path
+    return path  # to be recorded there (the pytest plugin's record modes), or missing
+
+
+def load_cassette(path: Path) -> Cassette:
+    """The cassette at ``path`` (from :func:`cassette_path`); a missing one's error names
+    every place a relative path was looked up in."""
+    try:
+        return load(path)
+    except CassetteNotFoundError as error:
+        if path.is_absolute():
+            raise
+        roots = [Path.cwd(), *_project_roots()]
+        looked = ", ".join(dict.fromkeys(str(root) for root in roots))
+        raise CassetteNotFoundError(
+            path, f"no such cassette (looked in {looked})", fix=error.fix
+        ) from None
+
+
+def _project_roots() -> list[Path]:
+    """Where a project's ``cassettes/`` lives: ``BASE_DIR``, and ``manage.py``'s folder."""
+    from django.conf import settings
+
+    roots = []
+    base = getattr(settings, "BASE_DIR", None)
+    if base:
+        roots.append(Path(base))
+    script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if script is not None and script.name == "manage.py":
+        roots.append(script.resolve().parent)
+    return roots
 
 
 def resolve_application(application: Any) -> Any:
@@ -246,7 +289,7 @@ class _Call:
         secrets: SecretValues | None = None,
     ) -> None:
         self.path = cassette_path(name, directory)
-        self.cassette = load(self.path)
+        self.cassette = load_cassette(self.path)
         check_messages(self.cassette, self.path)
         self.application = resolve_application(application)
         self.include = (include,) if isinstance(include, str) else tuple(include)

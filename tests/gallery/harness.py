@@ -313,7 +313,7 @@ def run_tests(
     if runner == "pytest":
         command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", *args]
     else:
-        command = [sys.executable, "manage.py", "test", "-v", "2", *args]
+        command = [sys.executable, str(app.path / "manage.py"), "test", "-v", "2", *args]
     with database(app) as db:
         env = environment(PYTHONHASHSEED=str(hashseed), **db)
         if developer:

@@ -74,6 +74,16 @@ def test_the_app_replays_with_manage_py_test(app: harness.App, needs: None) -> N
     assert "skipped" not in done.stderr, _outcome(done, hashseed)
 
 
+def test_manage_py_test_finds_the_cassettes_from_another_directory(tmp_path: Path) -> None:
+    """Run from elsewhere (``python ~/project/manage.py test``), a replay still finds
+    ``cassettes/NAME.json`` in the project, where ``runserver --record`` wrote it."""
+    app = harness.app("echo")
+    hashseed = _hashseed()
+    done = harness.run_tests(app, "django", "test_replay", hashseed=hashseed, cwd=tmp_path)
+    assert done.returncode == 0, _outcome(done, hashseed)
+    assert re.search(r"Ran 1 test", done.stderr), _outcome(done, hashseed)
+
+
 @pytest.mark.server
 @pytest.mark.parametrize("app", APPS, ids=lambda a: a.name)
 def test_recording_the_session_again_gives_the_committed_cassette(

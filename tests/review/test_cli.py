@@ -273,3 +273,15 @@ def test_show_and_diff_import_neither_django_nor_channels(versions: tuple[Path, 
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("revision", ["main-that-is-not", "HEAD~5"])
+def test_diff_against_a_revision_git_does_not_know_says_so(repository: Path, revision: str) -> None:
+    """The docs' `diff main -- PATH` on a repository without `main` (or a commit that
+    does not exist): not "no such cassette, record it", but what git knows."""
+    branch = git("branch", "--show-current", cwd=repository).stdout.strip()
+    result = chanreplay("diff", revision, "--", "cassettes/chat.json", cwd=repository)
+    assert result.returncode == 2
+    assert f"{revision}: neither a cassette file nor a git revision here" in result.stderr
+    assert f"name a commit or branch git knows (branches here: {branch})" in result.stderr
+    assert "record it" not in result.stderr

@@ -165,3 +165,27 @@ class TransactionalReplayTests(ReplayTransactionTestCase):
     def test_notes_replay(self) -> None:
         get_user_model().objects.create_user(username="alice", password=PASSWORD)
         self.replay("example_session", include=["/ws/notes/", "/api/stats/"])
+
+
+def test_a_cassette_is_found_from_another_directory_through_base_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`manage.py test` run elsewhere: a relative cassette path is looked up from the
+    project's root too; one found nowhere names every place looked in."""
+    from chanreplay.testing.replay import cassette_path, load_cassette
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    with override_settings(BASE_DIR=CASSETTES.parent, CHANREPLAY={}):
+        assert cassette_path("example_session") == CASSETTES / "example_session.json"
+        assert cassette_path("cassettes/example_session.json") == (
+            CASSETTES / "example_session.json"
+        )
+        with pytest.raises(CassetteNotFoundError) as missing:
+            load_cassette(cassette_path("nothing"))
+    message = str(missing.value)
+    assert message.startswith("cassettes/nothing.json: no such cassette (looked in ")
+    assert str(elsewhere) in message
+    assert str(CASSETTES.parent) in message
+    assert "python manage.py runserver --record nothing" in message

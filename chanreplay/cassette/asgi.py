@@ -224,6 +224,7 @@ def check_messages(cassette: Cassette, path: Path | str | None = None) -> None:
 
 _FRAMES = frozenset({"websocket.send", "websocket.receive"})
 _BODIES = frozenset({"http.request", "http.response.body", "websocket.http.response.body"})
+_STARTS = frozenset({"http.response.start", "websocket.http.response.start"})
 
 
 def _shape_problem(message: Mapping[str, Any]) -> str | None:
@@ -241,4 +242,6 @@ def _shape_problem(message: Mapping[str, Any]) -> str | None:
             return f"its bytes are {type(data).__name__}, expected a tagged $bytes value"
     elif kind in _BODIES and not isinstance(message.get("body", b""), bytes):
         return f"its body is {type(message['body']).__name__}, expected a tagged bytes value"
+    elif kind in _STARTS and "status" not in message:
+        return "a response start without a status"
     return None

@@ -325,6 +325,7 @@ def _cassette_with(message: dict[str, Any], direction: str = "out") -> Cassette:
         ({"type": "websocket.send", "text": {"a": 1}}, "its text is dict, expected a string"),
         ({"type": "websocket.send", "bytes": "AAE="}, "its bytes are str, expected a tagged"),
         ({"type": "http.response.body", "body": 3}, "its body is int, expected a tagged"),
+        ({"type": "websocket.http.response.start"}, "a response start without a status"),
         ({"type": "websocket.send", "text": {"$json": "x"}}, "the $json value at c1 event 0"),
     ],
 )

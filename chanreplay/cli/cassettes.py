@@ -56,6 +56,9 @@ def recover(paths: tuple[Path, ...]) -> None:
             click.echo(f"error: {error}", err=True)
             failed = True
             continue
+        if not result.written:
+            click.echo(f"nothing to recover in {journal}: it held no connection; removed it")
+            continue
         unclosed = f", {len(result.unclosed)} never closed" if result.unclosed else ""
         click.echo(
             f"recovered {cassette}: {result.connections} connections{unclosed}, "

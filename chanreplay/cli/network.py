@@ -109,10 +109,9 @@ def proxy_command(
         if recording is not None:
             result = recording.stop()
             if result is not None:
-                click.echo(
-                    f"chanreplay: wrote {recording.cassette_path} ({result.connections} "
-                    f"connections, {result.events} events)"
-                )
+                from chanreplay.recorder.compiler import outcome
+
+                click.echo(f"chanreplay: {outcome(result, recording.cassette_path)}")
 
 
 def _learn_the_projects_secrets(recording: Recording) -> None:

@@ -110,6 +110,8 @@ class CompileResult:
     """Line numbers (from 1) of the journal's lines that were no record: lost."""
     torn: bool = False
     """True when the journal ends in part of a line (the process died writing it)."""
+    written: bool = True
+    """False when the journal held nothing to record and no cassette was written."""
 
 
 @dataclass
@@ -149,6 +151,14 @@ class JournalCompiler:
         if not self.journal.exists():
             raise CassetteFormatError(self.journal, "no such journal", fix="nothing to recover")
         self._read_new_records()
+        if not self._opened and not self._events:
+            # Nothing was recorded (a server stopped before any traffic): a cassette
+            # of nothing would replace the one committed, or block the next --record.
+            return CompileResult(
+                skipped=list(self._skipped),
+                torn=self.journal.stat().st_size > self._read_to,
+                written=False,
+            )
         with self._previous() as previous:
             rendered: dict[str | None, _Rendered] = {}
             whole: dict[str, _Rendered] = {}
@@ -390,6 +400,15 @@ class _Tracked(writer.Prerendered):
         yield from writer.connection_chunks(self._header, self._events)
         yield _Mark(end)
         self._whole[self._cid] = _Rendered(start[0], end[0] - start[0], 0)
+
+
+def outcome(result: CompileResult, cassette: Path) -> str:
+    """What a final compile did, for the line a stopping server prints."""
+    if not result.written:
+        kept = f" ({cassette} is as it was)" if cassette.exists() else ""
+        return f"nothing was recorded: no cassette written{kept}"
+    unclosed = f", {len(result.unclosed)} never closed" if result.unclosed else ""
+    return f"wrote {cassette} ({result.connections} connections{unclosed}, {result.events} events)"
 
 
 def compile_journal(journal: Path, cassette: Path, *, durable: bool = False) -> CompileResult:

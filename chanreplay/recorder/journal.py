@@ -408,6 +408,9 @@ def recover(journal: Path) -> tuple[Path, CompileResult]:
     trial = journal.with_name(f"{name}.recovering.json")
     try:
         result = compile_journal(journal, trial, durable=True)
+        if not result.written:  # the journal holds nothing to recover
+            os.unlink(journal)
+            return cassette, result
         load(trial)
     except (ChanreplayError, ValueError, TypeError) as error:
         trial.unlink(missing_ok=True)

@@ -402,10 +402,11 @@ class Recording:
                 )
             result = compile_journal(self.journal_path, self.cassette_path, durable=True)
             self.journal_path.unlink()
-            notes.append(
-                f"recovered an interrupted recording ({result.connections} connections, "
-                f"{result.events} events) into {self.cassette_path}"
-            )
+            if result.written:
+                notes.append(
+                    f"recovered an interrupted recording ({result.connections} connections, "
+                    f"{result.events} events) into {self.cassette_path}"
+                )
         if self.cassette_path.exists():
             if self.mode == "once":
                 raise CassetteExistsError(

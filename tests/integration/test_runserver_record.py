@@ -690,3 +690,26 @@ def test_a_project_listing_daphne_first_is_told_how_to_record(
     assert "(chanreplay.W002) CHANREPLAY_RECORD is set, but this runserver is daphne's" in (
         served.output()
     )
+
+
+def test_ctrl_c_before_any_traffic_leaves_the_committed_cassette_alone(
+    servers: ServerFactory,
+) -> None:
+    """`--record-mode all` (or Django's abbreviation, `--record-mod all`) and Ctrl-C before
+    the first request: the committed cassette is not replaced by an empty one, and a first
+    attempt that recorded nothing does not block the next `--record`."""
+    committed = servers.cassette_dir / "session.json"
+    first = servers.runserver()
+    first.stop()
+    assert "chanreplay: nothing was recorded: no cassette written" in first.output()
+    assert not committed.exists()
+    recorded = servers.runserver()  # mode once: not refused by a cassette of nothing
+    run_session(recorded.base)
+    recorded.stop()
+    before = committed.read_bytes()
+    again = servers.runserver("--record-mod", "all", reload=True)
+    again.stop()
+    assert f"nothing was recorded: no cassette written ({committed} is as it was)" in (
+        again.output()
+    )
+    assert committed.read_bytes() == before

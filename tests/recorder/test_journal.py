@@ -187,12 +187,18 @@ def test_events_of_unknown_connections_are_not_counted(paths: tuple[Path, Path])
     assert load(cassette_file).event_count == 1
 
 
-def test_empty_journal_compiles_to_empty_cassette(paths: tuple[Path, Path]) -> None:
-    """An empty journal compiles to a valid cassette with nothing in it."""
+def test_an_empty_journal_writes_no_cassette(paths: tuple[Path, Path]) -> None:
+    """A server stopped before any traffic recorded nothing: no cassette is written, and
+    one already there (committed, recorded again with mode all) stays as it was."""
     journal_file, cassette_file = paths
     journal_file.write_bytes(b"")
-    compile_journal(journal_file, cassette_file)
-    assert cassette_file.read_bytes() == writer.dumps(Cassette())
+    result = compile_journal(journal_file, cassette_file)
+    assert not result.written
+    assert not cassette_file.exists()
+    committed = writer.dumps(Cassette()) + b" "
+    cassette_file.write_bytes(committed)
+    assert not compile_journal(journal_file, cassette_file).written
+    assert cassette_file.read_bytes() == committed
 
 
 def test_missing_journal_is_a_format_error(paths: tuple[Path, Path]) -> None:

@@ -74,9 +74,32 @@ async def test_mode_once_refuses_an_existing_cassette(tmp_path: Path) -> None:
     """Record mode once never overwrites; the error says which modes would."""
     first = Recording("x", cassette_dir=tmp_path)
     first.start()
+    await record_one_connection(first)
     first.stop()
     with pytest.raises(CassetteExistsError, match="--record-mode all"):
         Recording("x", cassette_dir=tmp_path).prepare()
+
+
+async def test_a_recording_of_nothing_writes_no_cassette_and_blocks_nothing(
+    tmp_path: Path,
+) -> None:
+    """Stopped before any traffic: no cassette of nothing, so the next recording (mode
+    once) is not refused; with mode all, the cassette there stays as it was."""
+    empty = Recording("x", cassette_dir=tmp_path)
+    empty.start()
+    result = empty.stop()
+    assert result is not None
+    assert not result.written
+    assert list(tmp_path.iterdir()) == []
+    again = Recording("x", cassette_dir=tmp_path)
+    again.start()
+    await record_one_connection(again)
+    again.stop()
+    recorded = (tmp_path / "x.json").read_bytes()
+    overwrite = Recording("x", cassette_dir=tmp_path, mode="all")
+    overwrite.start()
+    assert not overwrite.stop().written  # type: ignore[union-attr]
+    assert (tmp_path / "x.json").read_bytes() == recorded
 
 
 async def test_mode_new_episodes_continues_ids_and_steps(tmp_path: Path) -> None:

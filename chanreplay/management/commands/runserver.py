@@ -25,7 +25,7 @@ from django.utils import autoreload
 from chanreplay.asgi import RecordingMiddleware
 from chanreplay.exceptions import ChanreplayError
 from chanreplay.recorder import activation, shutdown, state
-from chanreplay.recorder.compiler import compile_journal
+from chanreplay.recorder.compiler import compile_journal, outcome
 from chanreplay.recorder.journal import wait_released
 from chanreplay.recorder.recording import RECORD_MODES
 
@@ -135,11 +135,7 @@ class Command(DaphneRunserverCommand):  # type: ignore[misc]  # daphne is untype
         else:
             result = None
         if result is not None:
-            unclosed = f", {len(result.unclosed)} never closed" if result.unclosed else ""
-            self.stdout.write(
-                f"chanreplay: wrote {cassette} ({result.connections} connections{unclosed}, "
-                f"{result.events} events)"
-            )
+            self.stdout.write(f"chanreplay: {outcome(result, cassette)}")
 
     def run(self, **options: Any) -> None:
         supervising = (

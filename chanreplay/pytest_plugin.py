@@ -136,17 +136,27 @@ class Replay:
 
     def __call__(self, name: str | Path | None = None, **options: Any) -> Any:
         """Replay cassette ``name``; fail the test with a report on a mismatch."""
-        from chanreplay.testing.replay import replay_cassette
+        from chanreplay.exceptions import ChanreplayError
+        from chanreplay.testing.replay import ReplayMismatch, replay_cassette, without_internals
 
+        __tracebackhide__ = True
         chosen, merged = self._arguments(name, options)
-        return replay_cassette(chosen, **merged)
+        try:
+            return replay_cassette(chosen, **merged)
+        except (ReplayMismatch, ChanreplayError) as failure:
+            raise without_internals(failure) from None
 
     async def areplay(self, name: str | Path | None = None, **options: Any) -> Any:
         """:meth:`__call__` for async tests."""
-        from chanreplay.testing.replay import areplay_cassette
+        from chanreplay.exceptions import ChanreplayError
+        from chanreplay.testing.replay import ReplayMismatch, areplay_cassette, without_internals
 
+        __tracebackhide__ = True
         chosen, merged = self._arguments(name, options)
-        return await areplay_cassette(chosen, **merged)
+        try:
+            return await areplay_cassette(chosen, **merged)
+        except (ReplayMismatch, ChanreplayError) as failure:
+            raise without_internals(failure) from None
 
 
 @pytest.fixture

@@ -1,9 +1,17 @@
 """Renders a :class:`~chanreplay.diff.compare.CassetteDiff` as text a person can act on.
 
-For each connection that differs: its id, path and user; then each differing
-event with its index, what it is (``out websocket.send``, ``layer group_send``),
-the fields that changed with expected against actual, and the events around
-it for context. Plain text, readable in a terminal and in pytest's output.
+The first line says how much differs (``5 events differ in 3 connections:
+5 changed``). Then, for each connection that differs: its id, path and
+user; then each differing event with its index, what it is (``out
+websocket.send``, ``layer group_send``), the fields that changed with
+expected against actual, and the events around it for context. Plain text,
+readable in a terminal and in pytest's output.
+
+A report stays as long as what there is to read: a change already shown
+(the same fields, the same values: a broadcast every member received) is one
+line naming where it was shown, and a run of events that never happened
+(everything after a refused handshake or a 400) is its first event and a
+count, since one cause explains them all.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from chanreplay.cassette.model import Connection, Event
 from chanreplay.diff.compare import CassetteDiff, ConnectionDiff, EventDiff, FieldChange
 from chanreplay.diff.paths import format_path, unwrap
 
-__all__ = ["describe_event", "render_text", "summarize_event"]
+__all__ = ["describe_event", "render_text", "summarize_event", "summary"]
 
 _WIDTH = 100
 """Longest a one-line event summary gets before it is cut."""
@@ -109,12 +117,30 @@ def _context(events: Sequence[Event], index: int, around: int, marker: str) -> l
     return lines
 
 
-def _event(diff: EventDiff, expected: Connection, actual: Connection | None) -> list[str]:
+_Shown = dict[tuple[str, ...], str]
+"""A change already reported in full (its fields, as text) -> where it was."""
+
+
+def _change_key(diff: EventDiff) -> tuple[str, ...]:
+    return (
+        describe_event(diff.expected or {}),
+        *(line for change in diff.changes for line in _field(change)),
+    )
+
+
+def _event(
+    diff: EventDiff, expected: Connection, actual: Connection | None, shown: _Shown
+) -> list[str]:
     around = 2
     if diff.kind == "changed":
         assert diff.expected is not None
         assert diff.expected_index is not None
-        lines = [f"  event {diff.expected_index}: {describe_event(diff.expected)} changed"]
+        head = f"  event {diff.expected_index}: {describe_event(diff.expected)} changed"
+        key = _change_key(diff)
+        if key in shown:
+            return [f"{head}, as {shown[key]}"]
+        shown[key] = f"{expected.id} event {diff.expected_index}"
+        lines = [head]
         for change in diff.changes:
             lines += _field(change)
         lines.append("    around it, as recorded:")
@@ -144,7 +170,7 @@ def _who(connection: Connection) -> str:
     return f" (user {name})" if name else ""
 
 
-def _connection(diff: ConnectionDiff) -> list[str]:
+def _connection(diff: ConnectionDiff, shown: _Shown) -> list[str]:
     connection = diff.connection
     title = f"connection {connection.describe()}{_who(connection)}"
     if diff.kind == "missing":
@@ -154,16 +180,80 @@ def _connection(diff: ConnectionDiff) -> list[str]:
     lines = [f"{title}:"]
     for change in diff.header:
         lines += _field(change)
-    for event_diff in diff.events:
-        lines += _event(event_diff, connection, diff.actual)
+    events = diff.events
+    position = 0
+    while position < len(events):
+        event_diff = events[position]
+        lines += _event(event_diff, connection, diff.actual, shown)
+        position += 1
+        if event_diff.kind == "missing":
+            run = _missing_run(events, position)
+            if run:
+                last = events[position + run - 1].expected_index
+                lines.append(
+                    f"  and the {run} event{'s' * (run != 1)} after it, to event {last}, "
+                    "never happened either"
+                )
+                position += run
     return lines
 
 
-def render_text(diff: CassetteDiff, *, title: str = "") -> str:
-    """The whole report; ``title`` is its first line."""
-    lines = [title] if title else []
+def _missing_run(events: Sequence[EventDiff], start: int) -> int:
+    """How many events from ``start`` are missing ones that follow each other."""
+    count = 0
+    previous = events[start - 1].expected_index
+    for event_diff in events[start:]:
+        index = event_diff.expected_index
+        if event_diff.kind != "missing" or index is None or previous is None:
+            break
+        if index != previous + 1:
+            break
+        count += 1
+        previous = index
+    return count
+
+
+def summary(diff: CassetteDiff) -> str:
+    """How much differs, in one line (``3 connections differ: 5 events changed``)."""
+    if diff.equal:
+        return "nothing differs"
+    events: dict[str, int] = {}
+    connections: dict[str, int] = {}
+    headers = 0
     for connection_diff in diff.connections:
-        lines += _connection(connection_diff)
+        if connection_diff.kind != "changed":
+            connections[connection_diff.kind] = connections.get(connection_diff.kind, 0) + 1
+        headers += bool(connection_diff.header)
+        for event_diff in connection_diff.events:
+            events[event_diff.kind] = events.get(event_diff.kind, 0) + 1
+    for event_diff in diff.external:
+        events[event_diff.kind] = events.get(event_diff.kind, 0) + 1
+    segments = []
+    total = sum(events.values())
+    if len(events) == 1:
+        ((kind, count),) = events.items()
+        segments.append(f"{count} event{'s' * (count != 1)} {kind}")
+    elif events:
+        kinds = ", ".join(f"{count} {kind}" for kind, count in events.items())
+        segments.append(f"{total} events: {kinds}")
+    segments += [f"{n} connection{'s' * (n != 1)} {kind}" for kind, n in connections.items()]
+    if headers:
+        segments.append(f"{headers} connection header{'s' * (headers != 1)} changed")
+    count = len(diff.connections)
+    where = f"{count} connection{'s' * (count != 1)}" if count else ""
+    if diff.external:
+        where = f"{where} and the external events" if where else "the external events"
+    verb = "differs" if count == 1 and not diff.external else "differ"
+    return f"{where} {verb}: {'; '.join(segments)}"
+
+
+def render_text(diff: CassetteDiff, *, title: str = "") -> str:
+    """The whole report; ``title`` is its first line, with the :func:`summary` after it
+    when anything differs."""
+    lines = [f"{title}: {summary(diff)}" if title and not diff.equal else title] if title else []
+    shown: _Shown = {}
+    for connection_diff in diff.connections:
+        lines += _connection(connection_diff, shown)
     if diff.external:
         lines.append("external events:")
         for event_diff in diff.external:

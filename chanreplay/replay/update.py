@@ -9,6 +9,7 @@ external events, stay as they were.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -36,7 +37,14 @@ UPDATE_LISTENERS: list[Callable[[Path], None]] = []
 
 
 def notify_updated(path: Path) -> None:
-    """Tell every listener that the cassette at ``path`` was rewritten."""
+    """Tell every listener that the cassette at ``path`` was rewritten; with none (a
+    ``manage.py test`` run), say it on stderr: a cassette is never rewritten silently."""
+    if not UPDATE_LISTENERS:
+        print(
+            f"chanreplay: rewrote {path} to what the application does now "
+            f"({ENV_UPDATE}=1); review it with git diff before committing",
+            file=sys.stderr,
+        )
     for listener in UPDATE_LISTENERS:
         listener(path)
 
@@ -51,8 +59,9 @@ def update_requested() -> bool:
         return False
     if os.environ.get("CI") == "true":
         raise ConfigurationError(
-            f"{ENV_UPDATE} is set under CI=true: cassettes are re-blessed on a developer's "
-            "machine and committed, never rewritten by CI; unset it in the CI job"
+            f"update mode (--chanreplay-update or {ENV_UPDATE}=1) is asked for under CI=true: "
+            "cassettes are re-blessed on a developer's machine and committed, never "
+            "rewritten by CI; drop it from the CI job"
         )
     return True
 

@@ -28,7 +28,12 @@ from chanreplay.cassette import Cassette, load
 from chanreplay.cassette.asgi import check_messages
 from chanreplay.cassette.model import Connection
 from chanreplay.diff import Rules, render_text
-from chanreplay.exceptions import CassetteNotFoundError, ConfigurationError, ReplayError
+from chanreplay.exceptions import (
+    CassetteNotFoundError,
+    ChanreplayError,
+    ConfigurationError,
+    ReplayError,
+)
 from chanreplay.replay.driver import DEFAULT_TIMEOUT, Replayer, ReplayResult
 from chanreplay.replay.secrets import EVERYONE, SecretValues
 from chanreplay.replay.sequences import reset_sequences
@@ -470,6 +475,12 @@ async def areplay_cassette(name: str | Path, **options: Any) -> ReplayResult:
     return call.check(_prepared(result, emulation))
 
 
+def without_internals(failure: BaseException) -> BaseException:
+    """``failure`` (a replay's mismatch or diagnosis) with chanreplay's own frames cut from
+    its traceback: the report says what differs, and the test's line is where it failed."""
+    return failure.with_traceback(None)
+
+
 class ReplayMixin:
     """Adds ``replay()`` and ``areplay()`` to a test case class.
 
@@ -487,12 +498,18 @@ class ReplayMixin:
         ``ignore``, ``timeout``, ``secrets`` (see the docs).
         """
         options.setdefault("directory", self.cassette_dir)
-        return replay_cassette(name, **options)
+        try:
+            return replay_cassette(name, **options)
+        except (ReplayMismatch, ChanreplayError) as failure:
+            raise without_internals(failure) from None
 
     async def areplay(self, name: str | Path, **options: Any) -> ReplayResult:
         """:meth:`replay` for async test methods."""
         options.setdefault("directory", self.cassette_dir)
-        return await areplay_cassette(name, **options)
+        try:
+            return await areplay_cassette(name, **options)
+        except (ReplayMismatch, ChanreplayError) as failure:
+            raise without_internals(failure) from None
 
 
 class ReplayTestCase(ReplayMixin, ChannelTestCase):

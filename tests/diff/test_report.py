@@ -16,7 +16,7 @@ from chanreplay.diff.compare import (
     diff_cassettes,
 )
 from chanreplay.diff.matchers import ANY_INT, Regex
-from chanreplay.diff.report import describe_event, render_text, summarize_event
+from chanreplay.diff.report import describe_event, render_text, summarize_event, summary
 from tests.diff.events import accept, connect, connection, group_send, receive, send
 
 # -- helpers ------------------------------------------------------------------
@@ -307,7 +307,47 @@ def test_the_title_comes_first_and_an_equal_diff_is_only_the_title() -> None:
     assert render_text(CassetteDiff(), title="replay of chat.json") == "replay of chat.json"
     assert render_text(CassetteDiff()) == ""
     diff = CassetteDiff([ConnectionDiff("missing", connection("c1"))])
-    assert render_text(diff, title="T").splitlines()[0] == "T"
+    assert (
+        render_text(diff, title="T").splitlines()[0]
+        == "T: 1 connection differs: 1 connection missing"
+    )
+
+
+def test_the_summary_counts_what_differs_by_kind() -> None:
+    """The first line says how much to read before the details."""
+    changed = chat()
+    changed[6] = send({"user": "alice", "message": "BYE"}, 3)
+    shorter = chat()[:5]
+    expected = Cassette([connection("c1", chat()), connection("c2", chat()), connection("c3")])
+    actual = Cassette([connection("c1", changed), connection("c2", shorter)])
+    assert summary(diff_cassettes(expected, actual)) == (
+        "3 connections differ: 3 events: 1 changed, 2 missing; 1 connection missing"
+    )
+    only = diff_cassettes(
+        Cassette([connection("c1", chat())]), Cassette([connection("c1", changed)])
+    )
+    assert summary(only) == "1 connection differs: 1 event changed"
+    assert summary(CassetteDiff()) == "nothing differs"
+
+
+def test_a_change_already_shown_is_one_line_naming_where() -> None:
+    """A broadcast every member got changes the same way in each: shown once in full."""
+    changed = chat()
+    changed[4] = send({"user": "ALICE", "message": "hi"}, 2)
+    expected = Cassette([connection("c1", chat()), connection("c2", chat())])
+    actual = Cassette([connection("c1", changed), connection("c2", changed)])
+    lines = render_text(diff_cassettes(expected, actual)).splitlines()
+    assert lines.count('      expected "alice"') == 1
+    assert "  event 4: out websocket.send changed, as c1 event 4" in lines
+    assert lines[-1] == "  event 4: out websocket.send changed, as c1 event 4"
+
+
+def test_a_run_of_events_that_never_happened_is_its_first_and_a_count() -> None:
+    """A refused handshake or a 400 explains everything after it: one cause, one entry."""
+    lines = report(chat(), chat()[:2]).splitlines()
+    assert "  event 2: in websocket.receive expected, but it never happened" in lines
+    assert lines[-1] == "  and the 4 events after it, to event 6, never happened either"
+    assert sum("never happened" in line for line in lines) == 2
 
 
 def test_a_report_covers_several_connections_in_order() -> None:

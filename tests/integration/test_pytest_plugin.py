@@ -76,7 +76,17 @@ def test_the_replay_fixture_passes_and_fails(project: pytest.Pytester) -> None:
     )
     result = run(project)
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*message.text.message:*", '*expected "hello"*'])
+    result.stdout.fnmatch_lines(
+        [
+            "*ReplayMismatch: replay of *session.json does not match what the application "
+            "did: 2 connections differ: * events changed",
+            "*message.text.message:*",
+            '*expected "hello"*',
+        ]
+    )
+    # The test's own line is where it failed: none of chanreplay's frames in between.
+    assert "chanreplay/testing/replay.py" not in result.stdout.str()
+    assert "chanreplay/pytest_plugin.py" not in result.stdout.str()
 
 
 def test_the_marker_replays_after_the_test_body(project: pytest.Pytester) -> None:
@@ -212,7 +222,9 @@ def test_update_is_refused_under_ci(
     )
     result = run(project, "--chanreplay-update")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*CHANREPLAY_UPDATE is set under CI=true*"])
+    result.stdout.fnmatch_lines(
+        ["*update mode (--chanreplay-update or CHANREPLAY_UPDATE=1) is asked for under CI=true*"]
+    )
 
 
 def test_works_under_xdist(project: pytest.Pytester) -> None:
@@ -350,7 +362,7 @@ def test_a_changed_consumer_fails_the_test_and_all_rerecords(
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*what test_echo made the application do does not match*echo_flow.json",
+            "*what test_echo made the application do does not match*echo_flow.json: 1 connection differs*",
             '*expected "echo: hello 0"*',
             '*actual   "ECHO: hello 0"*',
         ]

@@ -195,6 +195,13 @@ def check_messages(cassette: Cassette, path: Path | str | None = None) -> None:
     before anything starts, not an error halfway through a client's request.
     """
     for connection in cassette.connections:
+        method = connection.scope.get("method")
+        if method is not None and not (isinstance(method, str) and _TOKEN.fullmatch(method)):
+            raise CassetteFormatError(
+                path,
+                f"{connection.id}: its scope's method {method!r} is not an HTTP method",
+                fix="restore the scope from version control, or re-record the session",
+            )
         for index, event in enumerate(connection.events):
             if event.get("dir") == "in" and event["step"] < connection.step:
                 raise CassetteFormatError(
@@ -223,6 +230,8 @@ def check_messages(cassette: Cassette, path: Path | str | None = None) -> None:
 
 
 _FRAMES = frozenset({"websocket.send", "websocket.receive"})
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+"""An HTTP method is a token (RFC 9110): what a client can send and a server receive."""
 _BODIES = frozenset({"http.request", "http.response.body", "websocket.http.response.body"})
 _STARTS = frozenset({"http.response.start", "websocket.http.response.start"})
 

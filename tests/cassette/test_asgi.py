@@ -341,6 +341,13 @@ def test_check_messages_names_the_event_a_reader_could_not_use(
     assert "fix: " in str(refused.value)
 
 
+def test_check_messages_refuses_a_method_no_client_can_send() -> None:
+    cassette = _cassette_with({"type": "websocket.send", "text": "x"})
+    cassette.connections[0].scope["method"] = "G\ud7ffT"
+    with pytest.raises(CassetteFormatError, match=r"c1: its scope's method .* is not an HTTP"):
+        check_messages(cassette, "cassettes/chat.json")
+
+
 def test_check_messages_accepts_every_committed_cassette() -> None:
     """The example session and every gallery app's cassette pass as they are."""
     root = Path(__file__).resolve().parents[2]

@@ -362,7 +362,8 @@ def test_a_changed_consumer_fails_the_test_and_all_rerecords(
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*what test_echo made the application do does not match*echo_flow.json: 1 connection differs*",
+            "*what test_echo made the application do does not match*echo_flow.json: "
+            "1 connection differs*",
             '*expected "echo: hello 0"*',
             '*actual   "ECHO: hello 0"*',
         ]

@@ -391,10 +391,17 @@ def _replay_collected(
     try:
         replay_creating_users(path, password, **options)
     except ReplayMismatch as mismatch:
-        differing = [c.connection.describe() for c in mismatch.result.diff.connections]
-        if mismatch.result.diff.external:
+        from chanreplay.diff.report import summary
+
+        result = mismatch.result
+        differing = [c.connection.describe() for c in result.diff.connections]
+        if result.diff.external:
             differing.append("external events")
         request.node.user_properties.append((DIFFERING_KEY, differing))
+        reason = summary(result.diff).partition(": ")[2] if not result.diff.equal else ""
+        if result.stalled:
+            reason = f"{reason}; stalled" if reason else f"stalled: it {result.stalled}"
+        request.node.user_properties.append((REASON_KEY, reason))
         raise
 
 
@@ -402,6 +409,8 @@ SECRETS = pytest.StashKey[dict[str, Any]]()
 """Values for redacted secrets given on the command line (``chanreplay verify``)."""
 DIFFERING_KEY = "chanreplay_differing"
 """A collected cassette's report property: the connections whose replay differed."""
+REASON_KEY = "chanreplay_reason"
+"""A collected cassette's report property: how its replay differed, in a few words."""
 
 
 _CAPTURE_OPTIONS = frozenset({"directory", "application", "matchers", "ignore", "record_mode"})

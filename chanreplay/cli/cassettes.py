@@ -344,10 +344,20 @@ def verify_command(
     given = pairs_of(secrets)
     for path in (*paths, Path.cwd()):
         sys.path.insert(0, str(path.resolve()))
-    if not (settings or os.environ.get("DJANGO_SETTINGS_MODULE")):
+    module = settings or os.environ.get("DJANGO_SETTINGS_MODULE")
+    if not module:
         fail(
             ChanreplayError(
                 "no Django settings: pass --settings MODULE or set DJANGO_SETTINGS_MODULE"
+            )
+        )
+    if not _importable(module):
+        source = "--settings" if settings else "DJANGO_SETTINGS_MODULE"
+        fail(
+            ChanreplayError(
+                f"no settings module {module!r} (from {source}) on the Python path: run "
+                "chanreplay verify in the project's directory (where manage.py is), or pass "
+                "--pythonpath DIR, and check the module's name"
             )
         )
     from chanreplay.extras import require
@@ -366,3 +376,13 @@ def verify_command(
     if code == 5:  # pytest collected nothing
         fail(ChanreplayError(f"{directory}: no cassettes to replay (*.json)"))
     fail(ChanreplayError(f"{directory}: pytest could not run the replays (exit status {code})"))
+
+
+def _importable(module: str) -> bool:
+    """True when ``module`` (dotted) can be found on the Python path, without importing it."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent package that does not exist
+        return False

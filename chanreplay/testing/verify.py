@@ -30,6 +30,8 @@ class Outcome:
     passed: bool
     differing: list[str] = field(default_factory=list)
     error: str = ""
+    reason: str = ""
+    """How the replay differed (``1 event changed``), when it did."""
 
 
 class _Reporter:
@@ -58,19 +60,22 @@ class _Reporter:
         self._bar.__enter__()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        from chanreplay.pytest_plugin import DIFFERING_KEY
+        from chanreplay.pytest_plugin import DIFFERING_KEY, REASON_KEY
 
         if report.when != "call" and not (report.when == "setup" and report.failed):
             return
         differing: list[str] = []
+        reason = ""
         for key, value in report.user_properties:
             if key == DIFFERING_KEY and isinstance(value, list):
                 differing = [str(item) for item in value]
+            elif key == REASON_KEY and isinstance(value, str):
+                reason = value
         error = ""
         if report.failed and not differing:
             error = _diagnosis(report)
         name = Path(report.nodeid.split("::")[0]).name
-        self.outcomes.append(Outcome(name, report.passed, differing, error))
+        self.outcomes.append(Outcome(name, report.passed, differing, error, reason))
         if self._bar is not None:
             self._bar.update(1)
 
@@ -116,10 +121,12 @@ def verify(
 def table(outcomes: list[Outcome]) -> str:
     """The summary: one row per cassette."""
     width = max([len("cassette"), *(len(o.cassette) for o in outcomes)])
-    lines = [f"{'cassette':<{width}}  result  differs in", f"{'-' * width}  ------  ----------"]
+    lines = [f"{'cassette':<{width}}  result  why", f"{'-' * width}  ------  ---"]
     for outcome in outcomes:
         result = "passed" if outcome.passed else "FAILED"
         detail = ", ".join(outcome.differing) or outcome.error.split("\n", 1)[0][:200]
+        if outcome.differing and outcome.reason:
+            detail += f": {outcome.reason}"
         lines.append(f"{outcome.cassette:<{width}}  {result:<6}  {detail}".rstrip())
     passed = sum(o.passed for o in outcomes)
     lines.append(f"{passed} passed, {len(outcomes) - passed} failed")

@@ -27,9 +27,9 @@ def test_verify_replays_every_cassette_and_tabulates(tmp_path: Path) -> None:
     )
     assert result.returncode == 1, result.stderr
     assert result.stdout.splitlines() == [
-        "cassette      result  differs in",
-        "------------  ------  ----------",
-        "broken.json   FAILED  c8 (websocket /ws/echo/)",
+        "cassette      result  why",
+        "------------  ------  ---",
+        "broken.json   FAILED  c8 (websocket /ws/echo/): 1 event changed",
         "session.json  passed",
         "1 passed, 1 failed",
     ]
@@ -77,6 +77,12 @@ def test_verify_needs_settings_and_a_directory(tmp_path: Path) -> None:
     missing = chanreplay("verify", "nowhere", cwd=tmp_path, env=PROJECT)
     assert missing.returncode == 2
     assert "nowhere: no such directory of cassettes" in missing.stderr
+    mistyped = chanreplay("verify", "cassettes", "--settings", "exmaple.settings", cwd=tmp_path)
+    assert mistyped.returncode == 2
+    assert mistyped.stderr.startswith(
+        "error: no settings module 'exmaple.settings' (from --settings) on the Python path"
+    )
+    assert "Traceback" not in mistyped.stderr
     bad = chanreplay("verify", "cassettes", "--secret", "oops", cwd=tmp_path, env=PROJECT)
     assert bad.returncode == 2
     assert "give NAME=VALUE" in bad.stderr

@@ -195,6 +195,13 @@ def check_messages(cassette: Cassette, path: Path | str | None = None) -> None:
     before anything starts, not an error halfway through a client's request.
     """
     for connection in cassette.connections:
+        where = connection.scope.get("path")
+        if not (isinstance(where, str) and where.startswith("/")):
+            raise CassetteFormatError(
+                path,
+                f"{connection.id}: its scope's path {where!r} does not start with /",
+                fix="restore the scope from version control, or re-record the session",
+            )
         method = connection.scope.get("method")
         if method is not None and not (isinstance(method, str) and _TOKEN.fullmatch(method)):
             raise CassetteFormatError(

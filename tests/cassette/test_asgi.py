@@ -348,6 +348,13 @@ def test_check_messages_refuses_a_method_no_client_can_send() -> None:
         check_messages(cassette, "cassettes/chat.json")
 
 
+def test_check_messages_refuses_a_path_no_client_can_ask_for() -> None:
+    cassette = _cassette_with({"type": "websocket.send", "text": "x"})
+    cassette.connections[0].scope["path"] = "\ud7ffws/"
+    with pytest.raises(CassetteFormatError, match=r"c1: its scope's path .* does not start"):
+        check_messages(cassette, "cassettes/chat.json")
+
+
 def test_check_messages_accepts_every_committed_cassette() -> None:
     """The example session and every gallery app's cassette pass as they are."""
     root = Path(__file__).resolve().parents[2]

@@ -39,29 +39,7 @@ trap - EXIT
 grep chanreplay "$demo/server.log"
 
 echo "== the cassette: $demo/cassettes/demo.json"
-"../../$python" - "$demo/cassettes/demo.json" <<'PY'
-import json
-import sys
-
-from chanreplay.cassette import load
-
-cassette = load(sys.argv[1])
-arrows = {"in": "->", "out": "<-", "layer": "  "}
-for connection in cassette.connections:
-    user = connection.user["username"] if connection.user else "anonymous"
-    print(f"{connection.id} {connection.type} {connection.path} ({user})")
-    for event in connection.events:
-        if event["dir"] == "layer":
-            target = event.get("group") or event.get("channel", "")
-            line = f"layer {event['op']} {target}"
-        else:
-            message = dict(event["message"])
-            kind = message.pop("type")
-            message.pop("headers", None)
-            line = f"{kind} {json.dumps(message, sort_keys=True)}"
-        print(f"   {event['step']:>3} {arrows[event['dir']]} {line[:110]}")
-print(f"{len(cassette.connections)} connections, {cassette.event_count} events")
-PY
+"../../.venv/bin/chanreplay" show "$demo/cassettes/demo.json"
 
 echo "== replay it: every cassette in $demo/cassettes is a test"
 cat > "$demo/pytest.ini" <<'INI'

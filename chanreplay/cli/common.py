@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,14 @@ COLOURS = {
     "note": ("yellow", False),
     "payload": (None, False),
 }
+
+
+def colour_wanted(color: bool | None) -> bool | None:
+    """``--color/--no-color`` as given; when neither was, no colour if ``NO_COLOR`` is set
+    to anything (https://no-color.org), else None (click decides: a terminal only)."""
+    if color is None and os.environ.get("NO_COLOR"):
+        return False
+    return color
 
 
 def styler(color: bool | None) -> Callable[[str, str], str]:

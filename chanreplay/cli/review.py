@@ -14,6 +14,7 @@ from chanreplay.cli.common import (
     FORMATS,
     IGNORE_HELP,
     MATCH_HELP,
+    colour_wanted,
     fail,
     rules_of,
     styler,
@@ -43,6 +44,7 @@ def show(cassette: str, fmt: str, color: bool | None) -> None:
 
     CASSETTE is a file, or REV:PATH for a version git knows (HEAD~1:cassettes/chat.json).
     """
+    color = colour_wanted(color)
     from chanreplay.review.sources import read
     from chanreplay.review.transcript import transcript_json, transcript_lines, transcript_markdown
 
@@ -124,6 +126,7 @@ def diff(
     It also works as git's difftool (git difftool -x 'chanreplay diff', or -t
     chanreplay after chanreplay git install) and as GIT_EXTERNAL_DIFF.
     """
+    color = colour_wanted(color)
     from chanreplay.diff import diff_cassettes
     from chanreplay.review.changes import render_diff
     from chanreplay.review.sources import is_revision, read, read_at

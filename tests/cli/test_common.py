@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
 import pytest
+from click.testing import CliRunner
 
 from chanreplay.cli.common import pairs_of
 
@@ -25,3 +29,27 @@ def test_secrets_for_everyone_and_for_one_user() -> None:
 def test_a_malformed_secret_says_how_to_write_it(given: str) -> None:
     with pytest.raises(click.BadParameter, match="give NAME=VALUE, or NAME@USER=VALUE"):
         pairs_of((given,))
+
+
+@pytest.mark.parametrize("command", ["show", "diff"])
+def test_no_color_turns_colour_off_unless_asked_for(
+    command: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """NO_COLOR (https://no-color.org), set to anything, means no colour on a terminal too;
+    --color still wins."""
+    from chanreplay.cli import main
+    from tests.review.test_cli import EXAMPLE
+    from tests.review.test_cli import changed as renamed
+
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(renamed(json.loads(EXAMPLE.read_text()))))
+    files = [str(EXAMPLE), str(changed)] if command == "diff" else [str(EXAMPLE)]
+    runner = CliRunner()
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    coloured = runner.invoke(main, [command, *files], color=True)
+    assert "\x1b[" in coloured.output
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = runner.invoke(main, [command, *files], color=True)
+    assert "\x1b[" not in plain.output
+    forced = runner.invoke(main, [command, "--color", *files], color=True)
+    assert "\x1b[" in forced.output

@@ -12,28 +12,56 @@ from chanreplay.review.render import render_html
 from tests.review.test_cli import EXAMPLE, changed, chanreplay
 
 
+def page_data(page: str) -> dict[str, Any]:
+    """The data a rendered page draws its diagrams from."""
+    found = re.search(r'<script type="application/json" id="data">(.*?)</script>', page, re.S)
+    assert found is not None
+    data: dict[str, Any] = json.loads(found.group(1))
+    return data
+
+
+def folded_rows(side: dict[str, Any]) -> int:
+    """How many rows a side shows with one row per HTTP exchange (the default)."""
+    exchanges = {r["conn"] for r in side["rows"] if r["http"] and r["dir"] in ("in", "out")}
+    others = [r for r in side["rows"] if not (r["http"] and r["dir"] in ("in", "out"))]
+    return len(others) + len(exchanges)
+
+
 def test_one_row_per_event_and_a_lifeline_per_connection_and_group() -> None:
+    data = page_data(render_html(load(EXAMPLE), title="example"))
+    side = data["only"]
+    assert len(side["rows"]) == 77
+    groups = [lane["id"] for lane in side["lanes"] if lane["kind"] == "group"]
+    assert groups == ["group:chat_lobby", "group:notes", "group:echo"]
+    connections = [lane for lane in side["lanes"] if lane["kind"] != "group"]
+    assert len(connections) == 10
+    # A lifeline says what it is: the path, the method, the user.
+    assert connections[3] == {
+        "id": "c4",
+        "kind": "websocket",
+        "title": "c4 /ws/chat/lobby/",
+        "sub": "websocket · alice",
+    }
+    assert connections[1]["title"] == "c2 POST /login/"
+    # Each row carries what its message says.
+    echo = [r["text"] for r in side["rows"] if r["conn"] == "c8"]
+    assert "echo: ping" in echo
     page = render_html(load(EXAMPLE), title="example")
-    assert page.count('<g class="msg') == 77
-    lanes = re.findall(r'<g class="lane (\w+)" data-conn="([^"]+)"', page)
-    assert [name for kind, name in lanes if kind == "group"] == [
-        "group:chat_lobby",
-        "group:notes",
-        "group:echo",
-    ]
-    assert sum(kind == "connection" for kind, _ in lanes) == 10
-    assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")  # no network
+    assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")  # no network
 
 
-def test_a_diff_page_marks_what_changed_on_each_side(tmp_path: Path) -> None:
+def test_a_diff_page_marks_what_changed_on_each_side_with_its_values(tmp_path: Path) -> None:
     new = tmp_path / "new.json"
     new.write_text(json.dumps(changed(json.loads(EXAMPLE.read_text()))))
-    page = render_html(load(new), title="t", old=load(EXAMPLE))
-    before, after = page.split('data-side="new"', 1)
-    assert before.count(" changed") == 3  # the three frames whose user was renamed
-    assert before.count(" removed") == 8  # the binary connection's events
-    assert after.count(" changed") == 3
-    assert after.count(" added") == 1  # the extra frame
+    data = page_data(render_html(load(new), title="t", old=load(EXAMPLE)))
+    before = [r["mark"] for r in data["old"]["rows"] if r["mark"]]
+    after = [r["mark"] for r in data["new"]["rows"] if r["mark"]]
+    assert before.count("changed") == 3  # the three frames whose user was renamed
+    assert before.count("removed") == 8  # the binary connection's events
+    assert after.count("changed") == 3
+    assert after.count("added") == 1  # the extra frame
+    fields = [r["fields"] for r in data["new"]["rows"] if r["mark"] == "changed"]
+    assert fields[0] == [{"path": "message.text.user", "before": '"alice"', "after": '"ALICE"'}]
 
 
 def test_the_page_in_chromium(browser: Any, tmp_path: Path) -> None:
@@ -42,22 +70,42 @@ def test_the_page_in_chromium(browser: Any, tmp_path: Path) -> None:
     page = tmp_path / "session.html"
     result = chanreplay("render", str(EXAMPLE), "-o", str(page))
     assert result.returncode == 0, result.stderr
+    side = page_data(page.read_text())["only"]
     browser.get(page.as_uri())
     assert browser.get_log("browser") == []  # no console errors
-    rows = browser.find_elements(By.CSS_SELECTOR, "svg.diagram g.msg")
-    assert len(rows) == 77
-    # Clicking a row pins its payload in the panel.
+    rows = browser.find_elements(By.CSS_SELECTOR, ".row")
+    assert len(rows) == folded_rows(side)  # an HTTP exchange is one row
+    heads = browser.find_elements(By.CSS_SELECTOR, ".head")
+    assert "c4 /ws/chat/lobby/\nwebsocket · alice" in [h.text for h in heads]
+    # What a frame says is on its row, not only on click.
+    assert any("echo: ping" in r.text for r in rows if r.get_attribute("data-conn") == "c8")
+    # Clicking a row pins its event in the panel.
     send = next(r for r in rows if "group_send chat.message" in r.text)
     send.click()
     panel = browser.find_element(By.ID, "payload").text
-    assert panel.startswith("c4 event 5 (step 11): group_send chat_lobby")
+    assert panel.startswith("c4 event 5 (step 11): group_send chat.message")
     assert '"user": "alice"' in panel
-    # The filter hides a connection's rows.
+    # Every event, one row each, with the exchanges unfolded.
+    browser.find_element(By.ID, "fold").click()
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".row")) == 77
+
+    def lane_x(conn: str) -> float:
+        head = browser.find_element(By.CSS_SELECTOR, f'.head[data-conn="{conn}"]')
+        return float(head.rect["x"])
+
+    # Unticking a connection takes its lane and its rows away; the rest close up.
+    c5_before = lane_x("c5")
     browser.find_element(By.CSS_SELECTOR, 'input[data-filter="c4"]').click()
-    hidden = [r for r in rows if r.get_attribute("data-conn") == "c4"]
-    assert hidden
-    assert all(not r.is_displayed() for r in hidden)
-    assert any(r.is_displayed() for r in rows if r.get_attribute("data-conn") == "c5")
+    left = browser.find_elements(By.CSS_SELECTOR, ".row")
+    c4_rows = sum(1 for r in side["rows"] if r["conn"] == "c4")
+    assert len(left) == 77 - c4_rows
+    assert not browser.find_elements(By.CSS_SELECTOR, '[data-conn="c4"]')
+    assert lane_x("c5") < c5_before
+    # The lifelines' heads stay in view while the rows scroll.
+    scroller = browser.find_element(By.CSS_SELECTOR, ".scroll")
+    browser.execute_script("arguments[0].scrollTop = 600", scroller)
+    head_top = browser.find_element(By.CSS_SELECTOR, ".heads").rect["y"]
+    assert abs(head_top - scroller.rect["y"]) < 2
     shot = tmp_path / "session.png"
     assert browser.save_screenshot(str(shot))
     assert shot.stat().st_size > 20_000  # a drawn diagram, not a blank page
@@ -72,12 +120,27 @@ def test_the_diff_page_in_chromium(browser: Any, tmp_path: Path) -> None:
     assert chanreplay("render", str(new), "--diff", str(EXAMPLE), "-o", str(page)).returncode == 0
     browser.get(page.as_uri())
     assert browser.get_log("browser") == []
-    sides = browser.find_elements(By.CSS_SELECTOR, "svg.diagram")
+    sides = browser.find_elements(By.CSS_SELECTOR, ".scroll")
     assert [s.get_attribute("data-side") for s in sides] == ["old", "new"]
-    added = browser.find_elements(By.CSS_SELECTOR, 'svg[data-side="new"] g.msg.added')
+    assert browser.find_element(By.ID, "count").text == "12 changes"  # 3 + 1 after, 8 before
+    added = browser.find_elements(By.CSS_SELECTOR, '.scroll[data-side="new"] .row.added')
     assert len(added) == 1
     added[0].click()
     assert '"message": "extra"' in browser.find_element(By.ID, "payload").text
+    # A changed row shows the value before and after.
+    changed_rows = browser.find_elements(By.CSS_SELECTOR, '.scroll[data-side="new"] .row.changed')
+    assert 'message.text.user: "alice" → "ALICE"' in changed_rows[0].text
+    # "next change" steps through them, scrolling each into view.
+    seen = []
+    for _ in range(3):
+        browser.find_element(By.ID, "next").click()
+        current = browser.find_element(By.CSS_SELECTOR, ".row.current")
+        box = current.rect
+        scroller = browser.execute_script("return arguments[0].closest('.scroll')", current)
+        view = scroller.rect
+        assert view["y"] <= box["y"] <= view["y"] + view["height"]
+        seen.append(current.get_attribute("data-i"))
+    assert len(set(seen)) == 3
 
 
 def test_render_errors(tmp_path: Path) -> None:
@@ -122,8 +185,8 @@ def test_no_payload_changes_the_pages_structure_in_chromium(browser: Any, tmp_pa
         assert result.returncode == 0, result.stderr
         browser.get(page.as_uri())
         assert browser.get_log("browser") == [], text
-        rows = browser.find_elements(By.CSS_SELECTOR, "svg.diagram g.msg")
-        assert len(rows) == 78, text
+        rows = browser.find_elements(By.CSS_SELECTOR, ".row")
+        assert len(rows) == folded_rows(page_data(page.read_text())["only"]), text
         [r for r in rows if r.get_attribute("data-conn") == echo["id"]][-1].click()
         panel = browser.find_element(By.ID, "payload").text
         shown = json.dumps(text, ensure_ascii=False)[1:-1]

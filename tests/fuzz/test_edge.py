@@ -108,8 +108,13 @@ class _Tracebacks(logging.Handler):
         self.seen: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.exc_info:
-            self.seen.append(self.format(record))
+        from aiohttp.http_exceptions import HttpProcessingError
+
+        if not record.exc_info:
+            return
+        if isinstance(record.exc_info[1], HttpProcessingError):
+            return  # aiohttp's parser refusing what play sent (duplicated headers): a 400
+        self.seen.append(self.format(record))
 
 
 async def _serve_and_play(data: bytes) -> None:

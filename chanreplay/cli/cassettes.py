@@ -328,14 +328,23 @@ def _stub(names: list[str]) -> str:
     type=click.Path(path_type=Path),
     help="a directory to import the project from (repeatable; default: the current one)",
 )
+@click.option(
+    "-v", "--verbose", is_flag=True, help="after the table, each failed replay's whole report"
+)
 def verify_command(
-    directory: Path, settings: str | None, secrets: tuple[str, ...], paths: tuple[Path, ...]
+    directory: Path,
+    settings: str | None,
+    secrets: tuple[str, ...],
+    paths: tuple[Path, ...],
+    verbose: bool,
 ) -> None:
     """Replay every cassette in DIRECTORY against the current code, without writing a test.
 
-    A progress bar, then a table: each cassette, passed or failed, and the
-    connections whose replay differed. Runs pytest (with pytest-django) under
-    the hood. Exit status 0 when all pass, 1 when any fails, 2 on an error.
+    A progress bar, then a table: each cassette, passed or failed, and why
+    (the connections whose replay differed and how, or why the cassette
+    could not be read); with -v, each failed replay's whole report after it.
+    Runs pytest (with pytest-django) under the hood. Exit status 0 when all
+    pass, 1 when any fails, 2 on an error.
     """
     import os
 
@@ -370,7 +379,7 @@ def verify_command(
 
     code, outcomes = verify(directory, secrets=given, settings=settings)
     if outcomes:
-        click.echo(table(outcomes))
+        click.echo(table(outcomes, reports=verbose))
     if code in (0, 1) and outcomes:
         sys.exit(0 if code == 0 else 1)
     if code == 5:  # pytest collected nothing

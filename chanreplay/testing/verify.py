@@ -71,9 +71,7 @@ class _Reporter:
                 differing = [str(item) for item in value]
             elif key == REASON_KEY and isinstance(value, str):
                 reason = value
-        error = ""
-        if report.failed and not differing:
-            error = _diagnosis(report)
+        error = _diagnosis(report) if report.failed else ""
         name = Path(report.nodeid.split("::")[0]).name
         self.outcomes.append(Outcome(name, report.passed, differing, error, reason))
         if self._bar is not None:
@@ -95,8 +93,10 @@ def _diagnosis(report: pytest.TestReport) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
     message = getattr(crash, "message", "") or str(report.longrepr or "").strip()
     match = _EXCEPTION_NAME.match(message)
-    if match is not None and match.group(1).endswith("Error"):
-        message = message[match.end() :]
+    if match is not None:
+        # A diagnosis speaks for itself; a mismatch keeps its short name.
+        name, rest = match.group(1), message[match.end() :]
+        message = rest if name.endswith("Error") else f"{name}: {rest}"
     return message.strip()
 
 
@@ -118,8 +118,9 @@ def verify(
     return int(code), reporter.outcomes
 
 
-def table(outcomes: list[Outcome]) -> str:
-    """The summary: one row per cassette."""
+def table(outcomes: list[Outcome], *, reports: bool = False) -> str:
+    """The summary: one row per cassette; with ``reports``, each failure's whole report
+    after it (else a diagnosis longer than its row, and a hint of ``-v``)."""
     width = max([len("cassette"), *(len(o.cassette) for o in outcomes)])
     lines = [f"{'cassette':<{width}}  result  why", f"{'-' * width}  ------  ---"]
     for outcome in outcomes:
@@ -130,12 +131,13 @@ def table(outcomes: list[Outcome]) -> str:
         lines.append(f"{outcome.cassette:<{width}}  {result:<6}  {detail}".rstrip())
     passed = sum(o.passed for o in outcomes)
     lines.append(f"{passed} passed, {len(outcomes) - passed} failed")
-    # A diagnosis longer than its row (the loader's names the fix) follows whole.
+    # A diagnosis longer than its row (the loader's names the fix) follows whole;
+    # a replay's report, which can be long, with -v.
     for outcome in outcomes:
-        if not outcome.differing and "\n" in outcome.error:
-            lines += [
-                "",
-                f"{outcome.cassette}:",
-                *("  " + line for line in outcome.error.split("\n")),
-            ]
+        long = not outcome.differing and "\n" in outcome.error
+        if outcome.error and (long or reports):
+            lines += ["", f"{outcome.cassette}:"]
+            lines += ["  " + line for line in outcome.error.split("\n")]
+    if not reports and any(o.differing for o in outcomes):
+        lines += ["", "(chanreplay verify -v prints each failed replay's whole report)"]
     return "\n".join(lines)

@@ -695,7 +695,7 @@ def test_a_project_listing_daphne_first_is_told_how_to_record(
 def test_ctrl_c_before_any_traffic_leaves_the_committed_cassette_alone(
     servers: ServerFactory,
 ) -> None:
-    """`--record-mode all` (or Django's abbreviation, `--record-mod all`) and Ctrl-C before
+    """`--record-mode all` (its abbreviation `--record-mod` is refused) and Ctrl-C before
     the first request: the committed cassette is not replaced by an empty one, and a first
     attempt that recorded nothing does not block the next `--record`."""
     committed = servers.cassette_dir / "session.json"
@@ -707,7 +707,10 @@ def test_ctrl_c_before_any_traffic_leaves_the_committed_cassette_alone(
     run_session(recorded.base)
     recorded.stop()
     before = committed.read_bytes()
-    again = servers.runserver("--record-mod", "all", reload=True)
+    typo = servers.runserver("--record-mod", "all", wait=False)
+    assert typo.process.wait(60) != 0  # no abbreviations: a typo is an error
+    assert "unrecognized arguments: --record-mod" in typo.output()
+    again = servers.runserver("--record-mode", "all", reload=True)
     again.stop()
     assert f"nothing was recorded: no cassette written ({committed} is as it was)" in (
         again.output()

@@ -32,8 +32,19 @@ def test_verify_replays_every_cassette_and_tabulates(tmp_path: Path) -> None:
         "broken.json   FAILED  c8 (websocket /ws/echo/): 1 event changed",
         "session.json  passed",
         "1 passed, 1 failed",
+        "",
+        "(chanreplay verify -v prints each failed replay's whole report)",
     ]
     assert "replaying" in result.stderr  # the progress bar
+    verbose = chanreplay(
+        "verify", "cassettes", "-v", "--secret", f"password={PASSWORD}", cwd=tmp_path, env=PROJECT
+    )
+    assert verbose.returncode == 1
+    report = verbose.stdout.split("\nbroken.json:\n", 1)[1]
+    assert report.startswith("  ReplayMismatch: replay of ")
+    assert "1 connection differs: 1 event changed" in report.splitlines()[0]
+    assert '      expected "echo: something else"' in report
+    assert "session.json:" not in verbose.stdout  # a replay that passed has no report
     (cassettes / "broken.json").unlink()
     passing = chanreplay(
         "verify", "cassettes", "--secret", f"password={PASSWORD}", cwd=tmp_path, env=PROJECT

@@ -45,6 +45,13 @@ class Command(DaphneRunserverCommand):  # type: ignore[misc]  # daphne is untype
         "connection and channel-layer message into cassettes/NAME.json."
     )
 
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # No abbreviations: "--record-mod all" is a typo, not --record-mode (an abbreviated
+        # --record-mode all once replaced a committed cassette).
+        kwargs.setdefault("allow_abbrev", False)
+        parser: CommandParser = super().create_parser(prog_name, subcommand, **kwargs)
+        return parser
+
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
         group = parser.add_argument_group("chanreplay")

@@ -26,7 +26,7 @@ from chanreplay.cassette.model import Connection, Event
 from chanreplay.diff.compare import CassetteDiff, ConnectionDiff, EventDiff, FieldChange
 from chanreplay.diff.paths import format_path, unwrap
 
-__all__ = ["describe_event", "render_text", "summarize_event", "summary"]
+__all__ = ["describe_event", "first_cause", "render_text", "summarize_event", "summary"]
 
 _WIDTH = 100
 """Longest a one-line event summary gets before it is cut."""
@@ -247,10 +247,51 @@ def summary(diff: CassetteDiff) -> str:
     return f"{where} {verb}: {'; '.join(segments)}"
 
 
+def first_cause(diff: CassetteDiff) -> str | None:
+    """The earliest difference that explains what follows it, in words, if there is one:
+    an HTTP response that became an error, a websocket that was accepted and now is
+    refused (or the other way), an error the application raised or stopped raising."""
+    found: list[tuple[int, str]] = []
+    for connection_diff in diff.connections:
+        connection = connection_diff.connection
+        for event_diff in connection_diff.events:
+            event = event_diff.expected or event_diff.actual or {}
+            step = event.get("step", 0)
+            step = step if isinstance(step, int) else 0
+            cause = _cause(event_diff)
+            if cause is not None:
+                found.append((step, f"{connection.describe()} {cause} (step {step})"))
+    if not found:
+        return None
+    return min(found, key=lambda item: item[0])[1]
+
+
+def _cause(diff: EventDiff) -> str | None:
+    expected = unwrap(diff.expected.get("message")) if diff.expected else None
+    actual = unwrap(diff.actual.get("message")) if diff.actual else None
+    if diff.kind == "changed" and isinstance(expected, dict) and isinstance(actual, dict):
+        before, after = expected.get("status"), actual.get("status")
+        if isinstance(before, int) and isinstance(after, int) and after >= 400 > before:
+            return f"answered {after} where the recording had {before}"
+        kinds = (expected.get("type"), actual.get("type"))
+        if kinds == ("websocket.accept", "websocket.close"):
+            return "was refused where the recording had it accepted"
+        if kinds == ("websocket.close", "websocket.accept"):
+            return "was accepted where the recording had it refused"
+    if diff.kind == "unexpected" and diff.actual and diff.actual.get("dir") == "error":
+        return f"raised {diff.actual.get('exception')}, which the recording did not"
+    if diff.kind == "missing" and diff.expected and diff.expected.get("dir") == "error":
+        return f"no longer raises {diff.expected.get('exception')}, which the recording did"
+    return None
+
+
 def render_text(diff: CassetteDiff, *, title: str = "") -> str:
     """The whole report; ``title`` is its first line, with the :func:`summary` after it
     when anything differs."""
     lines = [f"{title}: {summary(diff)}" if title and not diff.equal else title] if title else []
+    cause = first_cause(diff) if title else None
+    if cause is not None:
+        lines.append(f"first cause: {cause}; what differs after it may follow from it")
     shown: _Shown = {}
     for connection_diff in diff.connections:
         lines += _connection(connection_diff, shown)

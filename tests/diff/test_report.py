@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from chanreplay.cassette.model import Cassette, Event
+from chanreplay.cassette.model import Cassette, Connection, Event
 from chanreplay.diff.compare import (
     CassetteDiff,
     ConnectionDiff,
@@ -419,3 +419,40 @@ def test_an_ordinary_change_gets_no_explanation() -> None:
     lines = render_text(diff_cassettes(old, new)).splitlines()
     assert '      actual   "b"' in lines
     assert not any(line.startswith("      (") for line in lines)
+
+
+def test_the_first_cause_comes_right_after_the_summary() -> None:
+    """A login that now fails explains the chat that never happened after it: the report
+    names it first, then the details."""
+
+    def response(status: int, step: int) -> Event:
+        return {
+            "dir": "out",
+            "step": step,
+            "message": {"type": "http.response.start", "status": status, "headers": []},
+        }
+
+    def http(events: list[Event]) -> Connection:
+        scope = {"path": "/login/", "query_string": "", "headers": []}
+        return Connection("c1", "http", scope, 1, None, True, events)
+
+    login = [{"dir": "in", "step": 1, "message": {"type": "http.request"}}, response(302, 1)]
+    failed = [login[0], response(403, 1)]
+    expected = Cassette([http(login), connection("c2", chat())])
+    actual = Cassette([http(failed), connection("c2", chat()[:2])])
+    lines = render_text(diff_cassettes(expected, actual), title="T").splitlines()
+    assert lines[1] == (
+        "first cause: c1 (http /login/) answered 403 where the recording had 302 (step 1); "
+        "what differs after it may follow from it"
+    )
+    refused = chat()
+    refused[1] = {"dir": "out", "step": 1, "message": {"type": "websocket.close", "code": 1000}}
+    text = render_text(
+        diff_cassettes(Cassette([connection("c4", chat())]), Cassette([connection("c4", refused)])),
+        title="T",
+    )
+    assert (
+        "first cause: c4 (websocket /ws/chat/lobby/) was refused where the recording had it "
+        "accepted (step 1)"
+    ) in text
+    assert render_text(diff_cassettes(expected, expected), title="T") == "T"

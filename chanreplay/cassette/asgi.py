@@ -202,6 +202,7 @@ def check_messages(cassette: Cassette, path: Path | str | None = None) -> None:
                 f"{connection.id}: its scope's path {where!r} does not start with /",
                 fix="restore the scope from version control, or re-record the session",
             )
+        _check_headers(connection.scope.get("headers"), f"{connection.id}'s scope", path)
         method = connection.scope.get("method")
         if method is not None and not (isinstance(method, str) and _TOKEN.fullmatch(method)):
             raise CassetteFormatError(
@@ -227,6 +228,8 @@ def check_messages(cassette: Cassette, path: Path | str | None = None) -> None:
                 decoded = decode_message(message, functools.partial(str, place))
             except CassetteFormatError as error:
                 raise CassetteFormatError(path, error.problem, fix=error.fix) from None
+            if event.get("dir") in ("in", "out"):
+                _check_headers(message.get("headers"), place, path)
             problem = _shape_problem(decoded) if event.get("dir") in ("in", "out") else None
             if problem is not None:
                 raise CassetteFormatError(
@@ -234,6 +237,19 @@ def check_messages(cassette: Cassette, path: Path | str | None = None) -> None:
                     f"{place}: {problem}",
                     fix="restore the event from version control, or re-record the session",
                 )
+
+
+def _check_headers(headers: Any, place: str, path: Path | str | None) -> None:
+    """Refuse a header no HTTP peer would send or take: a name that is not a token, a
+    value with a line break or a NUL (aiohttp's parser answers either with a 400)."""
+    for line in headers if isinstance(headers, list) else ():
+        name, _, value = str(line).partition(":")
+        if not _TOKEN.fullmatch(name) or any(c in value for c in "\r\n\x00"):
+            raise CassetteFormatError(
+                path,
+                f"{place}: the header {str(line)[:60]!r} is not one HTTP can carry",
+                fix="restore the headers from version control, or re-record the session",
+            )
 
 
 _FRAMES = frozenset({"websocket.send", "websocket.receive"})

@@ -205,7 +205,11 @@ def _text(event: Event) -> str:
     message = event.get("message")
     if not isinstance(message, dict):
         return str(event.get("error", ""))
-    shown: Any = {key: value for key, value in message.items() if key not in ("type", "headers")}
+    shown: Any = {
+        key: value
+        for key, value in message.items()
+        if key not in ("type", "headers") and value is not None
+    }
     for key in ("text", "bytes", "body"):
         if set(shown) - {"more_body"} == {key}:
             shown = shown[key]  # a frame or a body: its content alone
@@ -293,19 +297,22 @@ h1 { font-size: 15px; margin: 0 0 6px; } h2 { font-size: 13px; margin: 8px 0 4px
 .head.group { border-color: #b1885b; background: #f6efe2; }
 .head .title { font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .head .sub { color: #666; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-.row { display: flex; min-height: 24px; cursor: pointer; background: #fff; }
-.row:hover { background: #fffbd6; }
-.row.pinned { background: #d9e8ff; }
-.row.added { background: #e3f6e5; } .row.removed { background: #fbe3e3; }
-.row.changed { background: #fff1d0; } .row.current { outline: 2px solid #e0a000; }
-.row .left { position: sticky; left: 0; z-index: 1; background: inherit; flex: none;
+.body { position: relative; }
+.row { position: absolute; left: 0; display: flex; cursor: pointer; }
+.row .left { position: sticky; left: 0; z-index: 1; background: #fff; flex: none;
              display: flex; border-right: 1px solid #eee; }
+.row:hover, .row:hover .left { background: #fffbd6; }
+.row.added, .row.added .left { background: #e3f6e5; }
+.row.removed, .row.removed .left { background: #fbe3e3; }
+.row.changed, .row.changed .left { background: #fff1d0; }
+.row.pinned, .row.pinned .left { background: #d9e8ff; }
+.row.current { outline: 2px solid #e0a000; }
 .row .step { width: 34px; flex: none; text-align: right; color: #999; font-size: 11px;
              padding: 4px 6px 0 0; }
 .row .text { flex: 1; min-width: 0; font: 12px/24px ui-monospace, monospace; color: #333;
              overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.row .fields { font: 12px/18px ui-monospace, monospace; padding-bottom: 4px;
-               white-space: normal; word-break: break-word; }
+.row .field { font: 12px/18px ui-monospace, monospace; overflow: hidden;
+              text-overflow: ellipsis; white-space: nowrap; }
 .fields .before { color: #a8071a; } .fields .after { color: #237804; }
 .row svg { flex: none; overflow: visible; }
 svg .life { stroke: #bbb; stroke-dasharray: 4 3; }
@@ -320,12 +327,16 @@ pre { white-space: pre-wrap; word-break: break-word; font-size: 12px; }
 
 _SCRIPT = r"""
 (function () {
-  const LANE = 140, LEFT = 330, ROW = 24;
+  // Rows are laid out from the data and only those in view (and a margin) are in the
+  // page: a session of 10,000 events scrolls and filters at once.
+  const LANE = 140, LEFT = 330, ROW = 24, FIELD = 18, MARGIN = 30;
   const sides = JSON.parse(document.getElementById("data").textContent);
+  const names = Object.keys(sides);
   const hidden = new Set();
-  let foldHttp = true, current = -1;
+  let foldHttp = true, onlyChanges = false, query = "", current = -1;
   const panel = document.getElementById("payload");
   const svgNS = "http://www.w3.org/2000/svg";
+  const views = {};
 
   function el(tag, cls, text) {
     const node = document.createElement(tag);
@@ -337,13 +348,6 @@ _SCRIPT = r"""
     const node = document.createElementNS(svgNS, tag);
     Object.keys(attrs).forEach(function (k) { node.setAttribute(k, attrs[k]); });
     return node;
-  }
-  // The changes, once each: a changed or added row after, a removed row before.
-  function changes() {
-    const rows = Array.prototype.slice.call(document.querySelectorAll(
-      '.scroll[data-side="new"] .row.changed, .scroll[data-side="new"] .row.added, '
-      + '.scroll[data-side="old"] .row.removed'));
-    return rows.sort(function (p, q) { return p.offsetTop - q.offsetTop; });
   }
 
   // An HTTP exchange as one row: the request, then the status it got.
@@ -378,6 +382,32 @@ _SCRIPT = r"""
     return out;
   }
 
+  function matches(row) {
+    if (!query) { return true; }
+    const haystack = (row.conn + " " + row.label + " " + row.text).toLowerCase();
+    return haystack.indexOf(query) >= 0;
+  }
+
+  function layout(name) {
+    const side = sides[name];
+    const rows = folded(side.rows).filter(function (row) {
+      return !hidden.has(row.conn) && matches(row) && (!onlyChanges || row.mark);
+    });
+    // A group's lane stays while a row that is shown uses it.
+    const used = new Set();
+    rows.forEach(function (row) { used.add(row.from); used.add(row.to); });
+    const lanes = side.lanes.filter(function (lane) {
+      return lane.kind === "group" ? used.has(lane.id) : !hidden.has(lane.id);
+    });
+    const x = {};
+    lanes.forEach(function (lane, i) { x[lane.id] = LANE / 2 + i * LANE; });
+    const tops = [];
+    let height = 0;
+    rows.forEach(function (row) { tops.push(height); height += ROW + FIELD * row.fields.length; });
+    return { rows: rows, lanes: lanes, x: x, tops: tops, height: height,
+             width: lanes.length * LANE + 20 };
+  }
+
   function arrowEnds(row, x) {
     const here = x[row.conn];
     let a = row.from === "layer" ? here - LANE * 0.3 : x[row.from];
@@ -389,37 +419,33 @@ _SCRIPT = r"""
     return [a, b, here];
   }
 
-  function drawRow(row, number, lanes, x, width) {
+  function drawRow(view, number) {
+    const row = view.rows[number];
     const line = el("div", "row dir-" + (row.exchange ? "http" : row.dir)
-      + (row.mark ? " " + row.mark : ""));
+      + (row.mark ? " " + row.mark : "") + (number === view.current ? " current" : "")
+      + (number === view.pinned ? " pinned" : ""));
     line.dataset.conn = row.conn;
     line.dataset.i = String(number);
-    line.style.width = (LEFT + width) + "px";
+    line.style.top = view.tops[number] + "px";
+    line.style.height = (ROW + FIELD * row.fields.length) + "px";
+    line.style.width = (LEFT + view.width) + "px";
     const left = el("div", "left");
     left.style.width = LEFT + "px";
     left.appendChild(el("span", "step", row.step === undefined ? "" : String(row.step)));
     const text = el("div", "text", row.text);
     text.title = row.text;
-    if (row.fields.length) {
-      const fields = el("div", "fields");
-      row.fields.forEach(function (f) {
-        const item = el("div");
-        item.appendChild(el("span", "", f.path + ": "));
-        item.appendChild(el("span", "before", f.before));
-        item.appendChild(el("span", "", " → "));
-        item.appendChild(el("span", "after", f.after));
-        fields.appendChild(item);
-      });
-      text.appendChild(fields);
-    }
+    row.fields.forEach(function (f) {
+      const item = el("div", "field");
+      item.appendChild(el("span", "", f.path + ": "));
+      item.appendChild(el("span", "before", f.before));
+      item.appendChild(el("span", "", " → "));
+      item.appendChild(el("span", "after", f.after));
+      text.appendChild(item);
+    });
     left.appendChild(text);
     line.appendChild(left);
-    const svg = svgEl("svg", { width: width, height: ROW });
-    lanes.forEach(function (lane) {
-      svg.appendChild(svgEl("line",
-        { class: "life", x1: x[lane.id], y1: 0, x2: x[lane.id], y2: ROW }));
-    });
-    const ends = arrowEnds(row, x), a = ends[0], b = ends[1], here = ends[2];
+    const svg = svgEl("svg", { width: view.width, height: ROW, class: "lifelines" });
+    const ends = arrowEnds(row, view.x), a = ends[0], b = ends[1], here = ends[2];
     const y = ROW / 2 + 3;
     svg.appendChild(svgEl("line", { class: "arrow", x1: a, y1: y, x2: b, y2: y,
       stroke: "currentColor", "marker-end": "url(#arrow)" }));
@@ -434,6 +460,8 @@ _SCRIPT = r"""
     svg.appendChild(label);
     line.appendChild(svg);
     line.addEventListener("click", function () {
+      names.forEach(function (other) { views[other].pinned = -1; });
+      view.pinned = number;
       document.querySelectorAll(".row.pinned").forEach(function (r) {
         r.classList.remove("pinned");
       });
@@ -447,30 +475,55 @@ _SCRIPT = r"""
     return line;
   }
 
-  function draw(name, root) {
-    const side = sides[name];
-    const rows = folded(side.rows).filter(function (row) { return !hidden.has(row.conn); });
-    // A group's lane stays while a connection that is shown uses it.
-    const used = new Set();
-    rows.forEach(function (row) { used.add(row.from); used.add(row.to); });
-    const lanes = side.lanes.filter(function (lane) {
-      return lane.kind === "group" ? used.has(lane.id) : !hidden.has(lane.id);
+  // The first row whose bottom is below ``y`` (the rows' tops are sorted).
+  function rowAt(view, y) {
+    let low = 0, high = view.rows.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (view.tops[mid] + ROW + FIELD * view.rows[mid].fields.length <= y) {
+        low = mid + 1;
+      } else {
+        high = mid;
+      }
+    }
+    return low;
+  }
+
+  function paint(name) {
+    const view = views[name];
+    const top = view.scroll.scrollTop - view.body.offsetTop;
+    const first = Math.max(0, rowAt(view, top) - MARGIN);
+    const last = Math.min(view.rows.length, rowAt(view, top + view.scroll.clientHeight) + MARGIN);
+    if (first === view.first && last === view.last && !view.dirty) { return; }
+    view.first = first;
+    view.last = last;
+    view.dirty = false;
+    const fragment = document.createDocumentFragment();
+    for (let number = first; number < last; number++) {
+      fragment.appendChild(drawRow(view, number));
+    }
+    view.body.replaceChildren(fragment);
+  }
+
+  function build(name) {
+    const scroll = document.querySelector('.scroll[data-side="' + name + '"]');
+    const view = Object.assign(layout(name), {
+      scroll: scroll, first: -1, last: -1, dirty: true, current: -1, pinned: -1
     });
-    const x = {};
-    lanes.forEach(function (lane, i) { x[lane.id] = LANE / 2 + i * LANE; });
-    const width = lanes.length * LANE + 20;
-    root.innerHTML = "";
+    views[name] = view;
+    scroll.innerHTML = "";
+    scroll.dataset.rows = String(view.rows.length);
     const heads = el("div", "heads");
-    heads.style.width = (LEFT + width) + "px";
+    heads.style.width = (LEFT + view.width) + "px";
     const corner = el("div", "corner", "step   message");
     corner.style.width = LEFT + "px";
     heads.appendChild(corner);
     const strip = el("div", "lanes");
-    strip.style.width = width + "px";
-    lanes.forEach(function (lane) {
+    strip.style.width = view.width + "px";
+    view.lanes.forEach(function (lane) {
       const head = el("div", "head " + (lane.kind === "group" ? "group" : "connection"));
       head.dataset.conn = lane.id;
-      head.style.left = (x[lane.id] - LANE / 2 + 4) + "px";
+      head.style.left = (view.x[lane.id] - LANE / 2 + 4) + "px";
       head.style.width = (LANE - 8) + "px";
       head.title = lane.title + " (" + lane.sub + ")";
       head.appendChild(el("div", "title", lane.title));
@@ -478,40 +531,64 @@ _SCRIPT = r"""
       strip.appendChild(head);
     });
     heads.appendChild(strip);
-    root.appendChild(heads);
-    rows.forEach(function (row, number) {
-      root.appendChild(drawRow(row, number, lanes, x, width));
-    });
+    scroll.appendChild(heads);
+    const body = el("div", "body");
+    body.style.height = view.height + "px";
+    body.style.width = (LEFT + view.width) + "px";
+    // The lifelines: one dashed line per lane, drawn once for the whole body.
+    const mid = LANE / 2;
+    body.style.backgroundImage = "linear-gradient(to right, transparent " + (mid - 1)
+      + "px, #ccc " + (mid - 1) + "px, #ccc " + mid + "px, transparent " + mid + "px)";
+    body.style.backgroundSize = LANE + "px 100%";
+    body.style.backgroundPosition = LEFT + "px 0";
+    body.style.backgroundRepeat = "repeat-x";
+    scroll.appendChild(body);
+    view.body = body;
+    paint(name);
   }
 
-  function drawAll() {
-    Object.keys(sides).forEach(function (name) {
-      draw(name, document.querySelector('.scroll[data-side="' + name + '"]'));
-    });
+  function buildAll() {
+    names.forEach(build);
+    current = -1;
     const count = document.getElementById("count");
     if (count) {
       const found = changes().length;
       count.textContent = found + (found === 1 ? " change" : " changes");
     }
-    current = -1;
+  }
+
+  // The changes, once each: a changed or added row after, a removed row before.
+  function changes() {
+    const found = [];
+    names.forEach(function (name) {
+      views[name].rows.forEach(function (row, number) {
+        const counted = name === "old" ? row.mark === "removed"
+          : (row.mark === "changed" || row.mark === "added");
+        if (counted) { found.push([views[name].tops[number], name, number]); }
+      });
+    });
+    return found.sort(function (p, q) { return p[0] - q[0]; });
   }
 
   function step(by) {
-    const rows = changes();
-    if (!rows.length) { return; }
-    current = (current + by + rows.length) % rows.length;
-    document.querySelectorAll(".row.current").forEach(function (r) {
-      r.classList.remove("current");
-    });
-    const target = rows[current];
-    target.classList.add("current");
-    const scroller = target.closest(".scroll");
-    scroller.scrollTop = target.offsetTop - 80;
-    document.querySelectorAll(".scroll").forEach(function (other) {
-      if (other !== scroller) { other.scrollTop = scroller.scrollTop; }
+    const found = changes();
+    if (!found.length) { return; }
+    current = (current + by + found.length) % found.length;
+    const target = found[current];
+    names.forEach(function (name) {
+      const view = views[name];
+      view.current = name === target[1] ? target[2] : -1;
+      view.dirty = true;
+      view.scroll.scrollTop = view.body.offsetTop + target[0] - 80;
+      paint(name);
     });
   }
 
+  names.forEach(function (name) {
+    const scroll = document.querySelector('.scroll[data-side="' + name + '"]');
+    scroll.addEventListener("scroll", function () { paint(name); });
+  });
+  window.addEventListener("resize", function () { names.forEach(paint); });
   document.querySelectorAll("input[data-filter]").forEach(function (box) {
     box.addEventListener("change", function () {
       if (box.checked) {
@@ -519,18 +596,34 @@ _SCRIPT = r"""
       } else {
         hidden.add(box.dataset.filter);
       }
-      drawAll();
+      buildAll();
     });
   });
   document.getElementById("fold").addEventListener("change", function (e) {
     foldHttp = e.target.checked;
-    drawAll();
+    buildAll();
   });
+  const search = document.getElementById("search");
+  search.addEventListener("input", function () {
+    query = search.value.trim().toLowerCase();
+    buildAll();
+  });
+  const only = document.getElementById("only");
+  if (only) {
+    only.addEventListener("change", function () { onlyChanges = only.checked; buildAll(); });
+  }
   const next = document.getElementById("next");
   const previous = document.getElementById("previous");
   if (next) { next.addEventListener("click", function () { step(1); }); }
   if (previous) { previous.addEventListener("click", function () { step(-1); }); }
-  drawAll();
+  // Keys: n and p (or j and k) step through the changes, / goes to the search box.
+  document.addEventListener("keydown", function (e) {
+    if (e.target === search || e.ctrlKey || e.metaKey || e.altKey) { return; }
+    if (e.key === "n" || e.key === "j") { step(1); e.preventDefault(); }
+    if (e.key === "p" || e.key === "k") { step(-1); e.preventDefault(); }
+    if (e.key === "/") { search.focus(); e.preventDefault(); }
+  });
+  buildAll();
 })();
 """
 
@@ -539,8 +632,9 @@ _PAGE = """<!DOCTYPE html>
 <style>{style}</style></head>
 <body class="{layout}"><main>
 <header class="bar"><h1>{title}</h1>
-<div class="switches"><label><input type="checkbox" id="fold" checked> one row per HTTP
-exchange</label> <span>connections:</span> {filters}</div></header>
+<div class="switches"><input type="search" id="search" placeholder="search ( / )"
+aria-label="search the rows"> <label><input type="checkbox" id="fold" checked> one row per
+HTTP exchange</label> <span>connections:</span> {filters}</div></header>
 <svg width="0" height="0" style="position:absolute"><defs><marker id="arrow"
 viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7"
 orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="currentColor"/></marker>
@@ -570,8 +664,9 @@ orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="currentColor"/></
     const bar = document.querySelector(".switches");
     const changes = document.createElement("span");
     changes.className = "changes";
-    changes.innerHTML = '<span id="count"></span><button id="previous">◀ previous change'
-      + '</button><button id="next">next change ▶</button>';
+    changes.innerHTML = '<label><input type="checkbox" id="only"> changes only</label>'
+      + '<span id="count"></span><button id="previous" title="p">◀ previous change'
+      + '</button><button id="next" title="n">next change ▶</button>';
     bar.appendChild(changes);
   }}
 }})();

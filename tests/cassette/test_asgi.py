@@ -355,6 +355,15 @@ def test_check_messages_refuses_a_path_no_client_can_ask_for() -> None:
         check_messages(cassette, "cassettes/chat.json")
 
 
+@pytest.mark.parametrize("header", ["content-[ype: text/html", "x-note: one\r\ntwo"])
+def test_check_messages_refuses_a_header_http_cannot_carry(header: str) -> None:
+    cassette = _cassette_with({"type": "http.response.start", "status": 200, "headers": [header]})
+    with pytest.raises(
+        CassetteFormatError, match=r"c1 event 0 \(http.response.start\): the header"
+    ):
+        check_messages(cassette, "cassettes/chat.json")
+
+
 def test_check_messages_accepts_every_committed_cassette() -> None:
     """The example session and every gallery app's cassette pass as they are."""
     root = Path(__file__).resolve().parents[2]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,10 @@ from typing import Any
 from chanreplay.cassette import load
 from chanreplay.review.render import render_html
 from tests.review.test_cli import EXAMPLE, changed, chanreplay
+
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "images" / "render-diff.png"
+"""The screenshot docs/reviewing.md shows: taken by ``test_the_diff_page_in_chromium``
+(``CHANREPLAY_DOC_SCREENSHOTS=1`` writes it there instead of a temporary folder)."""
 
 
 def page_data(page: str) -> dict[str, Any]:
@@ -64,6 +69,22 @@ def test_a_diff_page_marks_what_changed_on_each_side_with_its_values(tmp_path: P
     assert fields[0] == [{"path": "message.text.user", "before": '"alice"', "after": '"ALICE"'}]
 
 
+def shown_rows(browser: Any, side: str = "only") -> int:
+    """How many rows a side of the page lays out (only those in view are drawn)."""
+    from selenium.webdriver.common.by import By
+
+    scroll = browser.find_element(By.CSS_SELECTOR, f'.scroll[data-side="{side}"]')
+    return int(scroll.get_attribute("data-rows"))
+
+
+def scroll_to(browser: Any, top: str, side: str = "only") -> None:
+    """Scroll a side to ``top`` (a JS expression of ``s``, the scroller) and draw it."""
+    browser.execute_script(
+        f"const s = document.querySelector('.scroll[data-side=\"{side}\"]'); "
+        f"s.scrollTop = {top}; s.dispatchEvent(new Event('scroll'));"
+    )
+
+
 def test_the_page_in_chromium(browser: Any, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
 
@@ -73,10 +94,10 @@ def test_the_page_in_chromium(browser: Any, tmp_path: Path) -> None:
     side = page_data(page.read_text())["only"]
     browser.get(page.as_uri())
     assert browser.get_log("browser") == []  # no console errors
-    rows = browser.find_elements(By.CSS_SELECTOR, ".row")
-    assert len(rows) == folded_rows(side)  # an HTTP exchange is one row
+    assert shown_rows(browser) == folded_rows(side)  # an HTTP exchange is one row
     heads = browser.find_elements(By.CSS_SELECTOR, ".head")
     assert "c4 /ws/chat/lobby/\nwebsocket · alice" in [h.text for h in heads]
+    rows = browser.find_elements(By.CSS_SELECTOR, ".row")
     # What a frame says is on its row, not only on click.
     assert any("echo: ping" in r.text for r in rows if r.get_attribute("data-conn") == "c8")
     # Clicking a row pins its event in the panel.
@@ -87,7 +108,7 @@ def test_the_page_in_chromium(browser: Any, tmp_path: Path) -> None:
     assert '"user": "alice"' in panel
     # Every event, one row each, with the exchanges unfolded.
     browser.find_element(By.ID, "fold").click()
-    assert len(browser.find_elements(By.CSS_SELECTOR, ".row")) == 77
+    assert shown_rows(browser) == 77
 
     def lane_x(conn: str) -> float:
         head = browser.find_element(By.CSS_SELECTOR, f'.head[data-conn="{conn}"]')
@@ -96,51 +117,112 @@ def test_the_page_in_chromium(browser: Any, tmp_path: Path) -> None:
     # Unticking a connection takes its lane and its rows away; the rest close up.
     c5_before = lane_x("c5")
     browser.find_element(By.CSS_SELECTOR, 'input[data-filter="c4"]').click()
-    left = browser.find_elements(By.CSS_SELECTOR, ".row")
     c4_rows = sum(1 for r in side["rows"] if r["conn"] == "c4")
-    assert len(left) == 77 - c4_rows
+    assert shown_rows(browser) == 77 - c4_rows
     assert not browser.find_elements(By.CSS_SELECTOR, '[data-conn="c4"]')
     assert lane_x("c5") < c5_before
+    # Search keeps the rows whose connection, arrow or message holds the words.
+    search = browser.find_element(By.ID, "search")
+    search.send_keys("announcement")
+    found = browser.find_elements(By.CSS_SELECTOR, ".row")
+    assert 0 < len(found) == shown_rows(browser) < 10
+    assert all("announcement" in r.text.lower() for r in found)
+    search.clear()
+    search.send_keys(" ")
+    assert shown_rows(browser) == 77 - c4_rows
     # The lifelines' heads stay in view while the rows scroll.
+    scroll_to(browser, "400")
     scroller = browser.find_element(By.CSS_SELECTOR, ".scroll")
-    browser.execute_script("arguments[0].scrollTop = 600", scroller)
     head_top = browser.find_element(By.CSS_SELECTOR, ".heads").rect["y"]
     assert abs(head_top - scroller.rect["y"]) < 2
-    shot = tmp_path / "session.png"
-    assert browser.save_screenshot(str(shot))
-    assert shot.stat().st_size > 20_000  # a drawn diagram, not a blank page
+
+
+def test_a_long_session_is_drawn_as_it_scrolls(browser: Any, tmp_path: Path) -> None:
+    """10,000 events: all are laid out, only those in view are in the page, and the last
+    one is drawn when the view gets there."""
+    from selenium.webdriver.common.by import By
+
+    document = json.loads(EXAMPLE.read_text())
+    echo = next(c for c in document["connections"] if c["scope"]["path"] == "/ws/echo/")
+    step = echo["events"][-1]["step"]
+    for number in range(5000):
+        echo["events"] += [
+            {
+                "dir": "in",
+                "step": step,
+                "message": {"type": "websocket.receive", "text": f"p{number}"},
+            },
+            {
+                "dir": "out",
+                "step": step,
+                "message": {"type": "websocket.send", "text": f"e{number}"},
+            },
+        ]
+    long = tmp_path / "long.json"
+    long.write_text(json.dumps(document))
+    page = tmp_path / "long.html"
+    assert chanreplay("render", str(long), "-o", str(page)).returncode == 0
+    browser.get(page.as_uri())
+    assert browser.get_log("browser") == []
+    assert shown_rows(browser) == folded_rows(page_data(page.read_text())["only"]) > 10_000
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".row")) < 200
+    scroll_to(browser, "s.scrollHeight")
+    texts = [r.text for r in browser.find_elements(By.CSS_SELECTOR, ".row")]
+    assert any("e4999" in text for text in texts)
 
 
 def test_the_diff_page_in_chromium(browser: Any, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
 
-    new = tmp_path / "new.json"
-    new.write_text(json.dumps(changed(json.loads(EXAMPLE.read_text()))))
+    (tmp_path / "cassettes").mkdir()
+    (tmp_path / "cassettes/chat.json").write_text(EXAMPLE.read_text())
+    now = json.dumps(changed(json.loads(EXAMPLE.read_text())))
+    (tmp_path / "cassettes/chat-now.json").write_text(now)
     page = tmp_path / "diff.html"
-    assert chanreplay("render", str(new), "--diff", str(EXAMPLE), "-o", str(page)).returncode == 0
+    rendered = chanreplay(
+        "render",
+        "cassettes/chat-now.json",
+        "--diff",
+        "cassettes/chat.json",
+        "-o",
+        str(page),
+        cwd=tmp_path,
+    )
+    assert rendered.returncode == 0, rendered.stderr
     browser.get(page.as_uri())
     assert browser.get_log("browser") == []
     sides = browser.find_elements(By.CSS_SELECTOR, ".scroll")
     assert [s.get_attribute("data-side") for s in sides] == ["old", "new"]
     assert browser.find_element(By.ID, "count").text == "12 changes"  # 3 + 1 after, 8 before
+    # A changed row shows the value before and after.
+    changed_rows = browser.find_elements(By.CSS_SELECTOR, '.scroll[data-side="new"] .row.changed')
+    assert 'message.text.user: "alice" → "ALICE"' in changed_rows[0].text
+    # "next change" (the button, or the n key) steps through them, each scrolled into view.
+    seen = []
+    for press in range(4):
+        if press % 2:
+            browser.find_element(By.TAG_NAME, "body").send_keys("n")
+        else:
+            browser.find_element(By.ID, "next").click()
+        current = browser.find_element(By.CSS_SELECTOR, ".row.current")
+        scroller = browser.execute_script("return arguments[0].closest('.scroll')", current)
+        view = scroller.rect
+        assert view["y"] <= current.rect["y"] <= view["y"] + view["height"]
+        seen.append((current.get_attribute("data-i"), scroller.get_attribute("data-side")))
+    assert len(set(seen)) == 4
+    # "changes only" leaves the rows that differ.
+    browser.find_element(By.ID, "only").click()
+    assert shown_rows(browser, "new") == 4
+    assert shown_rows(browser, "old") == 11
     added = browser.find_elements(By.CSS_SELECTOR, '.scroll[data-side="new"] .row.added')
     assert len(added) == 1
     added[0].click()
     assert '"message": "extra"' in browser.find_element(By.ID, "payload").text
-    # A changed row shows the value before and after.
-    changed_rows = browser.find_elements(By.CSS_SELECTOR, '.scroll[data-side="new"] .row.changed')
-    assert 'message.text.user: "alice" → "ALICE"' in changed_rows[0].text
-    # "next change" steps through them, scrolling each into view.
-    seen = []
-    for _ in range(3):
-        browser.find_element(By.ID, "next").click()
-        current = browser.find_element(By.CSS_SELECTOR, ".row.current")
-        box = current.rect
-        scroller = browser.execute_script("return arguments[0].closest('.scroll')", current)
-        view = scroller.rect
-        assert view["y"] <= box["y"] <= view["y"] + view["height"]
-        seen.append(current.get_attribute("data-i"))
-    assert len(set(seen)) == 3
+    shot = SCREENSHOT if os.environ.get("CHANREPLAY_DOC_SCREENSHOTS") else tmp_path / "diff.png"
+    browser.find_element(By.ID, "only").click()
+    browser.find_element(By.ID, "next").click()
+    assert browser.save_screenshot(str(shot))
+    assert shot.stat().st_size > 20_000  # a drawn page, not a blank one
 
 
 def test_render_errors(tmp_path: Path) -> None:
@@ -185,8 +267,9 @@ def test_no_payload_changes_the_pages_structure_in_chromium(browser: Any, tmp_pa
         assert result.returncode == 0, result.stderr
         browser.get(page.as_uri())
         assert browser.get_log("browser") == [], text
+        assert shown_rows(browser) == folded_rows(page_data(page.read_text())["only"]), text
+        scroll_to(browser, "s.scrollHeight")
         rows = browser.find_elements(By.CSS_SELECTOR, ".row")
-        assert len(rows) == folded_rows(page_data(page.read_text())["only"]), text
         [r for r in rows if r.get_attribute("data-conn") == echo["id"]][-1].click()
         panel = browser.find_element(By.ID, "payload").text
         shown = json.dumps(text, ensure_ascii=False)[1:-1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
@@ -22,10 +23,15 @@ def ids() -> list[str]:
 
 
 @pytest.fixture
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """No chanreplay variables; and after the test, this process is not left relaying."""
+    from chanreplay.recorder import state
+
     for name in ("CHANREPLAY_RECORD", "CHANREPLAY_FORCE", "CHANREPLAY_SUPERVISED"):
         monkeypatch.delenv(name, raising=False)
-    return monkeypatch
+    relaying = state.relaying
+    yield monkeypatch
+    assert state.relaying == relaying
 
 
 def test_a_project_listing_chanreplay_first_passes(clean_environment: pytest.MonkeyPatch) -> None:
@@ -54,12 +60,15 @@ def test_the_checks_are_registered_with_django(clean_environment: pytest.MonkeyP
 def test_recording_asked_for_under_another_runserver_is_named(
     clean_environment: pytest.MonkeyPatch,
 ) -> None:
+    # Not by reordering INSTALLED_APPS here: with CHANREPLAY_RECORD set, reloading the
+    # apps would make this process wrap its layers for recording, for every later test.
+    clean_environment.setattr(checks, "runserver_owner", lambda: "daphne")
     clean_environment.setenv("CHANREPLAY_RECORD", "chat")
     clean_environment.setattr(sys, "argv", ["manage.py", "runserver"])
-    with override_settings(INSTALLED_APPS=DAPHNE_FIRST, DEBUG=True):
+    with override_settings(DEBUG=True):
         assert ids() == ["chanreplay.W001", "chanreplay.W002"]
     clean_environment.setattr(sys, "argv", ["manage.py", "check"])
-    with override_settings(INSTALLED_APPS=DAPHNE_FIRST, DEBUG=True):
+    with override_settings(DEBUG=True):
         assert ids() == ["chanreplay.W001"]  # not starting a server: nothing to lose
 
 

@@ -75,6 +75,11 @@ def alice() -> None:
     ],
 )
 @given(data=st.one_of(mutated(EXAMPLE), loadable(EXAMPLE)))
+# A request whose view a mutated session leaves running past the replay's end is
+# cancelled after its grace; Django, cancelled there, leaves the request body's
+# temporary file to the garbage collector (a ResourceWarning that pytest reports as
+# unraisable, at some later test). It is Django's, and says nothing of the replay.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_mutated_cassette_replays_or_is_diagnosed(alice: None, data: bytes) -> None:
     try:
         _replay(data)

@@ -112,6 +112,21 @@ class Server:
         os.killpg(self.process.pid, signal.SIGKILL)
 
 
+def spawn(command: list[str], *, port: int, cwd: Path, env: dict[str, str], log: Path) -> Server:
+    """Start ``command`` (a server on ``port``) in ``cwd`` as a terminal would: in a session
+    of its own, Ctrl-C handled by default, its output in ``log``. Not waited for."""
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            with_default_sigint(command),
+            cwd=cwd,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return Server(process, port, log)
+
+
 class ServerFactory:
     """Starts servers of the example project against one database and cassette dir."""
 

@@ -149,7 +149,7 @@ def running(
     Yields the server and the copy; the server is stopped with Ctrl-C when
     the block ends, as a person stops it.
     """
-    from tests.servers import Server, free_port, with_default_sigint
+    from tests.servers import free_port, spawn
 
     copy = into / app.name
     shutil.copytree(
@@ -164,16 +164,7 @@ def running(
         command = [sys.executable, "manage.py", "runserver", *arguments]
         if not reload:
             command.append("--noreload")
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                with_default_sigint([*command, f"127.0.0.1:{port}"]),
-                cwd=copy,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        server = Server(process, port, log)
+        server = spawn([*command, f"127.0.0.1:{port}"], port=port, cwd=copy, env=env, log=log)
         try:
             server.wait_ready()
             yield server, copy

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import Server, free_port, with_default_sigint
+from tests.servers import free_port, spawn
 
 pytestmark = pytest.mark.server
 
@@ -103,18 +103,8 @@ def test_the_getting_started_page_works_as_written(tmp_path: Path) -> None:
     # 3. Record: runserver --record chat (with the autoreloader), a session, Ctrl-C.
     port = free_port()
     log = tmp_path / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            with_default_sigint(
-                [sys.executable, "manage.py", "runserver", "--record", "chat", f"127.0.0.1:{port}"]
-            ),
-            cwd=project,
-            env=environment(project),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = Server(process, port, log)
+    command = [sys.executable, "manage.py", "runserver", "--record", "chat", f"127.0.0.1:{port}"]
+    server = spawn(command, port=port, cwd=project, env=environment(project), log=log)
     try:
         server.wait_ready()
         asyncio.run(chat(server.base))

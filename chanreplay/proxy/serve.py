@@ -338,7 +338,15 @@ class MockServer:
             await self._caused(causes)
             if "message" in event:
                 event = {**event, "message": self._outgoing(event["message"])}
-            if not await _send(socket, event, secrets):
+            if socket.closed:
+                return  # the client left before this reply was due: nobody to send it to
+            try:
+                if not await _send(socket, event, secrets):
+                    return
+            except ConnectionResetError:  # the client went while the reply was on its way
+                logger.info(
+                    "chanreplay serve: %s closed before its replies were sent", connection.id
+                )
                 return
 
     async def _caused(self, steps: set[int]) -> None:

@@ -242,11 +242,13 @@ class MockServer:
     ) -> tuple[dict[str, Any] | None, bytes]:
         """The response ``connection`` recorded (``kind``: ``http.response`` or
         ``websocket.http.response``): its start (made live), if any, and its body."""
-        starts = (e for e in connection.events if _type(e) == f"{kind}.start")
+        # What the server sent: a layer message that happens to carry such a type is not.
+        sent = [e for e in connection.events if e.get("dir") == "out"]
+        starts = (e for e in sent if _type(e) == f"{kind}.start")
         start = next((self._outgoing(e["message"]) for e in starts), None)
         body = b"".join(
             decode_value(self._outgoing(e["message"].get("body", {"$bytes_text": ""})))
-            for e in connection.events
+            for e in sent
             if _type(e) == f"{kind}.body"
         )
         return start, body
@@ -254,7 +256,7 @@ class MockServer:
     def _wrong_secret(self, connection: Connection, body: bytes, content_type: str) -> str | None:
         """The field of a request body that holds another value than the secret given for it."""
         recorded = next(
-            (e["message"].get("body") for e in connection.events if _type(e) == "http.request"),
+            (e["message"].get("body") for e in connection.events if _is(e, "in", "http.request")),
             None,
         )
         secrets = self._secrets(connection)
@@ -275,7 +277,7 @@ class MockServer:
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         connection = self._take(request, "websocket")
         events = connection.events if connection is not None else []
-        accept = next((e for e in events if _type(e) == "websocket.accept"), None)
+        accept = next((e for e in events if _is(e, "out", "websocket.accept")), None)
         if connection is None or accept is None:
             if connection is not None:
                 # A refusal the cassette holds: the connect and the disconnect that
@@ -297,16 +299,16 @@ class MockServer:
         socket = web.WebSocketResponse(protocols=[subprotocol] if subprotocol else ())
         await socket.prepare(request)
         for event in events:
-            if _type(event) == "websocket.connect":
+            if _is(event, "in", "websocket.connect"):
                 await self._played(int(event["step"]))
         after = events[events.index(accept) + 1 :]
         # What the application sent after its client left reached nobody.
         gone = next(
-            (i for i, e in enumerate(after) if _type(e) == "websocket.disconnect"), len(after)
+            (i for i, e in enumerate(after) if _is(e, "in", "websocket.disconnect")), len(after)
         )
         # Each reply with the inputs it waits for: its step's, and its own connection's before it.
         outbound: list[tuple[Event, set[int]]] = []
-        before: set[int] = {int(e["step"]) for e in events if _type(e) == "websocket.connect"}
+        before: set[int] = {int(e["step"]) for e in events if _is(e, "in", "websocket.connect")}
         for event in after[:gone]:
             if event.get("dir") == "in":
                 before.add(int(event["step"]))
@@ -476,6 +478,12 @@ class _Frame:
 def _raised(events: list[Event], client: str) -> bool:
     """True when ``events`` hold an application error its client saw as ``client``."""
     return any(e.get("dir") == "error" and e.get("client") == client for e in events)
+
+
+def _is(event: Event, direction: str, kind: str) -> bool:
+    """True for an ASGI event of ``kind`` in ``direction`` (a layer message may carry any
+    type: only the connection's own messages count)."""
+    return event.get("dir") == direction and _type(event) == kind
 
 
 def _type(event: Event) -> str:

@@ -70,15 +70,16 @@ def cassette_path(name: str | Path, directory: str | Path | None = None) -> Path
 
 
 def _in_the_project(path: Path) -> Path:
-    """``path`` as found: a relative one is looked up from the current directory, then
-    from the project's root (``settings.BASE_DIR``, or where ``manage.py`` is), where
-    ``runserver --record`` wrote it; ``manage.py test`` may run from anywhere."""
-    if path.is_absolute() or path.exists():
+    """``path`` as found: a relative one is looked up from the project's root first
+    (``settings.BASE_DIR``, or where ``manage.py`` is), where ``runserver --record``
+    wrote it, whatever directory the tests run from; then from the current directory
+    (a project without ``BASE_DIR``, run from its root)."""
+    if path.is_absolute():
         return path
     for root in _project_roots():
         if (root / path).exists():
             return root / path
-    return path  # to be recorded there (the pytest plugin's record modes), or missing
+    return path  # from the current directory: found there, to be recorded there, or missing
 
 
 def load_cassette(path: Path) -> Cassette:
@@ -89,7 +90,7 @@ def load_cassette(path: Path) -> Cassette:
     except CassetteNotFoundError as error:
         if path.is_absolute():
             raise
-        roots = [Path.cwd(), *_project_roots()]
+        roots = [*_project_roots(), Path.cwd()]
         looked = ", ".join(dict.fromkeys(str(root) for root in roots))
         raise CassetteNotFoundError(
             path, f"no such cassette (looked in {looked})", fix=error.fix

@@ -184,6 +184,10 @@ def test_a_cassette_is_found_from_another_directory_through_base_dir(
         )
         with pytest.raises(CassetteNotFoundError) as missing:
             load_cassette(cassette_path("nothing"))
+        # The project's cassette wins over one that happens to sit in the current directory.
+        (elsewhere / "cassettes").mkdir()
+        (elsewhere / "cassettes" / "example_session.json").write_text("{}")
+        assert cassette_path("example_session") == CASSETTES / "example_session.json"
     message = str(missing.value)
     assert message.startswith("cassettes/nothing.json: no such cassette (looked in ")
     assert str(elsewhere) in message

@@ -35,7 +35,7 @@ from urllib.parse import unquote, urlsplit
 
 from asgiref.sync import sync_to_async
 
-from chanreplay.testing.loop import ConsumerLoop, consumer_loop
+from chanreplay.testing.loop import OWNER, Busy, ConsumerLoop, consumer_loop
 
 __all__ = ["HttpClient", "HttpResponse", "WSClient"]
 
@@ -77,11 +77,16 @@ class _Connection:
         self.order = 0
         self._loop = client._consumers
         self._inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self._key = object()
-        self._responding = object()
+        self._key = Busy(where)
+        self._responding = Busy(f"{where} (its response)")
         self._loop.queues.append(self._inbox.qsize)
         application = client.application
-        self.task = asyncio.ensure_future(application(scope, self._receive, self._send))
+        # The application's tasks (a consumer's layer receive among them) carry its key.
+        token = OWNER.set(self._key)
+        try:
+            self.task = asyncio.ensure_future(application(scope, self._receive, self._send))
+        finally:
+            OWNER.reset(token)
         self.task.add_done_callback(self._ended)
 
     async def _receive(self) -> dict[str, Any]:
@@ -99,6 +104,7 @@ class _Connection:
     def _ended(self, task: asyncio.Future[None]) -> None:
         self._loop.busy.discard(self._key)
         self._loop.busy.discard(self._responding)
+        self._loop.ended(self._key)
         self._loop.queues.remove(self._inbox.qsize)
         if not task.cancelled() and task.exception() is not None:
             self._loop.failures.append((_explained(task.exception(), self.where), self.where))

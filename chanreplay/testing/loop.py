@@ -29,7 +29,14 @@ from typing import Any, TypeVar
 
 from asgiref.sync import AsyncToSync, SyncToAsync, ThreadSensitiveContext
 
-__all__ = ["ConsumerLoop", "TestThreadExecutor", "close_consumer_loop", "consumer_loop"]
+__all__ = [
+    "OWNER",
+    "Busy",
+    "ConsumerLoop",
+    "TestThreadExecutor",
+    "close_consumer_loop",
+    "consumer_loop",
+]
 
 T = TypeVar("T")
 
@@ -113,6 +120,22 @@ class TestThreadExecutor(Executor):
                 self.pending -= 1
 
 
+OWNER: contextvars.ContextVar[object | None] = contextvars.ContextVar(
+    "chanreplay_connection", default=None
+)
+"""The connection whose application the current task runs (tasks inherit it)."""
+
+
+class Busy:
+    """A busy flag of one connection, named for the settle timeout's message."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __str__(self) -> str:
+        return self.what
+
+
 class ConsumerLoop:
     """A background event loop for a test's consumers, and the bookkeeping to see them idle.
 
@@ -132,6 +155,8 @@ class ConsumerLoop:
         self.waiting_channels: set[str] = set()
         self.queues: list[Callable[[], int]] = []
         """Sizes of the inboxes of live connections."""
+        self._owned: dict[object, set[str]] = {}
+        """Channels delivered to each connection's tasks (see :data:`OWNER`)."""
         self.failures: list[tuple[BaseException, str]] = []
         """Exceptions consumers raised, with where, not yet reported to the test."""
         self._layers: list[Any] = []
@@ -179,6 +204,19 @@ class ConsumerLoop:
     def delivered(self, channel: str) -> None:
         self.waiting_channels.discard(channel)
         self.busy.add(channel)
+        owner = OWNER.get()
+        if owner is not None:
+            self._owned.setdefault(owner, set()).add(channel)
+
+    def ended(self, owner: object) -> None:
+        """A connection's application is over: what was delivered to it is no longer work.
+
+        A consumer that raised while handling a channel-layer message never asks
+        for the next one; without this its channel stayed busy and the test
+        waited out the settle timeout instead of failing with the consumer's error.
+        """
+        for channel in self._owned.pop(owner, ()):
+            self.busy.discard(channel)
 
     def abandoned(self, channel: str) -> None:
         self.waiting_channels.discard(channel)

@@ -105,6 +105,21 @@ class WSClientTests(ChannelTestCase):
         Group("echo").send({"type": "echo.broadcast", "text": "to everyone"})
         assert client.receive(json=False) == "to everyone"
 
+    def test_a_consumer_that_raises_on_a_layer_message_fails_the_test_at_once(self) -> None:
+        """The consumer's own error, not a wait for the settle timeout: the channel the
+        message came on is no longer counted busy once its consumer is over (the seed's
+        literal `Group(...).send({'text': 'ok'})`, with no type, fails the same way)."""
+        client = WSClient()
+        client.send_and_consume("websocket.connect", path="/ws/echo/")
+        Group("echo").send({"type": "echo.broadcast"})  # no "text": the handler raises
+        with pytest.raises(KeyError, match="'text'"):
+            client.receive()
+        other = WSClient()
+        other.send_and_consume("websocket.connect", path="/ws/echo/")
+        Group("echo").send({"text": "ok"})
+        with pytest.raises(ValueError, match="no 'type'"):
+            other.receive()
+
     def test_binary_frames(self) -> None:
         client = WSClient()
         client.send_and_consume("websocket.connect", path="/ws/binary/")

@@ -29,14 +29,21 @@ from pathlib import Path
 import orjson
 import pytest
 from aiohttp import web
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from chanreplay.cassette import loads
 from chanreplay.exceptions import ChanreplayError
 from chanreplay.proxy.play import play
 from chanreplay.proxy.serve import MockServer
-from tests.fuzz.test_readers import _ODD_VALUES, REGRESSIONS, SEEDS, keep_failure, mutated
+from tests.fuzz.test_readers import (
+    _ODD_VALUES,
+    REGRESSIONS,
+    SEEDS,
+    bounded,
+    keep_failure,
+    mutated,
+)
 
 EXAMPLES = int(os.environ.get("FUZZ_EDGE_EXAMPLES", "60"))
 PATIENCE = 0.3
@@ -139,11 +146,7 @@ async def _serve_and_play(data: bytes) -> None:
     assert not tracebacks.seen, tracebacks.seen[0]
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@bounded(EXAMPLES)
 @given(data=st.one_of(mutated(), loadable()))
 def test_a_mutated_cassette_serves_and_plays_or_is_diagnosed(data: bytes) -> None:
     try:

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from chanreplay.cassette import load
 from chanreplay.exceptions import ChanreplayError
 from chanreplay.recorder.journal import journal_lines, recover
-from tests.fuzz.test_readers import SEEDS
+from tests.fuzz.test_readers import SEEDS, bounded
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 JOURNALS = [list(journal_lines(load(seed), "run-1")) for seed in SEEDS]
@@ -62,11 +62,7 @@ def corrupted(draw: st.DrawFn) -> bytes:
     return data
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@bounded(EXAMPLES)
 @given(data=corrupted())
 def test_recover_writes_a_loadable_cassette_or_keeps_the_journal(data: bytes) -> None:
     with tempfile.TemporaryDirectory() as folder:

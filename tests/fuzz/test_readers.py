@@ -63,6 +63,13 @@ _ODD_VALUES: list[Any] = [
 ]
 
 
+def bounded(examples: int, *also: HealthCheck) -> Any:
+    """Hypothesis settings of a fuzz suite: ``examples`` examples, no deadline per
+    example (a mutated file may take a while), big inputs welcome."""
+    checks = [HealthCheck.too_slow, HealthCheck.data_too_large, *also]
+    return settings(max_examples=examples, deadline=None, suppress_health_check=checks)
+
+
 def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Every place in a JSON value, as a path of keys and indexes."""
     found = [prefix]
@@ -158,11 +165,7 @@ def test_inputs_that_once_failed_are_diagnosed(regression: Path) -> None:
         _every_reader(regression.read_bytes())
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@bounded(EXAMPLES)
 @given(data=mutated())
 def test_a_mutated_cassette_gets_a_diagnosis_or_a_result(data: bytes) -> None:
     try:

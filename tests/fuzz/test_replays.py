@@ -23,13 +23,13 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 
 from chanreplay.exceptions import ChanreplayError
 from chanreplay.testing.replay import ReplayMismatch, replay_cassette
 from tests.fuzz.test_edge import loadable
-from tests.fuzz.test_readers import REGRESSIONS, SEEDS, keep_failure, mutated
+from tests.fuzz.test_readers import REGRESSIONS, SEEDS, bounded, keep_failure, mutated
 
 # Reset sequences: the session's rows get the ids the cassette recorded, example after example.
 pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
@@ -65,15 +65,8 @@ def alice() -> None:
     get_user_model().objects.create_user(username="alice", password=PASSWORD)
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-        HealthCheck.function_scoped_fixture,  # alice: one user for every example is right
-    ],
-)
+# alice, the function-scoped fixture: one user for every example is right.
+@bounded(EXAMPLES, HealthCheck.function_scoped_fixture)
 @given(data=st.one_of(mutated(EXAMPLE), loadable(EXAMPLE)))
 # A request whose view a mutated session leaves running past the replay's end is
 # cancelled after its grace; Django, cancelled there, leaves the request body's

@@ -40,6 +40,7 @@ __all__ = [
     "Message",
     "captive_layer",
     "checked_name",
+    "get_next_message",
     "next_message",
 ]
 
@@ -67,11 +68,17 @@ def captive_layer(alias: str) -> CaptiveChannelLayer:
     return layer
 
 
-def checked_name(kind: str, name: str, check: Callable[[str], Any]) -> str:
+def checked_name(kind: str, name: str | None, check: Callable[[str], Any]) -> str:
     """``name`` if the layer's ``check`` accepts it; else fail the test saying which and why.
 
     Channels' own error does not name the offending name.
     """
+    if name is None:
+        # What a Message's reply_channel is named when its content names none.
+        raise AssertionError(
+            f"no {kind} name (None): a message's reply_channel has no name when its content "
+            "has no 'reply_channel' (Client.send adds one; Channel.send sends the content as is)"
+        )
     try:
         check(name)
     except TypeError as error:
@@ -81,18 +88,26 @@ def checked_name(kind: str, name: str, check: Callable[[str], Any]) -> str:
     return name
 
 
-def next_message(channel: str, alias: str = "default") -> dict[str, Any] | None:
+def next_message(channel: str | None, alias: str = "default") -> dict[str, Any] | None:
     """Take the next message off ``channel`` of captive layer ``alias`` (None: nothing there)."""
     layer = captive_layer(alias)
     return layer.receive_nowait(checked_name("channel", channel, layer.require_valid_channel_name))
 
 
 class Channel:
-    """A named channel of a layer: ``Channel("input").send({"value": 33})``."""
+    """A named channel of a layer: ``Channel("input").send({"value": 33})``.
 
-    def __init__(self, name: str, alias: str = "default") -> None:
+    The name is None only for the ``reply_channel`` of a message that names
+    none: such a channel is false, and sending to it or reading it fails the
+    test saying why.
+    """
+
+    def __init__(self, name: str | None, alias: str = "default") -> None:
         self.name = name
         self.alias = alias
+
+    def __bool__(self) -> bool:
+        return self.name is not None
 
     def send(self, content: Mapping[str, Any], immediately: bool = False) -> None:
         """Put ``content`` on the channel (``immediately`` is accepted for 1.x code: sends
@@ -113,7 +128,7 @@ class Channel:
         return hash((self.name, self.alias))
 
     def __str__(self) -> str:
-        return self.name
+        return str(self.name)
 
     def __repr__(self) -> str:
         return f"Channel({self.name!r}, alias={self.alias!r})"
@@ -158,7 +173,8 @@ class Group:
     def _checked(self, channel: str | Channel) -> tuple[Any, str, str]:
         layer = _layer(self.alias)
         group = checked_name("group", self.name, layer.require_valid_group_name)
-        return layer, group, checked_name("channel", str(channel), layer.require_valid_channel_name)
+        name = channel.name if isinstance(channel, Channel) else channel
+        return layer, group, checked_name("channel", name, layer.require_valid_channel_name)
 
     def __repr__(self) -> str:
         return f"Group({self.name!r}, alias={self.alias!r})"
@@ -168,7 +184,8 @@ class Message(Mapping[str, Any]):
     """A received message: item access to its content, and the channel it came on.
 
     ``reply_channel`` is the :class:`Channel` the content names under
-    ``"reply_channel"`` (None when it names none), as in Channels 1.x.
+    ``"reply_channel"``; when it names none, a channel whose ``name`` is None
+    (false in a test, and a clear failure when used).
     """
 
     def __init__(self, content: dict[str, Any], channel: Channel) -> None:
@@ -176,10 +193,10 @@ class Message(Mapping[str, Any]):
         self.channel = channel
 
     @property
-    def reply_channel(self) -> Channel | None:
-        """The channel to reply on, when the message names one."""
+    def reply_channel(self) -> Channel:
+        """The channel to reply on (its ``name`` is None when the message names none)."""
         name = self.content.get("reply_channel")
-        return Channel(str(name), alias=self.channel.alias) if name else None
+        return Channel(str(name) if name else None, alias=self.channel.alias)
 
     def __getitem__(self, key: str) -> Any:
         return self.content[key]
@@ -192,6 +209,21 @@ class Message(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"<Message on {self.channel.name!r}: {self.content!r}>"
+
+
+def get_next_message(
+    channel: str | None, require: bool = False, alias: str = "default"
+) -> Message | None:
+    """The next message on ``channel`` of captive layer ``alias`` as a :class:`Message`, or None.
+
+    With ``require``, fail the test when there is none. Never waits.
+    """
+    content = next_message(channel, alias)
+    if content is None:
+        if require:
+            raise AssertionError(f"expected a message on channel {channel!r}, got none")
+        return None
+    return Message(content, Channel(channel, alias=alias))
 
 
 class ChannelTestMixin:
@@ -228,15 +260,10 @@ class ChannelTestMixin:
         super()._post_teardown()  # type: ignore[misc]
 
     def get_next_message(
-        self, channel: str, require: bool = False, alias: str = "default"
+        self, channel: str | None, require: bool = False, alias: str = "default"
     ) -> Message | None:
         """The next message on ``channel``, or None; with ``require``, fail when there is none."""
-        content = next_message(channel, alias)
-        if content is None:
-            if require:
-                raise AssertionError(f"expected a message on channel {channel!r}, got none")
-            return None
-        return Message(content, Channel(channel, alias=alias))
+        return get_next_message(channel, require, alias)
 
 
 class ChannelTestCase(ChannelTestMixin, TestCase):

@@ -13,7 +13,10 @@
 A client has a reply channel of its own: what it sends carries it as
 ``reply_channel``, and :meth:`Client.receive` reads what arrives there.
 :meth:`Client.consume` runs the consumer the project's application routes a
-channel to (``ChannelNameRouter``, as ``runworker`` would) for one message.
+channel to (``ChannelNameRouter``, as ``runworker`` would) for one message:
+the next one on the channel, or a :class:`~chanreplay.testing.Message` the
+test already took with ``get_next_message``. Every call has an ``a``-prefixed
+form for async tests.
 On Channels 4 consumers dispatch on ``"type"``, so the content a test sends
 to a worker names its handler.
 """
@@ -26,9 +29,9 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 
-from chanreplay.testing.channels import Group, captive_layer, checked_name, next_message
+from chanreplay.testing.channels import Group, Message, captive_layer, checked_name, next_message
 
 __all__ = ["Client"]
 
@@ -39,10 +42,14 @@ CONSUME_TIMEOUT = 10.0
 class Client:
     """Sends to channels, runs their consumers, and receives on its own reply channel."""
 
-    def __init__(self, alias: str = "default", *, application: Any = None) -> None:
+    def __init__(
+        self, alias: str = "default", *, application: Any = None, timeout: float = CONSUME_TIMEOUT
+    ) -> None:
         self.alias = alias
         self.reply_channel = f"chanreplay-client.{uuid.uuid4().hex[:12]}"
         """This client's channel: replies to what it sends arrive here."""
+        self.timeout = timeout
+        """Seconds a consumer gets to handle one message before the test fails."""
         self._application = application
 
     @property
@@ -59,19 +66,22 @@ class Client:
         checked_name("channel", channel, layer.require_valid_channel_name)
         async_to_sync(layer.send)(channel, message)
 
-    def consume(self, channel: str, fail_on_none: bool = True) -> dict[str, Any] | None:
+    def consume(self, channel: str | Message, fail_on_none: bool = True) -> dict[str, Any] | None:
         """Run the consumer routed to ``channel`` on its next message; return that message.
 
+        ``channel`` may also be a :class:`~chanreplay.testing.Message` the test
+        took with ``get_next_message``: the consumer of its channel runs on it.
         With nothing on the channel it fails the test, or returns None when
         ``fail_on_none`` is false.
         """
-        message = message_to_consume(channel, self.alias, fail_on_none)
-        if message is None:
+        taken = message_to_consume(channel, self.alias, fail_on_none)
+        if taken is None:
             return None
+        name, message = taken
         from chanreplay.testing.replay import database_kept_open
 
         with database_kept_open():
-            async_to_sync(handle_one)(self.application, channel, message)
+            async_to_sync(handle_one)(self.application, name, message, self.timeout)
         return message
 
     def send_and_consume(
@@ -89,18 +99,58 @@ class Client:
         """Add this client's reply channel to group ``name``."""
         Group(name, alias=self.alias).add(self.reply_channel)
 
+    # -- for async tests: the same calls, from a thread of their own ---------------
+    async def asend(self, channel: str, content: Mapping[str, Any] | None = None) -> None:
+        """:meth:`send` for async tests."""
+        await sync_to_async(self.send)(channel, content)
 
-def message_to_consume(channel: str, alias: str, fail_on_none: bool) -> dict[str, Any] | None:
-    """The next message on ``channel`` for ``consume``; fail the test when there is none,
-    unless ``fail_on_none`` is false (then None)."""
+    async def aconsume(
+        self, channel: str | Message, fail_on_none: bool = True
+    ) -> dict[str, Any] | None:
+        """:meth:`consume` for async tests."""
+        return await sync_to_async(self.consume)(channel, fail_on_none)
+
+    async def asend_and_consume(
+        self, channel: str, content: Mapping[str, Any] | None = None, fail_on_none: bool = True
+    ) -> dict[str, Any] | None:
+        """:meth:`send_and_consume` for async tests."""
+        return await sync_to_async(self.send_and_consume)(channel, content, fail_on_none)
+
+    async def areceive(self) -> dict[str, Any] | None:
+        """:meth:`receive` for async tests."""
+        return await sync_to_async(self.receive)()
+
+    async def ajoin_group(self, name: str) -> None:
+        """:meth:`join_group` for async tests."""
+        await sync_to_async(self.join_group)(name)
+
+
+def message_to_consume(
+    channel: str | Message, alias: str, fail_on_none: bool
+) -> tuple[str, dict[str, Any]] | None:
+    """The channel and message ``consume`` runs a consumer on.
+
+    A :class:`Message` the test took is that message; a channel name is its
+    next message, and with none there the test fails, unless ``fail_on_none``
+    is false (then None).
+    """
+    if isinstance(channel, Message):
+        name = channel.channel.name
+        if name is None:
+            raise AssertionError("this message came from no channel: there is no consumer to run")
+        return name, dict(channel.content)
     message = next_message(channel, alias)
-    if message is None and fail_on_none:
-        raise AssertionError(f"no message on channel {channel!r} to consume")
-    return message
+    if message is None:
+        if fail_on_none:
+            raise AssertionError(f"no message on channel {channel!r} to consume")
+        return None
+    return channel, message
 
 
-async def handle_one(application: Any, channel: str, message: dict[str, Any]) -> None:
-    """Run ``application`` for a ``channel`` scope until it has handled ``message``.
+async def handle_one(
+    application: Any, channel: str, message: dict[str, Any], limit: float = CONSUME_TIMEOUT
+) -> None:
+    """Run ``application`` for a ``channel`` scope until it has handled ``message`` (fail after ``limit`` s).
 
     The consumer asks for its next message once it is done with one: that
     second ``receive()`` is the sign to stop it.
@@ -129,14 +179,14 @@ async def handle_one(application: Any, channel: str, message: dict[str, Any]) ->
     waiting = asyncio.ensure_future(handled.wait())
     try:
         done, _ = await asyncio.wait(
-            [task, waiting], timeout=CONSUME_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+            [task, waiting], timeout=limit, return_when=asyncio.FIRST_COMPLETED
         )
         if task in done:
             task.result()  # the consumer raised (or returned early): let the test see it
         elif not done:
             raise AssertionError(
                 f"the consumer of channel {channel!r} did not finish handling "
-                f"{message!r} within {CONSUME_TIMEOUT:g} s"
+                f"{message!r} within {limit:g} s"
             )
     finally:
         for pending in (task, waiting):

@@ -35,7 +35,8 @@ from urllib.parse import unquote, urlsplit
 
 from asgiref.sync import sync_to_async
 
-from chanreplay.testing.loop import OWNER, Busy, ConsumerLoop, consumer_loop
+from chanreplay.testing.channels import Message
+from chanreplay.testing.loop import OWNER, SETTLE_TIMEOUT, Busy, ConsumerLoop, consumer_loop
 
 __all__ = ["HttpClient", "HttpResponse", "WSClient"]
 
@@ -109,6 +110,17 @@ class _Connection:
         if not task.cancelled() and task.exception() is not None:
             self._loop.failures.append((_explained(task.exception(), self.where), self.where))
 
+    def closed(self) -> bool:
+        """True once the application closed the websocket."""
+        return any(m.get("type") == "websocket.close" for m in self.sent)
+
+    def ending(self) -> str:
+        """How the connection ended, for an error message."""
+        close = next((m for m in self.sent if m.get("type") == "websocket.close"), None)
+        if close is not None:
+            return f"the consumer closed it, code {close.get('code', 1000)}"
+        return "its consumer has ended"
+
     def put(self, message: dict[str, Any]) -> None:
         """Deliver ``message`` to the application (on the loop)."""
         if message["type"] == "http.request" and not message.get("more_body"):
@@ -129,13 +141,28 @@ def _explained(error: BaseException | None, where: str) -> BaseException:
 
 
 class HttpClient:
-    """A test client for HTTP consumers and views, with cookies, headers and a session.
+    """A test client for websocket and HTTP consumers and views, with cookies, headers, a session.
 
-    ``ordered=True`` numbers the messages each connection sends with an
-    ``"order"`` key (0 for the first), as Channels 1.x did for consumers
-    using ``enforce_ordering``. On Channels 4 the server delivers each
-    connection's messages in order anyway; the key is there for consumers
-    that still read it.
+    As in Channels 1.x, where ``WSClient`` was ``HttpClient``'s new name, it
+    talks websocket: ``send_and_consume("websocket.connect", path=...)``
+    opens a connection and checks that the consumer accepted it
+    (``check_accept=False`` for a consumer that closes: its close is then what
+    ``receive`` returns); ``"websocket.receive"`` sends a frame on the
+    connection at ``path`` (``text`` may be a dict or list, sent as JSON, or a
+    str; or ``bytes``), opening one first when none is open there, as a 1.x
+    consumer ran for a lone message; ``"websocket.disconnect"`` closes it.
+    Any other name is a layer channel (a worker's). ``request``, ``get`` and
+    ``post`` send HTTP requests through the application.
+
+    ``ordered=True`` numbers the messages the test sends on each connection
+    with an ``"order"`` key, 0 for the first, as Channels 1.x did for
+    consumers using ``enforce_ordering`` (a connection opened for a lone
+    frame is not the test's message and has no number). On Channels 4 the
+    server delivers each connection's messages in order anyway; the key is
+    there for consumers that still read it.
+
+    ``timeout`` is how long the consumers get to finish what one call set off
+    before the test fails, naming the connections still busy.
     """
 
     def __init__(
@@ -146,6 +173,7 @@ class HttpClient:
         application: Any = None,
         alias: str = "default",
         host: str = "testserver",
+        timeout: float = SETTLE_TIMEOUT,
     ) -> None:
         from django.test import Client as DjangoClient
 
@@ -154,6 +182,8 @@ class HttpClient:
         self.ordered = ordered
         self.alias = alias
         self.host = host
+        self.timeout = timeout
+        """Seconds the consumers get to finish what a call set off before the test fails."""
         self.reply_channel = f"chanreplay-client.{uuid.uuid4().hex[:12]}"
         """This client's layer channel: ``join_group`` adds it, ``receive`` reads it."""
         self._application = application
@@ -161,6 +191,7 @@ class HttpClient:
         self._session: Any = None
         self._received: deque[tuple[str, dict[str, Any]]] = deque()
         self._reader: asyncio.Future[None] | None = None
+        self._connections: dict[str, _Connection] = {}
 
     # -- what is sent along ---------------------------------------------------
     @property
@@ -177,7 +208,11 @@ class HttpClient:
 
     @property
     def session(self) -> Any:
-        """The session the consumers see (``scope["session"]``); changes are saved for you."""
+        """The session the consumers see (``scope["session"]``); changes are saved for you.
+
+        A consumer reads it when its connection opens (Channels 4 loads the
+        session at connect, as for a browser): change it before connecting.
+        """
         from django.conf import settings
 
         key = self.cookies.get(settings.SESSION_COOKIE_NAME)
@@ -246,12 +281,12 @@ class HttpClient:
             "scheme": "http",
         }
         loop = self._consumers
-        connection = loop.run(self._open(scope, f"HTTP {method.upper()} {path}"))
+        connection = loop.run(self._open(scope, f"HTTP {method.upper()} {path}"), self.timeout)
         message: dict[str, Any] = {"type": "http.request", "body": body, "more_body": False}
         self._deliver(connection, message)
-        loop.settle()
+        loop.settle(self.timeout)
         response = self._response(connection)
-        loop.run(self._finish(connection))
+        loop.run(self._finish(connection), self.timeout)
         return response
 
     def get(self, path: str, *, headers: Mapping[str, str] | None = None) -> HttpResponse:
@@ -307,11 +342,212 @@ class HttpClient:
             except BaseException:
                 pass
 
-    def _deliver(self, connection: _Connection, message: dict[str, Any]) -> None:
-        if self.ordered:
-            message["order"] = connection.order
-        connection.order += 1
+    def _deliver(
+        self, connection: _Connection, message: dict[str, Any], numbered: bool = True
+    ) -> None:
+        if numbered:
+            if self.ordered:
+                message["order"] = connection.order
+            connection.order += 1
         self._consumers.loop.call_soon_threadsafe(connection.put, message)
+
+    # -- websockets -----------------------------------------------------------
+    def send(
+        self,
+        channel: str,
+        content: Mapping[str, Any] | str | None = None,
+        text: Any = None,
+        path: str | None = None,
+        *,
+        bytes: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        subprotocols: list[str] | None = None,
+    ) -> None:
+        """Send one message without waiting for the consumers to handle it.
+
+        ``channel`` is ``"websocket.connect"``, ``"websocket.receive"`` or
+        ``"websocket.disconnect"`` (``content`` may then be the path, as in
+        ``send("websocket.connect", "/ws/")``), or a layer channel, where
+        ``content`` goes with this client's ``reply_channel``.
+        """
+        if channel not in _WEBSOCKET_KINDS:
+            if not isinstance(content, Mapping) and content is not None:
+                raise TypeError(
+                    f"send({channel!r}, ...) puts a message on a layer channel: its content "
+                    f"is a dict, not {content!r}"
+                )
+            self._send_to_layer(channel, content)
+            return
+        self._send_websocket(channel, content, text, path, bytes, headers, subprotocols)
+
+    def _send_websocket(
+        self,
+        kind: str,
+        content: Mapping[str, Any] | str | None,
+        text: Any,
+        path: str | None,
+        data: bytes | None,
+        headers: Mapping[str, str] | None,
+        subprotocols: list[str] | None,
+    ) -> tuple[_Connection, bool]:
+        """Send a websocket message; return its connection, and whether it opened for it."""
+        if isinstance(content, str):  # send_and_consume("websocket.connect", "/new")
+            if path is not None and path != content:
+                raise TypeError(f"two paths given: {content!r} and path={path!r}")
+            path, content = content, None
+        if self.ordered and content and "order" in content:
+            raise ValueError('Do not use "order" manually with "ordered=True"')
+        message: dict[str, Any] = {**(content or {}), "type": kind}
+        opened = False
+        if kind == "websocket.connect":
+            connection = self._connect(path or "/", headers, subprotocols)
+        elif kind == "websocket.receive":
+            if isinstance(text, (dict, list)):
+                text = json_module.dumps(text)
+            if text is not None:
+                message["text"] = text
+            if data is not None:
+                message["bytes"] = data
+            if "text" not in message and "bytes" not in message:
+                raise ValueError("a websocket.receive needs text= or bytes=")
+            connection, opened = self._frame_connection(path, headers, subprotocols)
+        else:
+            message.setdefault("code", 1000)
+            connection = self._open_connection(path)
+        self._deliver(connection, message)
+        return connection, opened
+
+    def _connect(
+        self, path: str, headers: Mapping[str, str] | None, subprotocols: list[str] | None
+    ) -> _Connection:
+        known = self._connections.get(path)
+        if known is not None and not known.task.done():
+            raise AssertionError(
+                f"a websocket connection to {path!r} is already open; disconnect it first"
+            )
+        # Browsers always send an Origin; AllowedHostsOriginValidator refuses none.
+        headers = {"origin": f"http://{self.host}", **(headers or {})}
+        scope = {
+            **self._scope("websocket", path, headers),
+            "scheme": "ws",
+            "subprotocols": list(subprotocols or []),
+        }
+        connection = self._consumers.run(self._open(scope, f"websocket {path}"), self.timeout)
+        self._connections[path] = connection
+        return connection
+
+    def _frame_connection(
+        self, path: str | None, headers: Mapping[str, str] | None, subprotocols: list[str] | None
+    ) -> tuple[_Connection, bool]:
+        """The connection a frame goes on; one opened for it when none ever was at ``path``."""
+        if path is None:
+            live = [c for c in self._connections.values() if not c.task.done()]
+            if len(live) > 1:
+                raise AssertionError(
+                    "several websocket connections are open: pass path= to say which"
+                )
+            if live:
+                return live[0], False
+            path = "/"  # Channels 1.x's default path
+        known = self._connections.get(path)
+        if known is not None:
+            if known.task.done() or known.closed():
+                raise AssertionError(
+                    f"the websocket connection to {path!r} is closed ({known.ending()}): "
+                    "send websocket.connect to open another"
+                )
+            return known, False
+        connection = self._connect(path, headers, subprotocols)
+        self._deliver(connection, {"type": "websocket.connect"}, numbered=False)
+        return connection, True
+
+    def _open_connection(self, path: str | None) -> _Connection:
+        live = {p: c for p, c in self._connections.items() if not c.task.done()}
+        if path is None:
+            if len(live) == 1:
+                return next(iter(live.values()))
+            raise AssertionError(
+                "no websocket connection is open: send websocket.connect first"
+                if not live
+                else "several websocket connections are open: pass path= to say which"
+            )
+        connection = live.get(path)
+        if connection is None:
+            raise AssertionError(
+                f"no websocket connection to {path!r} is open: send websocket.connect with "
+                f"path={path!r} first"
+            )
+        return connection
+
+    def send_and_consume(
+        self,
+        channel: str,
+        content: Mapping[str, Any] | str | None = None,
+        text: Any = None,
+        path: str | None = None,
+        fail_on_none: bool = True,
+        check_accept: bool = True,
+        **options: Any,
+    ) -> Any:
+        """:meth:`send`, then wait until the consumers have handled it (and what it set off).
+
+        ``check_accept=False`` (for ``websocket.connect``) lets a consumer close
+        instead of accepting. For a layer channel, :meth:`consume` runs its
+        consumer (``fail_on_none`` as there) and the message is returned.
+        """
+        if channel not in _WEBSOCKET_KINDS:
+            if text is not None or path is not None or options:
+                raise TypeError(
+                    f"{channel!r} is a layer channel: text, path and headers are for websockets"
+                )
+            self.send(channel, content)
+            return self.consume(channel, fail_on_none=fail_on_none)
+        connection, opened = self._send_websocket(
+            channel,
+            content,
+            text,
+            path,
+            options.pop("bytes", None),
+            options.pop("headers", None),
+            options.pop("subprotocols", None),
+        )
+        if options:
+            raise TypeError(f"send_and_consume() got unexpected options: {', '.join(options)}")
+        loop = self._consumers
+        loop.settle(self.timeout)
+        if channel == "websocket.connect":
+            self._check_handshake(connection, check_accept)
+        elif opened:
+            self._check_handshake(connection, True)
+        elif channel == "websocket.disconnect":
+            loop.run(self._finish_websocket(connection), self.timeout)
+            self._connections = {p: c for p, c in self._connections.items() if c is not connection}
+        loop.raise_failures()
+
+    def _check_handshake(self, connection: _Connection, check_accept: bool) -> None:
+        first = connection.sent[0] if connection.sent else None
+        kind = first.get("type") if first else None
+        if kind == "websocket.accept":
+            return
+        if check_accept:
+            self._consumers.raise_failures()  # the consumer's own error says most
+            if kind == "websocket.close":
+                raise AssertionError(
+                    f"the consumer of {connection.where} closed the connection (code "
+                    f"{first.get('code', 1000) if first else '?'}) instead of accepting it; pass "
+                    "check_accept=False to test a consumer that closes"
+                )
+            raise AssertionError(
+                f"the consumer of {connection.where} neither accepted nor closed the connection"
+            )
+
+    async def _finish_websocket(self, connection: _Connection) -> None:
+        try:
+            await asyncio.wait_for(asyncio.shield(connection.task), timeout=5.0)
+        except TimeoutError:
+            connection.task.cancel()
+        except BaseException:
+            pass
 
     # -- the channel layer ----------------------------------------------------------
     async def _start_reader(self) -> None:
@@ -330,39 +566,33 @@ class HttpClient:
 
         self._reader = asyncio.ensure_future(read())
 
-    def send(self, channel: str, content: Mapping[str, Any] | None = None) -> None:
-        """Put ``content`` on layer channel ``channel`` with this client's ``reply_channel``."""
+    def _send_to_layer(self, channel: str, content: Mapping[str, Any] | None) -> None:
         from chanreplay.testing.channels import captive_layer, checked_name
 
         message = {"reply_channel": self.reply_channel, **(content or {})}
         layer = captive_layer(self.alias)
         checked_name("channel", channel, layer.require_valid_channel_name)
         loop = self._consumers
-        loop.run(self._start_reader())  # a worker may answer on the reply channel
-        loop.run(layer.send(channel, message))
+        loop.run(self._start_reader(), self.timeout)  # a worker may answer on the reply channel
+        loop.run(layer.send(channel, message), self.timeout)
 
-    def consume(self, channel: str, fail_on_none: bool = True) -> dict[str, Any] | None:
+    def consume(self, channel: str | Message, fail_on_none: bool = True) -> dict[str, Any] | None:
         """Run the consumer the application routes ``channel`` to on its next message.
 
-        As :meth:`chanreplay.testing.Client.consume`, on the consumer loop: a
-        worker's replies reach connected consumers at once.
+        As :meth:`chanreplay.testing.Client.consume` (``channel`` may be a
+        :class:`~chanreplay.testing.Message` the test took), on the consumer
+        loop: a worker's replies reach connected consumers at once.
         """
         from chanreplay.testing.clients import handle_one, message_to_consume
 
-        message = message_to_consume(channel, self.alias, fail_on_none)
-        if message is None:
+        taken = message_to_consume(channel, self.alias, fail_on_none)
+        if taken is None:
             return None
+        name, message = taken
         loop = self._consumers
-        loop.run(handle_one(self.application, channel, message))
-        loop.settle()
+        loop.run(handle_one(self.application, name, message, self.timeout), self.timeout + 1)
+        loop.settle(self.timeout)
         return message
-
-    def send_and_consume(
-        self, channel: str, content: Mapping[str, Any] | None = None, **options: Any
-    ) -> Any:
-        """:meth:`send` to a worker's channel, then :meth:`consume` it."""
-        self.send(channel, content)
-        return self.consume(channel, **options)
 
     def join_group(self, name: str) -> None:
         """Add this client's reply channel to group ``name``; ``receive`` returns what is sent."""
@@ -375,7 +605,7 @@ class HttpClient:
             await self._start_reader()
             await layer.group_add(name, self.reply_channel)
 
-        loop.run(join())
+        loop.run(join(), self.timeout)
 
     def _arrived(self, connection: _Connection, message: dict[str, Any]) -> None:
         if message.get("type") in ("websocket.send", "websocket.close"):
@@ -386,15 +616,24 @@ class HttpClient:
 
         A websocket text frame comes back decoded from JSON (``json=False``:
         the text as is), a binary frame as bytes, a close as the ASGI
-        message (``{"type": "websocket.close", "code": ...}``), and a
-        message sent to the client's groups as the message itself.
+        message (``{"type": "websocket.close", "code": ...}``). A message sent
+        to the client's groups comes back as the message itself, except one
+        shaped as Channels 1.x sent frames to groups (``{"text": ...}`` or
+        ``{"bytes": ...}``, untyped or typed ``websocket.send``): that is a
+        frame, decoded as above.
         """
         loop = self._consumers
-        loop.settle()
+        loop.settle(self.timeout)
         if not self._received:
             return None
         where, message = self._received.popleft()
-        if message.get("type") != "websocket.send":
+        if where == "layer":
+            if message.get("type", "websocket.send") != "websocket.send" or not (
+                "text" in message or "bytes" in message
+            ):
+                return message
+            where = "a group message"
+        elif message.get("type") != "websocket.send":
             return message
         text = message.get("text")
         if text is None:
@@ -410,6 +649,32 @@ class HttpClient:
             ) from None
 
     # -- for async tests: the same calls, from the test's thread ------------------
+    async def asend(
+        self,
+        channel: str,
+        content: Mapping[str, Any] | str | None = None,
+        *args: Any,
+        **options: Any,
+    ) -> None:
+        """:meth:`send` for async tests."""
+        await sync_to_async(self.send)(channel, content, *args, **options)
+
+    async def asend_and_consume(
+        self,
+        channel: str,
+        content: Mapping[str, Any] | str | None = None,
+        *args: Any,
+        **options: Any,
+    ) -> Any:
+        """:meth:`send_and_consume` for async tests."""
+        return await sync_to_async(self.send_and_consume)(channel, content, *args, **options)
+
+    async def aconsume(
+        self, channel: str | Message, fail_on_none: bool = True
+    ) -> dict[str, Any] | None:
+        """:meth:`consume` for async tests."""
+        return await sync_to_async(self.consume)(channel, fail_on_none)
+
     async def areceive(self, json: bool = True) -> Any:
         """:meth:`receive` for async tests."""
         return await sync_to_async(self.receive)(json)
@@ -440,143 +705,12 @@ class HttpClient:
 
 
 class WSClient(HttpClient):
-    """A websocket test client: connections by path, JSON by default, the session kept.
+    """The websocket test client of Channels 1.x: :class:`HttpClient` under its newer name.
 
-    ``send_and_consume("websocket.connect", path=...)`` opens a connection
-    and checks that the consumer accepted it (``check_accept=False`` for a
-    consumer that closes: its close is then what ``receive`` returns);
-    ``"websocket.receive"`` sends a frame on the connection at ``path``
-    (``text`` may be a dict or list, sent as JSON, or a str; or ``bytes``);
-    ``"websocket.disconnect"`` closes it.
+    ::
+
+        client = WSClient()
+        client.send_and_consume("websocket.connect", path="/ws/notes/")
+        client.send_and_consume("websocket.receive", path="/ws/notes/", text={"action": "list"})
+        assert client.receive() == {"type": "notes", "notes": []}
     """
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        self._connections: dict[str, _Connection] = {}
-
-    def send(
-        self,
-        kind: str,
-        content: Mapping[str, Any] | None = None,
-        *,
-        text: Any = None,
-        bytes: bytes | None = None,
-        path: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        subprotocols: list[str] | None = None,
-    ) -> None:
-        """Send one websocket message without waiting for the consumer to handle it.
-
-        Any other ``kind`` is a layer channel (a worker's): ``content`` goes there.
-        """
-        if kind not in _WEBSOCKET_KINDS:
-            super().send(kind, content)
-            return
-        message: dict[str, Any] = {**(content or {}), "type": kind}
-        loop = self._consumers
-        if kind == "websocket.connect":
-            path = path or "/"
-            known = self._connections.get(path)
-            if known is not None and not known.task.done():
-                raise AssertionError(
-                    f"a websocket connection to {path!r} is already open; disconnect it first"
-                )
-            # Browsers always send an Origin; AllowedHostsOriginValidator refuses none.
-            headers = {"origin": f"http://{self.host}", **(headers or {})}
-            scope = {
-                **self._scope("websocket", path, headers),
-                "scheme": "ws",
-                "subprotocols": list(subprotocols or []),
-            }
-            self._connections[path] = loop.run(self._open(scope, f"websocket {path}"))
-        connection = self._connection(path)
-        if kind == "websocket.receive":
-            if isinstance(text, (dict, list)):
-                text = json_module.dumps(text)
-            if text is not None:
-                message["text"] = text
-            if bytes is not None:
-                message["bytes"] = bytes
-            if "text" not in message and "bytes" not in message:
-                raise ValueError("a websocket.receive needs text= or bytes=")
-        elif kind == "websocket.disconnect":
-            message.setdefault("code", 1000)
-        self._deliver(connection, message)
-
-    def send_and_consume(
-        self, channel: str, content: Mapping[str, Any] | None = None, **options: Any
-    ) -> Any:
-        """:meth:`send`, then wait until the consumers have handled it (and what it set off).
-
-        ``check_accept=False`` (for ``websocket.connect``) lets a consumer close
-        instead of accepting. For a layer channel: :meth:`HttpClient.send_and_consume`.
-        """
-        if channel not in _WEBSOCKET_KINDS:
-            return super().send_and_consume(channel, content, **options)
-        kind = channel
-        check_accept = bool(options.pop("check_accept", True))
-        self.send(kind, content, **options)
-        path = options.get("path")
-        connection = self._connection(path or ("/" if kind == "websocket.connect" else None))
-        loop = self._consumers
-        loop.settle()
-        if kind == "websocket.connect":
-            self._check_handshake(connection, check_accept)
-        elif kind == "websocket.disconnect":
-            loop.run(self._finish_websocket(connection))
-            self._connections = {p: c for p, c in self._connections.items() if c is not connection}
-        loop.raise_failures()
-
-    async def asend(
-        self, kind: str, content: Mapping[str, Any] | None = None, **options: Any
-    ) -> None:
-        """:meth:`send` for async tests."""
-        await sync_to_async(self.send)(kind, content, **options)
-
-    async def asend_and_consume(
-        self, kind: str, content: Mapping[str, Any] | None = None, **options: Any
-    ) -> None:
-        """:meth:`send_and_consume` for async tests."""
-        await sync_to_async(self.send_and_consume)(kind, content, **options)
-
-    def _connection(self, path: str | None) -> _Connection:
-        if path is None:
-            live = [c for c in self._connections.values() if not c.task.done()]
-            if len(live) == 1:
-                return live[0]
-            raise AssertionError(
-                "no websocket connection is open: send websocket.connect first"
-                if not live
-                else "several websocket connections are open: pass path= to say which"
-            )
-        connection = self._connections.get(path)
-        if connection is None:
-            raise AssertionError(
-                f"no websocket connection to {path!r}: send websocket.connect with "
-                f"path={path!r} first"
-            )
-        return connection
-
-    def _check_handshake(self, connection: _Connection, check_accept: bool) -> None:
-        first = connection.sent[0] if connection.sent else None
-        kind = first.get("type") if first else None
-        if kind == "websocket.accept":
-            return
-        if check_accept:
-            if kind == "websocket.close":
-                raise AssertionError(
-                    f"the consumer of {connection.where} closed the connection (code "
-                    f"{first.get('code', 1000) if first else '?'}) instead of accepting it; pass "
-                    "check_accept=False to test a consumer that closes"
-                )
-            raise AssertionError(
-                f"the consumer of {connection.where} neither accepted nor closed the connection"
-            )
-
-    async def _finish_websocket(self, connection: _Connection) -> None:
-        try:
-            await asyncio.wait_for(asyncio.shield(connection.task), timeout=5.0)
-        except TimeoutError:
-            connection.task.cancel()
-        except BaseException:
-            pass

@@ -19,8 +19,18 @@ class ChannelTests(ChannelTestCase):
         assert message["value"] == 33
         assert message.content == {"value": 33}
         assert message.channel == Channel("input")
-        assert message.reply_channel is None
+        assert not message.reply_channel
+        assert message.reply_channel.name is None
         assert self.get_next_message("input") is None
+
+    def test_the_reply_channel_of_a_message_that_names_none_says_so_when_read(self) -> None:
+        Channel("input").send({"value": 33})
+        message = self.get_next_message("input", require=True)
+        assert message is not None
+        with pytest.raises(AssertionError, match="has no 'reply_channel'"):
+            self.get_next_message(message.reply_channel.name, require=True)
+        with pytest.raises(AssertionError, match="has no 'reply_channel'"):
+            message.reply_channel.send({"value": 1089})
 
     def test_reply_channel_names_the_channel_to_answer_on(self) -> None:
         Channel("input").send({"value": 2, "reply_channel": "answers"})

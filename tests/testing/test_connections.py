@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 from unittest import mock
 
 import pytest
+from channels.db import database_sync_to_async
+from channels.generic.http import AsyncHttpConsumer
 from django.contrib.auth import get_user_model
 from django.urls import path
 
@@ -15,6 +19,13 @@ from chat.models import Note
 from chat.signals import NOTES_GROUP
 
 UNAUTHENTICATED = 4401
+
+
+class _Hanging(AsyncHttpConsumer):
+    """A view that never answers."""
+
+    async def handle(self, body: bytes) -> None:
+        await asyncio.Event().wait()
 
 
 class WSClientTests(ChannelTestCase):
@@ -173,7 +184,35 @@ class WSClientTests(ChannelTestCase):
         with mock.patch.object(BinaryConsumer, "websocket_receive", websocket_receive):
             client.send_and_consume("websocket.receive", path="/ws/binary/", text="a")
             client.send_and_consume("websocket.receive", path="/ws/binary/", text="b")
-        assert seen == [1, 2]
+        assert seen == [1, 2]  # the connect was 0
+
+    def test_the_1x_http_client_numbers_lone_frames_from_0(self) -> None:
+        seen: list[Any] = []
+
+        async def websocket_receive(consumer: Any, message: dict[str, Any]) -> None:
+            seen.append(message["order"])
+
+        client = HttpClient(ordered=True)
+        with mock.patch.object(BinaryConsumer, "websocket_receive", websocket_receive):
+            client.send_and_consume("websocket.receive", text="1", path="/ws/binary/")
+            client.send_and_consume("websocket.receive", text="2", path="/ws/binary/")
+            client.send_and_consume("websocket.receive", text="3", path="/ws/binary/")
+        assert seen == [0, 1, 2]
+
+    def test_a_manual_order_goes_as_given_and_clashes_with_ordered(self) -> None:
+        seen: list[Any] = []
+
+        async def websocket_receive(consumer: Any, message: dict[str, Any]) -> None:
+            seen.append(message["order"])
+
+        client = HttpClient()
+        with mock.patch.object(BinaryConsumer, "websocket_receive", websocket_receive):
+            client.send("websocket.receive", content={"order": 2}, text="2", path="/ws/binary/")
+            client.send("websocket.receive", content={"order": 1}, text="3", path="/ws/binary/")
+            assert client.receive() is None
+        assert seen == [2, 1]
+        with pytest.raises(ValueError, match='Do not use "order" manually'):
+            HttpClient(ordered=True).send("websocket.receive", {"order": 0}, text="1")
 
     def test_a_path_without_a_route_says_so(self) -> None:
         with pytest.raises(AssertionError, match="no route for websocket /ws/nowhere/"):
@@ -192,9 +231,90 @@ class WSClientTests(ChannelTestCase):
             client.send_and_consume("websocket.receive", path="/ws/binary/", text="x")
         assert "websocket /ws/binary/" in "".join(raised.value.__notes__)
 
-    def test_receive_on_a_path_never_connected(self) -> None:
+    def test_a_frame_to_a_path_never_connected_opens_a_connection_for_it(self) -> None:
+        # As a 1.x consumer ran for a lone websocket.receive.
+        client = WSClient()
+        client.send_and_consume("websocket.receive", path="/ws/echo/", text="x")
+        assert client.receive(json=False) == "echo: x"
+        with pytest.raises(AssertionError, match="already open"):
+            client.send_and_consume("websocket.connect", path="/ws/echo/")
+
+    def test_a_frame_to_a_path_without_a_route_says_so(self) -> None:
+        with pytest.raises(AssertionError, match="no route for websocket /ws/nowhere/"):
+            WSClient().send_and_consume("websocket.receive", path="/ws/nowhere/", text="x")
+
+    def test_a_frame_after_the_consumer_closed_says_so(self) -> None:
+        async def receive(consumer: Any, text_data: Any = None, bytes_data: Any = None) -> None:
+            await consumer.close(code=4000)
+
+        client = WSClient()
+        client.send_and_consume("websocket.connect", path="/ws/binary/")
+        with mock.patch.object(BinaryConsumer, "receive", receive):
+            client.send_and_consume("websocket.receive", path="/ws/binary/", text="bye")
+        assert client.receive() == {"type": "websocket.close", "code": 4000}
+        with pytest.raises(AssertionError, match=r"closed \(the consumer closed it, code 4000\)"):
+            client.send_and_consume("websocket.receive", path="/ws/binary/", text="again")
+
+    def test_a_disconnect_without_a_connection_says_so(self) -> None:
         with pytest.raises(AssertionError, match=r"send websocket\.connect"):
-            WSClient().send_and_consume("websocket.receive", path="/ws/echo/", text="x")
+            WSClient().send_and_consume("websocket.disconnect", path="/ws/echo/")
+
+    def test_the_path_may_be_given_positionally(self) -> None:
+        client = WSClient()
+        client.send_and_consume("websocket.connect", "/ws/echo/")
+        client.send_and_consume("websocket.receive", text="positional")
+        assert client.receive(json=False) == "echo: positional"
+
+    def test_a_consumer_that_hangs_is_named_when_the_timeout_passes(self) -> None:
+        async def receive(consumer: Any, text_data: Any = None, bytes_data: Any = None) -> None:
+            await asyncio.Event().wait()
+
+        client = WSClient(timeout=0.5)
+        client.send_and_consume("websocket.connect", path="/ws/binary/")
+        with (
+            mock.patch.object(BinaryConsumer, "receive", receive),
+            pytest.raises(AssertionError, match=r"still busy after 0\.5 s: websocket /ws/binary/$"),
+        ):
+            client.send_and_consume("websocket.receive", path="/ws/binary/", text="x")
+
+    def test_a_view_that_hangs_is_named_with_its_response(self) -> None:
+        client = HttpClient(timeout=0.5)
+        with (
+            apply_routes([path("slow/", _Hanging.as_asgi())]),
+            pytest.raises(AssertionError, match=r"HTTP GET /slow/ \(its response\)"),
+        ):
+            client.get("/slow/")
+
+    def test_session_changes_after_connecting_reach_the_next_connection(self) -> None:
+        # Channels 4 loads the session when the connection opens, as for a
+        # browser: a consumer sees what the session held then.
+        async def receive(consumer: Any, text_data: Any = None, bytes_data: Any = None) -> None:
+            rooms = await database_sync_to_async(consumer.scope["session"].get)("rooms")
+            await consumer.send(text_data=json.dumps(rooms))
+
+        client = WSClient()
+        client.session["rooms"] = ["test"]
+        with mock.patch.object(BinaryConsumer, "receive", receive):
+            client.send_and_consume("websocket.connect", path="/ws/binary/")
+            client.session["rooms"] = ["test", "1"]
+            client.send_and_consume("websocket.receive", path="/ws/binary/", text="?")
+            assert client.receive() == ["test"]
+            client.send_and_consume("websocket.disconnect", path="/ws/binary/")
+            client.send_and_consume("websocket.connect", path="/ws/binary/")
+            client.send_and_consume("websocket.receive", path="/ws/binary/", text="?")
+            assert client.receive() == ["test", "1"]
+
+    def test_a_1x_frame_sent_to_a_group_is_received_as_a_frame(self) -> None:
+        client = WSClient()
+        client.join_group("intval-updates")
+        Group("intval-updates").send({"text": json.dumps({"payload": {"action": "create"}})})
+        Group("intval-updates").send({"text": "ok"})
+        Group("intval-updates").send({"type": "websocket.send", "bytes": b"raw"})
+        Group("intval-updates").send({"type": "values.changed", "text": "not a frame"})
+        assert client.receive() == {"payload": {"action": "create"}}
+        assert client.receive(json=False) == "ok"
+        assert client.receive() == b"raw"
+        assert client.receive() == {"type": "values.changed", "text": "not a frame"}
 
 
 class AsyncTests(ChannelTestCase):

@@ -495,6 +495,33 @@ def chanreplay_app(
         session.stop()
 
 
+@pytest.fixture
+def captive_layer_aliases() -> list[str]:
+    """The channel layer aliases ``captive_layers`` replaces; override it in a conftest."""
+    return ["default"]
+
+
+@pytest.fixture
+def captive_layers(captive_layer_aliases: list[str]) -> Iterator[Any]:
+    """Captive in-memory channel layers for one test, as a ``ChannelTestCase`` has.
+
+    Each alias in ``captive_layer_aliases`` is replaced, empty, for the test:
+    no Redis is needed, nothing leaks between tests, and the test clients
+    (``WSClient``, ``Client``) can see when the consumers are done. Gives a
+    :class:`chanreplay.testing.channels.CaptiveLayers` (``get_next_message``).
+    """
+    from chanreplay.replay.captive import swapped_layers
+    from chanreplay.testing.channels import CaptiveLayers
+    from chanreplay.testing.loop import close_consumer_loop
+
+    with swapped_layers(captive_layer_aliases) as layers:
+        try:
+            yield CaptiveLayers(layers)
+        finally:
+            # Before the layers go: consumers still running would use the real ones.
+            close_consumer_loop()
+
+
 @pytest.fixture(autouse=True)
 def _chanreplay_consumer_loop() -> Iterator[None]:
     """Stop the consumers a test's WSClient or HttpClient left running."""

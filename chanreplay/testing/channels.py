@@ -32,6 +32,7 @@ from chanreplay.replay.captive import CaptiveChannelLayer, swapped_layers
 from chanreplay.testing.loop import close_consumer_loop
 
 __all__ = [
+    "CaptiveLayers",
     "Channel",
     "ChannelTestCase",
     "ChannelTestMixin",
@@ -63,7 +64,7 @@ def captive_layer(alias: str) -> CaptiveChannelLayer:
     if not isinstance(layer, CaptiveChannelLayer):
         raise LookupError(
             f"layer {alias!r} is not captive in this test: use a ChannelTestCase and list the "
-            "alias in test_channel_aliases"
+            "alias in test_channel_aliases (under pytest: the captive_layers fixture)"
         )
     return layer
 
@@ -224,6 +225,26 @@ def get_next_message(
             raise AssertionError(f"expected a message on channel {channel!r}, got none")
         return None
     return Message(content, Channel(channel, alias=alias))
+
+
+class CaptiveLayers:
+    """The captive layers of a pytest test (the ``captive_layers`` fixture).
+
+    ``captive_layers.get_next_message("test-channel", require=True)`` as in a
+    :class:`ChannelTestCase`; ``captive_layers["default"]`` is the layer.
+    """
+
+    def __init__(self, layers: Mapping[str, CaptiveChannelLayer]) -> None:
+        self.layers = dict(layers)
+
+    def __getitem__(self, alias: str) -> CaptiveChannelLayer:
+        return self.layers[alias]
+
+    def get_next_message(
+        self, channel: str | None, require: bool = False, alias: str = "default"
+    ) -> Message | None:
+        """The next message on ``channel``, or None; with ``require``, fail when there is none."""
+        return get_next_message(channel, require, alias)
 
 
 class ChannelTestMixin:

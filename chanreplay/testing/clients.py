@@ -150,10 +150,11 @@ def message_to_consume(
 async def handle_one(
     application: Any, channel: str, message: dict[str, Any], limit: float = CONSUME_TIMEOUT
 ) -> None:
-    """Run ``application`` for a ``channel`` scope until it has handled ``message`` (fail after ``limit`` s).
+    """Run ``application`` for a ``channel`` scope until it has handled ``message``.
 
-    The consumer asks for its next message once it is done with one: that
-    second ``receive()`` is the sign to stop it.
+    The test fails when that takes more than ``limit`` seconds. The consumer
+    asks for its next message once it is done with one: that second
+    ``receive()`` is the sign to stop it.
     """
     handled = asyncio.Event()
     calls = 0

@@ -243,10 +243,14 @@ class ConsumerLoop:
             if self.run(self._quiet(), timeout=max(deadline - time.monotonic(), 0.1)):
                 break
             if time.monotonic() > deadline:
-                raise AssertionError(
+                error = AssertionError(
                     f"the consumers were still busy after {timeout:g} s: "
                     f"{', '.join(sorted(map(str, self.busy))) or 'waiting on their own tasks'}"
                 )
+                real = real_layers()
+                if real:
+                    error.add_note(_REAL_LAYERS.format(layers=", ".join(real)))
+                raise error
             time.sleep(0.001)  # busy on pure async work (a timer): let it run
         self.raise_failures()
 
@@ -256,6 +260,9 @@ class ConsumerLoop:
             error, where = self.failures.pop(0)
             self.failures.clear()
             error.add_note(f"(raised by {where}, run by chanreplay's test client)")
+            real = real_layers()
+            if real:
+                error.add_note(_REAL_LAYERS.format(layers=", ".join(real)))
             raise error
 
     async def _quiet(self) -> bool:
@@ -307,6 +314,26 @@ class ConsumerLoop:
             if not self.loop.is_running():
                 self.loop.close()
             self._database.__exit__(None, None, None)
+
+
+_REAL_LAYERS = (
+    "The consumers used the configured channel layer {layers}, not a captive one: use a "
+    "ChannelTestCase, or under pytest the captive_layers fixture, so that no server is needed "
+    "and the test client can tell when the consumers are done."
+)
+
+
+def real_layers() -> list[str]:
+    """The channel layers in use that are not captive, as ``'alias' (ClassName)``."""
+    from channels.layers import channel_layers
+
+    from chanreplay.replay.captive import CaptiveChannelLayer
+
+    return [
+        f"{alias!r} ({type(inner).__name__})"
+        for alias, layer in list(channel_layers.backends.items())
+        if not isinstance(inner := getattr(layer, "inner", layer), CaptiveChannelLayer)
+    ]
 
 
 @contextlib.contextmanager

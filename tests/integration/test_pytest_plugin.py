@@ -487,3 +487,46 @@ def test_a_skipped_replay_fails_under_ci(
     result.stdout.fnmatch_lines(
         ["*a replay was skipped under CI=true, where every replay must run*no Redis here*"]
     )
+
+
+def test_the_captive_layers_fixture_gives_pytest_tests_the_toolkits_layers(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a Redis layer no server answers, the fixture's tests pass; without it, it says why."""
+    monkeypatch.setenv("EXAMPLE_CHANNEL_LAYER", "redis")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:9/0")  # discard port: nothing listens
+    project.makepyfile(
+        test_toolkit="""
+        import pytest
+        from chanreplay.testing import Group, WSClient
+
+        @pytest.mark.django_db
+        def test_a_chat(captive_layers, django_user_model):
+            alice, bob = WSClient(), WSClient()
+            alice.force_login(django_user_model.objects.create_user("alice"))
+            alice.send_and_consume("websocket.connect", path="/ws/chat/lobby/")
+            bob.send_and_consume("websocket.connect", path="/ws/chat/lobby/")
+            alice.send_and_consume("websocket.receive", text={"message": "hi"})
+            assert bob.receive()["message"] == "hi"
+
+        def test_a_group(captive_layers):
+            Group("watchers").add("test-channel")
+            Group("watchers").send({"type": "seen", "value": 42})
+            assert captive_layers.get_next_message("test-channel", require=True)["value"] == 42
+
+        def test_nothing_leaks_from_the_last_test(captive_layers):
+            assert captive_layers.get_next_message("test-channel") is None
+
+        @pytest.mark.django_db
+        def test_without_the_fixture():
+            WSClient().send_and_consume("websocket.connect", path="/ws/chat/lobby/")
+        """
+    )
+    result = run(project)
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_without_the_fixture*",
+            "*configured channel layer 'default' (RedisChannelLayer), not a captive one*",
+        ]
+    )

@@ -20,20 +20,31 @@ makes the server do (the browser's requests and websockets, the layer
 traffic) is written to a cassette named after the test, which a fast
 ``ReplayTestCase`` or the pytest ``replay`` fixture then replays without a
 browser. The server records because the test asked, whatever ``DEBUG`` says.
+
+Channel layers: an alias of ``CHANNEL_LAYERS`` with a ``"TEST_CONFIG"`` next
+to its ``"CONFIG"`` is built from ``TEST_CONFIG`` for the whole test class, in
+the test process and in the server, so the tests never touch the development
+layer. Before the server starts, every layer with the ``flush`` extension
+(Redis, in-memory) is flushed, so nothing left from an earlier run arrives.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, ClassVar
 
+from asgiref.sync import async_to_sync
+from channels.layers import channel_layers
 from channels.testing.live import ChannelsLiveServerTestCase
 from daphne.testing import DaphneProcess
+from django.conf import settings
+from django.test import TransactionTestCase, override_settings
 
 __all__ = ["ChannelLiveServerTestCase"]
 
@@ -41,10 +52,50 @@ CONTROL_TIMEOUT = 30.0
 """Seconds the server gets to start or finish a test's recording."""
 
 
-def _recorded_application(get_application: Callable[[], Any], control: Connection) -> Any:
+def _with_test_configs(layers: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``CHANNEL_LAYERS`` with each alias that has a ``TEST_CONFIG`` built from it."""
+    return {
+        alias: {**entry, "CONFIG": entry["TEST_CONFIG"]} if "TEST_CONFIG" in entry else {**entry}
+        for alias, entry in layers.items()
+    }
+
+
+@contextmanager
+def _test_channel_layers() -> Iterator[None]:
+    """Within: ``CHANNEL_LAYERS`` with the ``TEST_CONFIG`` of the aliases that have one."""
+    layers: dict[str, dict[str, Any]] = getattr(settings, "CHANNEL_LAYERS", {})
+    if not any("TEST_CONFIG" in entry for entry in layers.values()):
+        yield
+        return
+    # Channels drops its cached layers whenever CHANNEL_LAYERS changes, on the
+    # way in and on the way out: no layer built from one config outlives it.
+    with override_settings(CHANNEL_LAYERS=_with_test_configs(layers)):
+        yield
+
+
+def _flush_channel_layers() -> None:
+    """Flush every configured layer that supports the ``flush`` extension."""
+    for alias in getattr(settings, "CHANNEL_LAYERS", {}):
+        layer = channel_layers[alias]
+        if "flush" in getattr(layer, "extensions", ()):
+            async_to_sync(layer.flush)()
+
+
+def _recorded_application(
+    get_application: Callable[[], Any], control: Connection, layers: dict[str, Any]
+) -> Any:
     """In the server process: the application, recorded into whatever recording is active."""
+    import django
+    from django.apps import apps
+
     from chanreplay.asgi import RecordingMiddleware
 
+    if not apps.ready:  # spawned, not forked: a fresh interpreter, as get_asgi_application()
+        django.setup(set_prefix=False)
+    # A spawned server has only the settings module's layers, a forked one the
+    # layers the test process built (their connections shared with it): either
+    # way, it builds its own from the test process's CHANNEL_LAYERS.
+    override_settings(CHANNEL_LAYERS=layers).enable()
     application = get_application()
     threading.Thread(
         target=_serve_control, args=(control,), name="chanreplay-live-control", daemon=True
@@ -81,11 +132,37 @@ class _RecordingDaphneProcess(DaphneProcess):  # type: ignore[misc]  # daphne is
 
     def __init__(self, host: str, get_application: Callable[[], Any], **options: Any) -> None:
         self.control, child = multiprocessing.Pipe()
-        super().__init__(host, partial(_recorded_application, get_application, child), **options)
+        # Made in the test class's set-up: the layers are the class's, TEST_CONFIG applied.
+        layers = getattr(settings, "CHANNEL_LAYERS", {})
+        super().__init__(
+            host, partial(_recorded_application, get_application, child, layers), **options
+        )
 
 
-class ChannelLiveServerTestCase(ChannelsLiveServerTestCase):  # type: ignore[misc]
-    """Channels' live server test case; with ``record_cassettes``, one cassette per test."""
+class _TestChannelLayersCase(TransactionTestCase):
+    """The class's channel layers: TEST_CONFIG applied, flushed.
+
+    Channels' ``setUpClass`` starts the server right after its ``super()``
+    call, and Django's (which enables the class's ``override_settings``) runs
+    inside that call: placed between the two in the MRO, this set-up sees the
+    class's settings and comes before the server.
+    """
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        cls.enterClassContext(_test_channel_layers())
+        _flush_channel_layers()
+
+
+class ChannelLiveServerTestCase(ChannelsLiveServerTestCase, _TestChannelLayersCase):  # type: ignore[misc]
+    """Channels' live server test case; with ``record_cassettes``, one cassette per test.
+
+    For the class, a channel layer alias with a ``"TEST_CONFIG"`` is built from
+    it instead of its ``"CONFIG"``, in the test process and in the server (give
+    it with ``override_settings`` on the class, or in the settings). Every
+    layer with the ``flush`` extension is flushed before the server starts.
+    """
 
     ProtocolServerProcess = _RecordingDaphneProcess
     record_cassettes: ClassVar[bool] = False

@@ -23,7 +23,7 @@ document; ``Channel``, ``Group`` and ``get_next_message`` are plain calls.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
 from asgiref.sync import async_to_sync
 from django.test import TestCase, TransactionTestCase
@@ -39,6 +39,7 @@ __all__ = [
     "ChannelTransactionTestCase",
     "Group",
     "Message",
+    "MessageReader",
     "captive_layer",
     "checked_name",
     "get_next_message",
@@ -212,6 +213,18 @@ class Message(Mapping[str, Any]):
         return f"<Message on {self.channel.name!r}: {self.content!r}>"
 
 
+@overload
+def get_next_message(
+    channel: str | None, require: Literal[True], alias: str = "default"
+) -> Message: ...
+
+
+@overload
+def get_next_message(
+    channel: str | None, require: bool = False, alias: str = "default"
+) -> Message | None: ...
+
+
 def get_next_message(
     channel: str | None, require: bool = False, alias: str = "default"
 ) -> Message | None:
@@ -227,7 +240,27 @@ def get_next_message(
     return Message(content, Channel(channel, alias=alias))
 
 
-class CaptiveLayers:
+class MessageReader:
+    """``get_next_message``, for test cases and the pytest fixture."""
+
+    @overload
+    def get_next_message(
+        self, channel: str | None, require: Literal[True], alias: str = "default"
+    ) -> Message: ...
+
+    @overload
+    def get_next_message(
+        self, channel: str | None, require: bool = False, alias: str = "default"
+    ) -> Message | None: ...
+
+    def get_next_message(
+        self, channel: str | None, require: bool = False, alias: str = "default"
+    ) -> Message | None:
+        """The next message on ``channel``, or None; with ``require``, fail when there is none."""
+        return get_next_message(channel, require, alias)
+
+
+class CaptiveLayers(MessageReader):
     """The captive layers of a pytest test (the ``captive_layers`` fixture).
 
     ``captive_layers.get_next_message("test-channel", require=True)`` as in a
@@ -240,14 +273,8 @@ class CaptiveLayers:
     def __getitem__(self, alias: str) -> CaptiveChannelLayer:
         return self.layers[alias]
 
-    def get_next_message(
-        self, channel: str | None, require: bool = False, alias: str = "default"
-    ) -> Message | None:
-        """The next message on ``channel``, or None; with ``require``, fail when there is none."""
-        return get_next_message(channel, require, alias)
 
-
-class ChannelTestMixin:
+class ChannelTestMixin(MessageReader):
     """Captive layers for every test, and :meth:`get_next_message`.
 
     For unittest and Django test case classes: each test runs (``setUp`` to
@@ -279,12 +306,6 @@ class ChannelTestMixin:
         # running must not write to the database outside of it.
         close_consumer_loop()
         super()._post_teardown()  # type: ignore[misc]
-
-    def get_next_message(
-        self, channel: str | None, require: bool = False, alias: str = "default"
-    ) -> Message | None:
-        """The next message on ``channel``, or None; with ``require``, fail when there is none."""
-        return get_next_message(channel, require, alias)
 
 
 class ChannelTestCase(ChannelTestMixin, TestCase):

@@ -12,6 +12,7 @@ from chat.consumers import (
     NotesConsumer,
 )
 from chat.multiplex import Demultiplexer
+from values.consumers import RoomConsumer
 
 websocket_urlpatterns: list[URLPattern] = [
     path("ws/chat/<str:room>/", ChatConsumer.as_asgi()),
@@ -20,4 +21,5 @@ websocket_urlpatterns: list[URLPattern] = [
     path("ws/binary/", BinaryConsumer.as_asgi()),
     path("ws/farewell/", FarewellConsumer.as_asgi()),
     path("ws/multiplex/", Demultiplexer.as_asgi()),
+    path("rooms/", RoomConsumer.as_asgi()),
 ]

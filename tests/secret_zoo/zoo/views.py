@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.middleware.csrf import get_token
 from django.views.decorators.csrf import csrf_exempt
+
 from values import ISSUED_TOKEN, REMEMBER_COOKIE
 
 

@@ -4,12 +4,18 @@ While a captive layer stands in for an alias, everything in the process that
 asks Channels for that alias (consumers, signal handlers, views) gets it, so
 no test needs Redis or any other server, and nothing a test sends leaks into
 another test: each swap starts empty.
+
+That includes code that asked before the swap and kept the answer (a
+``LAYER = get_channel_layer()`` at the top of a ``signals.py``): every layer
+object a swap has seen as an alias's backend forwards the channel-layer API
+to the alias's current backend while it is not that backend itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from typing import Any, Protocol
 
@@ -136,20 +142,151 @@ def configured_aliases() -> list[str]:
     return list(getattr(settings, "CHANNEL_LAYERS", None) or {})
 
 
+# The public channel-layer API (channels.layers.BaseChannelLayer, channels_redis),
+# async: what application code calls on a layer it holds.
+_ASYNC_API = ("new_channel", "send", "receive", "group_add", "group_discard", "group_send", "flush")
+# CaptiveChannelLayer's own additions: forwarded only by layers that have them.
+_SYNC_EXTRAS = ("receive_nowait", "members")
+
+# Per alias, every layer object swapped_layers has seen as its backend (the
+# configured one it saved, each one it made), by id: a layer need not be
+# hashable. Weak: only the layers something still holds need forwarding, and
+# a suite's thousands of finished captive layers must not be kept alive.
+_seen: dict[str, weakref.WeakValueDictionary[int, Any]] = {}
+
+# The forwarders made: what _stop_forwarding may take off a layer (and nothing else).
+_forwarders: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
+
+
+def _forwarder(alias: str, layer: Any, name: str) -> Callable[..., Any]:
+    """``layer.<name>``, as a function calling ``<name>`` on ``alias``'s backend at call time."""
+
+    # Weakly: the forwarder lives in the layer's own __dict__, and a cycle
+    # would keep a finished test's layer alive until the garbage collector runs.
+    holder = weakref.ref(layer)
+
+    def current() -> Any:
+        layer = holder()  # None only when the layer died while one of its methods was held
+        try:
+            backend = channel_layers[alias]
+        except KeyError:  # the alias is configured no more: nothing stands in for it
+            backend = layer
+        if _holds(backend, layer):
+            # Put back as (or under) the backend by something other than
+            # swapped_layers: forwarding would call itself. Be itself again.
+            _stop_forwarding(layer)
+            return layer
+        return backend
+
+    # Coroutine functions for the async API: async_to_sync() and Channels
+    # tell coroutine functions from plain ones, as they do for the methods.
+    forward: Callable[..., Any]
+    if name in _ASYNC_API:
+
+        async def forward(*args: Any, **kwargs: Any) -> Any:
+            return await getattr(current(), name)(*args, **kwargs)
+
+    else:
+
+        def forward(*args: Any, **kwargs: Any) -> Any:
+            return getattr(current(), name)(*args, **kwargs)
+
+    forward.__name__ = forward.__qualname__ = name
+    _forwarders.add(forward)
+    return forward
+
+
+def _holds(backend: Any, layer: Any) -> bool:
+    """True when ``layer`` is ``backend`` or inside it (a RecordingChannelLayer's ``inner``)."""
+    while backend is not None:
+        if backend is layer:
+            return True
+        backend = (getattr(backend, "__dict__", None) or {}).get("inner")
+    return False
+
+
+def _start_forwarding(alias: str, layer: Any) -> None:
+    """Make ``layer``'s channel-layer API that of ``alias``'s backend at call time."""
+    own = getattr(layer, "__dict__", None)
+    if own is None:  # no instance attributes (__slots__): it cannot forward
+        return
+    names = [*_ASYNC_API, *(name for name in _SYNC_EXTRAS if hasattr(type(layer), name))]
+    for name in names:
+        # Instance attributes shadow the class's methods (and channels_redis'
+        # RedisPubSubChannelLayer.__getattr__). Written into __dict__
+        # directly: RecordingChannelLayer.__setattr__ would pass them to its
+        # inner layer. One the layer has of its own already (a test's mock)
+        # is left alone.
+        if name not in own:
+            own[name] = _forwarder(alias, layer, name)
+
+
+def _stop_forwarding(layer: Any) -> None:
+    """Take the forwarders off ``layer``: its own methods serve again."""
+    own = getattr(layer, "__dict__", None) or {}
+    for name in [*_ASYNC_API, *_SYNC_EXTRAS]:
+        if own.get(name) in _forwarders:
+            own.pop(name, None)  # pop: a forwarder on another thread may heal it too
+
+
+def _seen_as(alias: str, layer: Any) -> None:
+    """Remember ``layer`` as one of ``alias``'s backends (weakly, when it can be)."""
+    with contextlib.suppress(TypeError):  # cannot be weakly referenced: it cannot forward
+        _seen.setdefault(alias, weakref.WeakValueDictionary())[id(layer)] = layer
+
+
+# The backends dict as swapped_layers last saw it. Channels drops it for an
+# empty one when CHANNEL_LAYERS changes (override_settings on a test class),
+# maybe before any swap saved the layers it held: code that took one of them
+# at import time still uses it, and it must forward like any other.
+_known_backends: dict[str, Any] = channel_layers.backends
+
+
+def _adopt_dropped() -> None:
+    """Remember the layers of a backends dict Channels dropped since the last swap."""
+    global _known_backends
+    if channel_layers.backends is not _known_backends:
+        for alias, layer in _known_backends.items():
+            _seen_as(alias, layer)
+        _known_backends = channel_layers.backends
+
+
+def _now_backend(alias: str, backend: Any) -> None:
+    """``backend`` serves ``alias`` now (None: whatever Channels makes on demand).
+
+    Every other layer seen as its backend forwards to it; it forwards no more.
+    """
+    for layer in list(_seen.get(alias, {}).values()):
+        if layer is backend:
+            _stop_forwarding(layer)
+        else:
+            _start_forwarding(alias, layer)
+
+
 @contextlib.contextmanager
 def swapped_layers(
     aliases: Iterable[str], make: Callable[[str], Any] = lambda alias: CaptiveChannelLayer()
 ) -> Iterator[dict[str, Any]]:
     """Stand ``make(alias)`` in for each alias; put the configured layers back after.
 
-    Yields the new layers by alias.
+    Yields the new layers by alias. Meanwhile the layer each alias had (and
+    any layer an earlier swap made) forwards ``send``, ``group_send`` and the
+    rest of the channel-layer API to the new one, so code that captured it
+    before the swap reaches the new layer too; after the swap it forwards to
+    the restored layer, which serves natively again.
     """
     aliases = list(aliases)
+    _adopt_dropped()
     saved = {alias: channel_layers.backends.get(alias) for alias in aliases}
     layers = {alias: make(alias) for alias in aliases}
+    for alias in aliases:
+        if saved[alias] is not None:
+            _seen_as(alias, saved[alias])
+        _seen_as(alias, layers[alias])
     try:
         for alias, layer in layers.items():
             channel_layers.backends[alias] = layer
+            _now_backend(alias, layer)
         yield layers
     finally:
         for alias, layer in saved.items():
@@ -157,3 +294,4 @@ def swapped_layers(
                 channel_layers.backends.pop(alias, None)
             else:
                 channel_layers.backends[alias] = layer
+            _now_backend(alias, layer)

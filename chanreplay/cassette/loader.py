@@ -8,13 +8,14 @@ column, or connection and event) and the fix.
 from __future__ import annotations
 
 import functools
+import gc
+import importlib
 import itertools
-import json
 import math
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -25,6 +26,9 @@ from chanreplay.exceptions import (
     CassetteNotFoundError,
     CassetteVersionError,
 )
+
+if TYPE_CHECKING:
+    import json
 
 __all__ = ["SCHEMA_PATH", "load", "loads", "schema", "validate"]
 
@@ -40,7 +44,7 @@ def schema_path(version: int = VERSION) -> Path:
 @functools.cache
 def schema(version: int = VERSION) -> dict[str, Any]:
     """The JSON Schema of cassette format ``version`` (by default the current one)."""
-    result: dict[str, Any] = json.loads(schema_path(version).read_text(encoding="utf-8"))
+    result: dict[str, Any] = orjson.loads(schema_path(version).read_bytes())
     return result
 
 
@@ -59,33 +63,37 @@ def _fast_validator(version: int) -> Callable[[Any], Any]:
     Every load validates; jsonschema is kept for the diagnosis of a document
     this rejects, where its messages name the wrong field best.
     """
-    import fastjsonschema
-
-    validator: Callable[[Any], Any] = fastjsonschema.compile(schema(version))
-    return validator
-
-
-@functools.cache
-def _skeleton_validator(version: int) -> Callable[[Any], Any]:
-    """The schema compiled without its event rules (:mod:`.fastcheck` checks those)."""
     import copy
 
     import fastjsonschema
 
-    skeleton = copy.deepcopy(schema(version))
-    skeleton["$defs"]["connection"]["properties"]["events"]["items"] = {"type": "object"}
-    skeleton["properties"]["external"]["items"] = {"type": "object"}
-    validator: Callable[[Any], Any] = fastjsonschema.compile(skeleton)
+    # A copy: fastjsonschema rewrites the references of the schema it compiles.
+    validator: Callable[[Any], Any] = fastjsonschema.compile(copy.deepcopy(schema(version)))
     return validator
+
+
+SKELETON_MODULE = "chanreplay.cassette.generated.skeleton_v{}"
+"""The generated module of the skeleton of a format version's schema (:mod:`.schemacode`)."""
+
+
+@functools.cache
+def _skeleton_validator(version: int) -> tuple[Callable[[Any], Any], type[Exception]]:
+    """The schema without its event rules (:mod:`.fastcheck` checks those), as Python,
+    and the exception it raises for a document that does not satisfy it.
+
+    Generated ahead of time by :mod:`.schemacode` (compiling it here took about
+    20 ms of every command that loads a cassette).
+    """
+    module = importlib.import_module(SKELETON_MODULE.format(version))
+    return module.validate, module.JsonSchemaValueException
 
 
 def _conforms(document: Any, version: int) -> bool:
     """True when ``document`` surely satisfies the schema (the fast path of every load)."""
-    from fastjsonschema import JsonSchemaException
-
+    validator, rejected = _skeleton_validator(version)
     try:
-        _skeleton_validator(version)(document)
-    except JsonSchemaException:
+        validator(document)
+    except rejected:
         return False
     errors = version >= 2
     return all(
@@ -95,10 +103,16 @@ def _conforms(document: Any, version: int) -> bool:
     ) and all(layer_event_conforms(event) for event in document["external"])
 
 
-def load(path: Path | str, *, validate_schema: bool = True, compact: bool = False) -> Cassette:
+def load(
+    path: Path | str,
+    *,
+    validate_schema: bool = True,
+    compact: bool = False,
+    like: Cassette | None = None,
+) -> Cassette:
     """Load the cassette at ``path``; raise a :class:`CassetteError` that diagnoses a bad file.
 
-    ``compact`` trades a little speed for memory (see :func:`loads`).
+    ``compact`` trades a little speed for memory, and ``like`` more (see :func:`loads`).
     """
     path = Path(path)
     try:
@@ -115,7 +129,17 @@ def load(path: Path | str, *, validate_schema: bool = True, compact: bool = Fals
             "is a directory, not a cassette file",
             fix="pass the path of a NAME.json cassette (`chanreplay recover` takes directories)",
         ) from None
-    return loads(data, path=path, validate_schema=validate_schema, compact=compact)
+    if compact and data.strip():
+        # The text takes the place of the bytes before the parse: one copy of the file
+        # in memory while the document is built, not two.
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # not UTF-8: diagnosed from the bytes
+        else:
+            del data
+            return _loads(text, path, validate_schema=validate_schema, compact=True, like=like)
+    return loads(data, path=path, validate_schema=validate_schema, compact=compact, like=like)
 
 
 def loads(
@@ -124,12 +148,19 @@ def loads(
     path: Path | None = None,
     validate_schema: bool = True,
     compact: bool = False,
+    like: Cassette | None = None,
 ) -> Cassette:
     """Parse cassette text; ``path`` is only used to name the file in errors.
 
     With ``compact``, equal strings share one object and the parse builds no
     intermediate tree: a loaded cassette then takes about a third less memory
     (what ``chanreplay diff`` needs, holding two large versions at once).
+
+    ``like`` (with ``compact``), a cassette already loaded, such as the other
+    version in a diff: each connection the same as one of its connections (by
+    id, to the JSON type) is taken from it as soon as it is read, so the two
+    versions are not held twice, and is not checked again. The two cassettes
+    then share those connections' values: treat both as read-only.
     """
     if not data.strip():
         raise CassetteFormatError(
@@ -137,7 +168,43 @@ def loads(
             "the file is empty",
             fix="re-record the session, or restore the file from version control",
         )
-    document = _compact_parse(data) if compact else None
+    return _loads(data, path, validate_schema=validate_schema, compact=compact, like=like)
+
+
+def _loads(
+    data: bytes | str,
+    path: Path | None,
+    *,
+    validate_schema: bool,
+    compact: bool,
+    like: Cassette | None = None,
+) -> Cassette:
+    """:func:`loads` of ``data`` that is not blank."""
+    # A document is a tree: the collector finds no cycle in it, only time to lose
+    # walking it again and again while it grows (a fifth of a large load).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_document(
+            data, path, validate_schema=validate_schema, compact=compact, like=like
+        )
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _load_document(
+    data: bytes | str,
+    path: Path | None,
+    *,
+    validate_schema: bool,
+    compact: bool,
+    like: Cassette | None,
+) -> Cassette:
+    shared = _Shared(like) if compact and like is not None else None
+    document = _compact_parse(data, shared) if compact else None
+    # The compact parse already checked that the document can be written again.
+    writable = document is not None
     if document is None:
         try:
             document = orjson.loads(data)
@@ -170,8 +237,9 @@ def loads(
             f"unknown format version {version!r} (this chanreplay reads versions {readable})",
             fix=f'set "version": {VERSION} if the file was edited by hand, or re-record it',
         )
-    _refuse_deep(document, path)
-    if validate_schema:
+    if not writable:
+        _refuse_deep(document, path)
+    if validate_schema and not (shared is not None and shared.conforms(document, version)):
         validate(document, path=path)
     return Cassette.from_json(document, path=path)
 
@@ -193,14 +261,8 @@ def _refuse_deep(document: Any, path: Path | None) -> None:
     (without recursion: a hostile file must not exhaust the stack while it is
     diagnosed) to name the place.
     """
-    wrapped: Any = document
-    for _ in range(_HEADROOM):
-        wrapped = [wrapped]
-    try:
-        orjson.dumps(wrapped)
-    except orjson.JSONEncodeError as error:
-        cannot = str(error)
-    else:
+    cannot = _cannot_write(document)
+    if cannot is None:
         return
     stack: list[tuple[Any, list[str | int]]] = [(document, [])]
     while stack:
@@ -230,32 +292,173 @@ def _refuse_deep(document: Any, path: Path | None) -> None:
     )
 
 
+def _cannot_write(document: Any) -> str | None:
+    """Why orjson cannot write ``document`` :data:`_HEADROOM` levels down; None when it can.
+
+    Written a connection (and an external event) at a time, each wrapped as
+    deep as it lies in the document, in the document's order: the same
+    verdict as writing the whole, without a copy of the whole file in memory.
+    """
+    if type(document) is dict:
+        parts: list[tuple[Any, int]] = []
+        for key, value in document.items():
+            if key in ("connections", "external") and type(value) is list:
+                parts.extend((item, _HEADROOM + 2) for item in value)
+            else:
+                parts.append(({key: value}, _HEADROOM))
+    else:
+        parts = [(document, _HEADROOM)]
+    for value, depth in parts:
+        wrapped = value
+        for _ in range(depth):
+            wrapped = [wrapped]
+        try:
+            orjson.dumps(wrapped)
+        except orjson.JSONEncodeError as error:
+            return str(error)
+    return None
+
+
 _MIN_INT, _MAX_INT = -(2**63), 2**64 - 1
-"""The integers orjson reads; the compact parse leaves others to it."""
-_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+"""The integers orjson reads as integers (beyond them, it reads a float)."""
+_SURROGATE = r"\\u[dD][89a-fA-F]"
+"""An escaped surrogate (compiled on first use, by ``re``'s cache: not for every start)."""
 
 
-def _compact_parse(data: bytes | str) -> Any:
+class _Shared:
+    """The connections of a cassette already loaded, for a second one read beside it."""
+
+    def __init__(self, like: Cassette) -> None:
+        self.version = like.version
+        self.by_id = {connection.id: connection for connection in like.connections}
+        # The connection dicts taken from ``like``, by id (held: no other object takes the id).
+        self.taken: dict[int, dict[str, Any]] = {}
+
+    def take(self, item: Any) -> Any:
+        """``item`` (a connection as read), or the same connection of ``like`` as JSON."""
+        if type(item) is not dict:
+            return item
+        ident = item.get("id")
+        known = self.by_id.get(ident) if type(ident) is str else None
+        if known is None:
+            return item
+        # to_json() builds the dicts of the header only: the values are the known ones.
+        same = known.to_json()
+        if item != same:
+            return item
+        try:
+            # Equal as Python values, where 1, 1.0 and true are one: the JSON decides.
+            if orjson.dumps(item, option=orjson.OPT_SORT_KEYS) != orjson.dumps(
+                same, option=orjson.OPT_SORT_KEYS
+            ):
+                return item
+        except orjson.JSONEncodeError:
+            return item
+        self.taken[id(same)] = same
+        return same
+
+    def conforms(self, document: dict[str, Any], version: int) -> bool:
+        """True when ``document`` surely satisfies the schema, its connections taken from
+        the known cassette (checked when it was loaded, in the same version) aside."""
+        connections = document.get("connections")
+        if version != self.version or not self.taken or type(connections) is not list:
+            return False
+        rest = [item for item in connections if self.taken.get(id(item)) is not item]
+        # The schema has no rule across connections: each satisfies it or not alone.
+        return _conforms({**document, "connections": rest}, version)
+
+
+_SPACE = r"[ \t\n\r]*"
+"""JSON's whitespace (the json module's own pattern)."""
+
+
+def _parse_connections_apart(text: str, decoder: json.JSONDecoder, shared: _Shared) -> Any:
+    """``text`` parsed as ``decoder.decode`` would, but each item of the top-level
+    ``connections`` list parsed alone and passed through ``shared.take`` at once (so a
+    connection the known cassette has is dropped before the next is read). Raises
+    ValueError for anything but an object at the top (the caller then parses whole)."""
+    scan = decoder.raw_decode
+    blank = re.compile(_SPACE).match
+
+    def space(at: int) -> int:
+        found = blank(text, at)
+        return found.end() if found else at
+
+    at = space(0)
+    if not text.startswith("{", at):
+        raise ValueError("not an object")
+    document: dict[str, Any] = {}
+    at = space(at + 1)
+    if text.startswith("}", at):
+        at += 1
+    else:
+        while True:
+            if not text.startswith('"', at):
+                raise ValueError("a key expected")
+            key, at = scan(text, at)
+            at = space(at)
+            if not text.startswith(":", at):
+                raise ValueError("':' expected")
+            at = space(at + 1)
+            value: Any
+            if key == "connections" and text.startswith("[", at):
+                value = []
+                at = space(at + 1)
+                if text.startswith("]", at):
+                    at += 1
+                else:
+                    while True:
+                        item, at = scan(text, at)
+                        value.append(shared.take(item))
+                        del item
+                        at = space(at)
+                        if text.startswith(",", at):
+                            at = space(at + 1)
+                        elif text.startswith("]", at):
+                            at += 1
+                            break
+                        else:
+                            raise ValueError("',' or ']' expected")
+            else:
+                value, at = scan(text, at)
+            document[key] = value
+            at = space(at)
+            if text.startswith(",", at):
+                at = space(at + 1)
+            elif text.startswith("}", at):
+                at += 1
+                break
+            else:
+                raise ValueError("',' or '}' expected")
+    if space(at) != len(text):
+        raise ValueError("extra data")
+    return document
+
+
+def _compact_parse(data: bytes | str, known: _Shared | None = None) -> Any:
     """``data`` parsed with equal strings shared, or None where orjson must judge it.
 
     The standard parser builds objects as it goes (orjson first builds a tree
     of its own) and already shares equal keys; the hook shares equal values.
-    Anything it refuses, or would accept where orjson would not (NaN), goes
-    back to the orjson path, which diagnoses it.
+    Anything it refuses, or would read otherwise than orjson (NaN, an integer
+    beyond 64 bits), or that could not be written again (too deep), goes back
+    to the orjson path, which reads or diagnoses it: a document this returns
+    has passed :func:`_cannot_write`. With ``known``, the connections are read
+    one at a time, and those it has are taken from it.
     """
     shared: dict[str, str] = {}
+    share = shared.setdefault
 
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        return {k: shared.setdefault(v, v) if type(v) is str else v for k, v in items}
+    def values(item: dict[str, Any]) -> dict[str, Any]:
+        # Built by the parser in C; only its string values are swapped for shared ones
+        # (no key is added, so changing values while iterating is safe).
+        for key, value in item.items():
+            if type(value) is str:
+                item[key] = share(value, value)
+        return item
 
     def refuse(name: str) -> Any:
         raise ValueError(name)
-
-    def integer(text: str) -> int:
-        number = int(text)
-        if not _MIN_INT <= number <= _MAX_INT:
-            raise ValueError(text)  # orjson's range: beyond it, orjson diagnoses
-        return number
 
     def real(text: str) -> float:
         number = float(text)
@@ -269,18 +472,32 @@ def _compact_parse(data: bytes | str) -> Any:
             data = data.decode("utf-8")
         except UnicodeDecodeError:
             return None
-    if _SURROGATE.search(data):
+    if re.search(_SURROGATE, data):
         return None  # orjson judges escaped surrogates (a lone one is an error)
+    import json  # the standard parser: only for the compact parse
+
+    decoder = json.JSONDecoder(object_hook=values, parse_constant=refuse, parse_float=real)
     try:
-        return json.loads(
-            data,
-            object_pairs_hook=pairs,
-            parse_constant=refuse,
-            parse_int=integer,
-            parse_float=real,
-        )
+        if known is not None:
+            try:
+                # Most connections will be the known ones: sharing their strings first
+                # would be time lost (the known cassette's are shared already).
+                plain = json.JSONDecoder(parse_constant=refuse, parse_float=real)
+                document = _parse_connections_apart(data, plain, known)
+            except ValueError:
+                known.taken.clear()
+                document = decoder.decode(data)  # it decides, as without ``like``
+        else:
+            document = decoder.decode(data)
     except (ValueError, RecursionError):
+        document = None
+    # Integers are read by the parser in C; one beyond orjson's range (which orjson
+    # would read as a float) fails the check, as does a value nested too deep.
+    if document is None or _cannot_write(document) is not None:
+        if known is not None:
+            known.taken.clear()  # nothing taken: the orjson path reads it all
         return None
+    return document
 
 
 _MAX_ERRORS = 1000
@@ -293,13 +510,12 @@ def validate(document: Any, *, path: Path | None = None) -> None:
     A document without a version this release reads is checked against the
     current version's schema (which then names the ``version`` field).
     """
-    from fastjsonschema import JsonSchemaException
-    from jsonschema.exceptions import best_match
-
     found = document.get("version") if isinstance(document, dict) else None
     version = found if type(found) is int and found in READABLE_VERSIONS else VERSION
     if _conforms(document, version):
-        return
+        return  # the usual case: neither the full schema nor jsonschema is needed
+    from fastjsonschema import JsonSchemaException
+
     try:
         _fast_validator(version)(document)
     except JsonSchemaException:
@@ -308,6 +524,9 @@ def validate(document: Any, *, path: Path | None = None) -> None:
         return
     if version < 2:
         _refuse_newer_events(document, path)
+    # jsonschema (a tenth of a second to import) only for a document to diagnose.
+    from jsonschema.exceptions import best_match
+
     # Capped: a hostile file may hold a million bad items; the best of the
     # first thousand names the place as well, without the time and memory.
     errors = list(itertools.islice(_validator(version).iter_errors(document), _MAX_ERRORS))

@@ -23,8 +23,6 @@ from typing import Any
 
 import orjson
 
-from chanreplay.cassette import writer
-
 __all__ = ["Kept", "forget_values", "read_values", "values_path", "write_values"]
 
 
@@ -90,6 +88,8 @@ def write_values(cassette: Path, kept: Kept) -> None:
     if not kept:
         forget_values(cassette)
         return
+    from chanreplay.cassette import writer  # not imported by `chanreplay show`, which reads
+
     document = {
         "bindings": dict(sorted(kept.bindings.items(), key=lambda item: _order(item[0]))),
         "timestamps": kept.timestamps,

@@ -3,37 +3,43 @@
 Commands import Django or Channels only when they need them, so the tool
 starts fast. Each module holds a family: :mod:`.review` (show, diff, git,
 render), :mod:`.cassettes` (lint, migrate, split, verify, recover), :mod:`.network`
-(proxy, play, serve).
+(proxy, play, serve). A module is imported only when one of its commands runs
+(or ``--help`` lists them all): ``chanreplay show``, which git runs once per
+changed cassette as a textconv, never imports asyncio or the proxy's modules.
+
+``main``, the click group (:mod:`.group`), is made on first use: importing this
+package imports no click, so :mod:`.fast` can run ``show`` into a pipe without it.
 """
 
 from __future__ import annotations
 
-import click
+from typing import TYPE_CHECKING, Any
 
-from chanreplay import __version__
-from chanreplay.cli import cassettes, network, review
+if TYPE_CHECKING:
+    from chanreplay.cli.group import LazyGroup, main
 
-__all__ = ["main"]
+__all__ = ["COMMANDS", "LazyGroup", "main"]
+
+COMMANDS = {
+    "show": "chanreplay.cli.review:show",
+    "diff": "chanreplay.cli.review:diff",
+    "git": "chanreplay.cli.review:git",
+    "render": "chanreplay.cli.review:render_command",
+    "lint": "chanreplay.cli.cassettes:lint_command",
+    "migrate": "chanreplay.cli.cassettes:migrate_command",
+    "split": "chanreplay.cli.cassettes:split_command",
+    "verify": "chanreplay.cli.cassettes:verify_command",
+    "recover": "chanreplay.cli.cassettes:recover",
+    "proxy": "chanreplay.cli.network:proxy_command",
+    "play": "chanreplay.cli.network:play_command",
+    "serve": "chanreplay.cli.network:serve_command",
+}
+"""Each command's name and where it is defined (``module:attribute``)."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="chanreplay")
-def main() -> None:
-    """Record and replay the traffic of Django Channels applications."""
+def __getattr__(name: str) -> Any:
+    if name in ("main", "LazyGroup"):
+        from chanreplay.cli import group
 
-
-for command in (
-    review.show,
-    review.diff,
-    review.git,
-    review.render_command,
-    cassettes.lint_command,
-    cassettes.migrate_command,
-    cassettes.split_command,
-    cassettes.verify_command,
-    cassettes.recover,
-    network.proxy_command,
-    network.play_command,
-    network.serve_command,
-):
-    main.add_command(command)
+        return getattr(group, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,12 +11,21 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from chanreplay.exceptions import ChanreplayError
-from chanreplay.replay.secrets import EVERYONE
 
 if TYPE_CHECKING:
     from chanreplay.diff import Rules
 
-__all__ = ["FORMATS", "IGNORE_HELP", "MATCH_HELP", "fail", "pairs_of", "rules_of", "styler"]
+__all__ = [
+    "FORMATS",
+    "IGNORE_HELP",
+    "MATCH_HELP",
+    "echo_text",
+    "fail",
+    "pairs_of",
+    "rules_of",
+    "strips_colour",
+    "styler",
+]
 
 FORMATS = ("text", "markdown", "json")
 COLOURS = {
@@ -37,6 +46,32 @@ def colour_wanted(color: bool | None) -> bool | None:
     if color is None and os.environ.get("NO_COLOR"):
         return False
     return color
+
+
+def strips_colour(color: bool | None) -> bool:
+    """True when ``click.echo(..., color=color)`` to standard output would remove the
+    styles (a pipe, a file, git's textconv, ``--no-color``): then styling is wasted."""
+    from click.globals import resolve_color_default
+
+    try:
+        # click's own test (CliRunner replaces it): click.echo asks the same.
+        should_strip_ansi = click.utils.should_strip_ansi  # type: ignore[attr-defined]
+    except AttributeError:  # another click: style, and let click.echo decide
+        return False
+    return bool(should_strip_ansi(sys.stdout, resolve_color_default(color)))
+
+
+def echo_text(text: str, color: bool | None, strips: bool) -> None:
+    """``click.echo(text, color=color)``, where ``strips`` is :func:`strips_colour`'s answer.
+
+    Output that is stripped is only searched for escape sequences, in C, rather
+    than run through click's pattern (most of the time of a large transcript).
+    """
+    if strips:
+        if "\x1b" in text:
+            text = click.unstyle(text)
+        color = True  # nothing left to strip
+    click.echo(text, color=color)
 
 
 def styler(color: bool | None) -> Callable[[str, str], str]:
@@ -64,6 +99,10 @@ def pairs_of(items: tuple[str, ...]) -> dict[str, Any]:
     own (a username may hold ``@``: the name ends at the first). Given both,
     a name maps users to values, with ``*`` for everyone else.
     """
+    # Imported here: chanreplay.replay.secrets costs ``show`` and ``diff`` a fifth of
+    # their start-up, and only the commands with --secret use it.
+    from chanreplay.replay.secrets import EVERYONE
+
     given: dict[str, dict[str, str]] = {}
     for item in items:
         key, separator, value = item.partition("=")

@@ -15,8 +15,10 @@ from chanreplay.cli.common import (
     IGNORE_HELP,
     MATCH_HELP,
     colour_wanted,
+    echo_text,
     fail,
     rules_of,
+    strips_colour,
     styler,
     writable_file,
 )
@@ -45,11 +47,13 @@ def show(cassette: str, fmt: str, color: bool | None) -> None:
     CASSETTE is a file, or REV:PATH for a version git knows (HEAD~1:cassettes/chat.json).
     """
     color = colour_wanted(color)
+    from chanreplay.cli.showing import kept_lines, text_batches
     from chanreplay.review.sources import read
-    from chanreplay.review.transcript import transcript_json, transcript_lines, transcript_markdown
+    from chanreplay.review.transcript import transcript_json, transcript_markdown
 
     try:
-        loaded = read(cassette)
+        # One cassette: read the fast way (a diff holds two, and reads compactly).
+        loaded = read(cassette, compact=False)
     except ChanreplayError as error:
         fail(error)
     if fmt == "json":
@@ -60,39 +64,13 @@ def show(cassette: str, fmt: str, color: bool | None) -> None:
     elif fmt == "markdown":
         click.echo(transcript_markdown(loaded), nl=False)
     else:
-        style = styler(color)
-        # One echo per thousand lines: click.echo per line costs more than the rendering.
-        batch: list[str] = []
-        for line in transcript_lines(loaded, style):
-            batch.append(line)
-            if len(batch) == 1000:
-                click.echo("\n".join(batch), color=color)
-                batch.clear()
-        if batch:
-            click.echo("\n".join(batch), color=color)
-        for line in _kept_lines(cassette):
+        # Not styled at all where click would strip the styles (a pipe, git's textconv).
+        strips = strips_colour(color)
+        style = styler(False if strips else color)
+        for batch in text_batches(loaded, style):
+            echo_text(batch, color, strips)
+        for line in kept_lines(cassette):
             click.echo(line)
-
-
-def _kept_lines(spec: str) -> list[str]:
-    """What a recording kept beside the cassette at ``spec`` (a file, not REV:PATH), as lines."""
-    from pathlib import Path
-
-    from chanreplay.cassette.values import read_values
-
-    path = Path(spec)
-    if not path.is_file():
-        return []
-    kept = read_values(path)
-    if not kept:
-        return []
-    lines = ["values the recording made (kept beside the cassette, never in it):"]
-    lines += [f"  <{name}> = {value}" for name, value in kept.bindings.items()]
-    for owner, places in kept.timestamps.items():
-        for place, values in places.items():
-            shown = ", ".join(str(value) for value in values)
-            lines.append(f"  {owner} {place}: {shown}")
-    return lines
 
 
 @click.command()
@@ -136,7 +114,9 @@ def diff(
         pairs = _pairs(specs, read, read_at, is_revision)
         different = False
         for old_name, old, new_name, new in pairs:
-            result = diff_cassettes(old(), new(), rules)
+            before = old()
+            # The new version shares the old one's unchanged connections: held once.
+            result = diff_cassettes(before, new(like=before), rules)
             different = different or not result.equal
             report = render_diff(result, old=old_name, new=new_name, markdown=fmt == "markdown")
             for line in report.splitlines():
@@ -149,13 +129,14 @@ def diff(
     sys.exit(1 if different and len(specs) != 7 else 0)
 
 
-Loader = Callable[[], "Cassette"]
+Loader = Callable[..., "Cassette"]
+"""Reads one version: ``loader()``, or ``loader(like=other)`` (see ``review.sources.read``)."""
 
 
 def _pairs(
     specs: tuple[str, ...],
-    read: Callable[[str], Cassette],
-    read_at: Callable[[str, str], Cassette],
+    read: Callable[..., Cassette],
+    read_at: Callable[..., Cassette],
     is_revision: Callable[[str], bool],
 ) -> list[tuple[str, Loader, str, Loader]]:
     """(old name, old loader, new name, new loader) for each comparison ``specs`` asks for."""

@@ -6,7 +6,6 @@ Pure: no Django, no Channels.
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 from chanreplay.cassette.loader import load, loads
@@ -16,16 +15,26 @@ from chanreplay.exceptions import CassetteNotFoundError
 __all__ = ["is_revision", "read", "read_at", "unknown_revision"]
 
 
-def read(spec: str) -> Cassette:
-    """The cassette ``spec`` names: a file, or ``REV:path`` (``HEAD~1:cassettes/chat.json``)."""
+def read(spec: str, like: Cassette | None = None, *, compact: bool = True) -> Cassette:
+    """The cassette ``spec`` names: a file, or ``REV:path`` (``HEAD~1:cassettes/chat.json``).
+
+    ``like``: another version already read (a diff's old one), whose connections this
+    one shares where they are the same; ``compact=False`` reads faster in more memory
+    (see :func:`chanreplay.cassette.loader.loads`).
+    """
     if Path(spec).exists() or ":" not in spec:
-        return load(spec, compact=True)
+        return load(spec, compact=compact, like=like)
     revision, _, path = spec.partition(":")
-    return read_at(revision, path)
+    return read_at(revision, path, like, compact=compact)
 
 
-def read_at(revision: str, path: str) -> Cassette:
-    """The cassette at ``path`` as it was in git revision ``revision``."""
+def read_at(
+    revision: str, path: str, like: Cassette | None = None, *, compact: bool = True
+) -> Cassette:
+    """The cassette at ``path`` as it was in git revision ``revision`` (``like`` and
+    ``compact``: see :func:`read`)."""
+    import subprocess
+
     shown = subprocess.run(
         ["git", "show", f"{revision}:{_git_path(path)}"],
         capture_output=True,
@@ -37,11 +46,13 @@ def read_at(revision: str, path: str) -> Cassette:
             f"git cannot show it: {shown.stderr.decode(errors='replace').strip()}",
             fix="name a revision and a path that git knows (git log -- PATH lists them)",
         )
-    return loads(shown.stdout, path=Path(f"{revision}:{path}"), compact=True)
+    return loads(shown.stdout, path=Path(f"{revision}:{path}"), compact=compact, like=like)
 
 
 def unknown_revision(name: str) -> CassetteNotFoundError:
     """The error for ``name``, meant as a git revision that git does not know here."""
+    import subprocess
+
     branches = subprocess.run(
         ["git", "branch", "--format=%(refname:short)"], capture_output=True, check=False
     )
@@ -62,6 +73,8 @@ def is_revision(name: str) -> bool:
     """True when ``name`` is a git revision here (and not a file)."""
     if Path(name).exists():
         return False
+    import subprocess
+
     found = subprocess.run(
         ["git", "rev-parse", "--verify", "--quiet", f"{name}^{{commit}}"],
         capture_output=True,

@@ -13,7 +13,6 @@ Pure: no Django, no Channels.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -40,7 +39,7 @@ def plain(role: str, text: str) -> str:
 
 def transcript_lines(cassette: Cassette, style: Style = plain) -> Iterator[str]:
     """The transcript, line by line."""
-    receivers = received_by(cassette)
+    receivers = _Receivers(received_by(cassette))
     senders = _senders(cassette)
     events = sum(len(c.events) for c in cassette.connections)
     yield style(
@@ -91,7 +90,7 @@ def transcript_json(cassette: Cassette) -> Iterator[bytes]:
     received it (for a layer send), and the event itself. Written a
     connection at a time, so a large cassette needs no second copy in memory.
     """
-    receivers = received_by(cassette)
+    receivers = _Receivers(received_by(cassette))
 
     def events(items: list[Event], owner: str | None) -> list[dict[str, Any]]:
         return [
@@ -101,8 +100,9 @@ def transcript_json(cassette: Cassette) -> Iterator[bytes]:
                 "what": what(event),
                 "payload": _payload_text(event),
                 **(
-                    {"received_by": sorted(set(receivers[message_key(event)]) - {owner})}
-                    if event.get("op") in ("group_send", "send") and message_key(event) in receivers
+                    {"received_by": receivers.others(key, owner)}
+                    if event.get("op") in ("group_send", "send")
+                    and (key := message_key(event)) in receivers.found
                     else {}
                 ),
                 "event": event,
@@ -160,30 +160,75 @@ def what(event: Event) -> str:
     return str(kind)
 
 
+class _Receivers:
+    """Who received each layer message, sorted and joined once per message.
+
+    A message sent to a large group is named on the line of every member's
+    send: sorting its receivers for each line cost a large cassette most of
+    its transcript. Naming them without the sender is a cut of the joined text.
+    """
+
+    def __init__(self, found: dict[bytes, list[str]]) -> None:
+        self.found = found
+        self._named: dict[bytes, tuple[list[str], str, dict[str, tuple[int, int]]]] = {}
+
+    def _entry(self, key: bytes) -> tuple[list[str], str, dict[str, tuple[int, int]]]:
+        """The sorted names, joined, and each name's (index, offset in the joined text)."""
+        entry = self._named.get(key)
+        if entry is None:
+            names = sorted(set(self.found.get(key, ())))
+            places: dict[str, tuple[int, int]] = {}
+            at = 0
+            for index, name in enumerate(names):
+                places[name] = (index, at)
+                at += len(name) + 2
+            entry = self._named[key] = (names, ", ".join(names), places)
+        return entry
+
+    def others(self, key: bytes, owner: str | None) -> list[str]:
+        """The connections that received the message ``key`` but ``owner``, sorted."""
+        names, _, places = self._entry(key)
+        place = places.get(owner) if owner is not None else None
+        if place is None:
+            return list(names)
+        return names[: place[0]] + names[place[0] + 1 :]
+
+    def others_text(self, key: bytes, owner: str | None) -> str:
+        """:meth:`others`, joined with ``", "``."""
+        _, joined, places = self._entry(key)
+        place = places.get(owner) if owner is not None else None
+        if place is None or owner is None:
+            return joined
+        start = place[1]
+        end = start + len(owner)
+        if end == len(joined):  # the last name: the separator before it goes too
+            return joined[: max(start - 2, 0)]
+        return joined[:start] + joined[end + 2 :]
+
+
 def _event_lines(
     event: Event,
     style: Style,
-    receivers: dict[bytes, list[str]],
+    receivers: _Receivers,
     senders: dict[bytes, str],
     owner: str | None,
 ) -> Iterator[str]:
     arrow = _ARROWS.get(str(event.get("dir")), "??")
     step = f"{event.get('step', '?'):>4}"
     head = f"  {style('step', step)} {style(str(event.get('dir')), arrow)} {what(event)}"
-    payload = _payload(event)
     op = event.get("op")
     if op in ("group_send", "send"):
-        others = sorted(set(receivers.get(message_key(event), ())) - {owner})
+        others = receivers.others_text(message_key(event), owner)
         if others:
-            head += style("note", f"  (received by {', '.join(others)})")
-    elif op == "receive" and message_key(event) in senders:
+            head += style("note", f"  (received by {others})")
+    elif op == "receive" and (sender := senders.get(message_key(event))) is not None:
         # The sender's line shows the message; here, what it was and whose.
         message = event.get("message")
         kind = message.get("type") if isinstance(message, dict) else None
-        sender = senders[message_key(event)]
         source = "this connection" if sender == owner else sender
         yield f"{head}  {style('note', f'{kind} from {source}')}"
         return
+    payload = _payload(event)
     if payload is None:
         yield head
         return
@@ -260,6 +305,8 @@ def _preview(text: str) -> str:
 
 
 def _bytes(encoded: str) -> str:
+    import base64  # bytes are rare: not imported for every transcript
+
     data = base64.b64decode(encoded)
     head = data[:8].hex(" ")
     more = " ..." if len(data) > 8 else ""

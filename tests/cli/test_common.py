@@ -53,3 +53,26 @@ def test_no_color_turns_colour_off_unless_asked_for(
     assert "\x1b[" not in plain.output
     forced = runner.invoke(main, [command, "--color", *files], color=True)
     assert "\x1b[" in forced.output
+
+
+def test_show_into_a_pipe_is_what_no_color_prints(tmp_path: Path) -> None:
+    """Not styled and then stripped: laid out as --no-color lays it out (git's textconv),
+    escape sequences in the recorded values still stripped, and coloured when asked."""
+    from chanreplay.cli import main
+    from tests.review.test_cli import EXAMPLE
+
+    document = json.loads(EXAMPLE.read_text())
+    document["connections"][3]["user"]["username"] = "\x1b[31mmallory\x1b[0m"
+    cassette = tmp_path / "escaped.json"
+    cassette.write_text(json.dumps(document))
+    runner = CliRunner()
+    for path in (EXAMPLE, cassette):
+        piped = runner.invoke(main, ["show", str(path)])
+        plain = runner.invoke(main, ["show", "--no-color", str(path)])
+        assert piped.exit_code == plain.exit_code == 0
+        assert piped.output == plain.output
+        assert "\x1b" not in piped.output
+    assert "(mallory)" in runner.invoke(main, ["show", str(cassette)]).output
+    coloured = runner.invoke(main, ["show", "--color", str(cassette)], color=True).output
+    assert "\x1b[31mmallory" in coloured
+    assert "\x1b[36m" in coloured  # the connection headings' colour

@@ -114,3 +114,50 @@ def test_an_application_error_reads_as_what_was_raised_and_what_the_client_saw()
     )
     (connection,) = json.loads(b"".join(transcript_json(Cassette([_chat(error)]))))["connections"]
     assert connection["events"][0]["what"] == "raised KeyError"
+
+
+def _group(members: list[str], sender: str | None) -> Cassette:
+    """A group_send at step 5 by ``sender`` (None: outside any connection), received by
+    ``members`` (each one's receive of it)."""
+    message = {"type": "chat.message", "text": "hi"}
+    sent = {"dir": "layer", "op": "group_send", "group": "g", "message": message, "step": 5}
+    received = {"dir": "layer", "op": "receive", "channel": "x", "message": message, "step": 5}
+    connections = [
+        Connection(id=name, type="websocket", scope={"path": "/"}, step=1, events=[received])
+        for name in members
+    ]
+    if sender is None:
+        return Cassette(connections, external=[sent])
+    for connection in connections:
+        if connection.id == sender:
+            connection.events = [sent, received]
+            break
+    else:
+        connections.append(
+            Connection(id=sender, type="websocket", scope={"path": "/"}, step=1, events=[sent])
+        )
+    return Cassette(connections)
+
+
+def test_received_by_names_every_receiver_but_the_sender_in_order() -> None:
+    """Sorted as strings (c10 before c2); the sender first, last, in between, alone, absent."""
+    members = ["c2", "c10", "c3", "c1"]
+    for sender, named in [
+        ("c1", "c10, c2, c3"),  # first in sorted order
+        ("c3", "c1, c10, c2"),  # last
+        ("c10", "c1, c2, c3"),  # in between
+        ("c9", "c1, c10, c2, c3"),  # not a receiver
+        (None, "c1, c10, c2, c3"),  # outside any connection
+    ]:
+        cassette = _group(members, sender)
+        line = next(line for line in transcript_lines(cassette) if "group_send" in line)
+        assert line.endswith(f"(received by {named})  " + '{"text":"hi","type":"chat.message"}')
+        document = json.loads(b"".join(transcript_json(cassette)))
+        events = [e for c in document["connections"] for e in c["events"]] + document["external"]
+        (send_event,) = [e for e in events if e["what"] == "group_send g"]
+        assert send_event["received_by"] == named.split(", ")
+    alone = _group(["c1"], "c1")
+    line = next(line for line in transcript_lines(alone) if "group_send" in line)
+    assert "received by" not in line
+    document = json.loads(b"".join(transcript_json(alone)))
+    assert document["connections"][0]["events"][0]["received_by"] == []

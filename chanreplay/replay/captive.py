@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import time
 import weakref
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from typing import Any, Protocol
 
+from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer, channel_layers
 
 __all__ = ["CaptiveChannelLayer", "LayerWatcher", "configured_aliases", "swapped_layers"]
@@ -66,19 +69,43 @@ class CaptiveChannelLayer(InMemoryChannelLayer):  # type: ignore[misc]  # Channe
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         home = self._elsewhere()
         if home is not None:
-            return await self._at_home(home, super().send(channel, message))  # type: ignore[no-any-return]
+            return await self._at_home(home, self._send_here(channel, message))  # type: ignore[no-any-return]
+        await self._send_here(channel, message)
+
+    async def _send_here(self, channel: str, message: dict[str, Any]) -> None:
+        # The message expires no earlier than this (Channels takes the time after).
+        self._expires_from(time.time() + self.expiry)
         await super().send(channel, message)
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         home = self._elsewhere()
         if home is not None:
-            return await self._at_home(home, super().group_send(group, message))  # type: ignore[no-any-return]
-        await super().group_send(group, message)
+            return await self._at_home(home, self._group_send_here(group, message))  # type: ignore[no-any-return]
+        await self._group_send_here(group, message)
+
+    async def _group_send_here(self, group: str, message: dict[str, Any]) -> None:
+        """Channels' ``group_send``, each member's ``send`` made in turn.
+
+        Channels makes a task per member and waits for them all; a send to an
+        in-memory queue never waits, so the members get the same messages, and
+        a full channel is skipped the same way, without a task each (a room of
+        200 made 200 tasks per message).
+        """
+        assert isinstance(message, dict), "Message is not a dict"
+        self.require_valid_group_name(group)
+        self._clean_expired()
+        for channel in list(self.groups.get(group, ())):
+            with contextlib.suppress(ChannelFull):  # as Channels: a full member misses it
+                await self.send(channel, message)
 
     async def group_add(self, group: str, channel: str) -> None:
         home = self._elsewhere()
         if home is not None:
-            return await self._at_home(home, super().group_add(group, channel))  # type: ignore[no-any-return]
+            return await self._at_home(home, self._group_add_here(group, channel))  # type: ignore[no-any-return]
+        await self._group_add_here(group, channel)
+
+    async def _group_add_here(self, group: str, channel: str) -> None:
+        self._joined_from(time.time())  # Channels stamps the membership after this
         await super().group_add(group, channel)
 
     async def group_discard(self, group: str, channel: str) -> None:
@@ -128,6 +155,45 @@ class CaptiveChannelLayer(InMemoryChannelLayer):  # type: ignore[misc]  # Channe
     def members(self, group: str) -> list[str]:
         """The channels in ``group`` (for assertions)."""
         return list(self.groups.get(group, {}))
+
+    # -- expiry ---------------------------------------------------------------------
+    #
+    # Channels' _clean_expired looks at every channel and every group membership
+    # on each receive and group_send: a replay of 200 connections spent an
+    # eighth of its time there. Messages and memberships expire as ever, but
+    # the scan runs only once something can have expired: the layer keeps a
+    # time before which nothing does (the earliest expiry of a message sent,
+    # the earliest join), lowered as messages and members come, made exact
+    # again by each scan.
+
+    _earliest_expiry: float = math.inf
+    """No message expires before this (a lower bound)."""
+    _earliest_join: float = math.inf
+    """No membership was stamped before this (a lower bound)."""
+
+    def _expires_from(self, when: float) -> None:
+        if when < self._earliest_expiry:
+            self._earliest_expiry = when
+
+    def _joined_from(self, when: float) -> None:
+        if when < self._earliest_join:
+            self._earliest_join = when
+
+    def _clean_expired(self) -> None:
+        now = time.time()
+        # Channels: a message expires when its time is < now; a membership when
+        # its stamp is < int(now) - group_expiry (read now: it may have changed).
+        if now <= self._earliest_expiry and self._earliest_join >= int(now) - self.group_expiry:
+            return
+        super()._clean_expired()
+        self._earliest_expiry = min(
+            (item[0] for queue in self.channels.values() for item in queue._queue),
+            default=math.inf,
+        )
+        self._earliest_join = min(
+            (stamp for members in self.groups.values() for stamp in members.values() if stamp),
+            default=math.inf,
+        )
 
 
 def configured_aliases() -> list[str]:

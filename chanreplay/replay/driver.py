@@ -46,6 +46,7 @@ from chanreplay.replay.bindings import defined_at, first_made, made_up
 from chanreplay.replay.hosts import recorded_hosts, recorded_hosts_allowed
 from chanreplay.replay.plan import Input, Plan, build_plan
 from chanreplay.replay.secrets import Secrets, SecretValues
+from chanreplay.replay.speedups import no_full_collections, no_idle_hop
 
 __all__ = ["ReplayResult", "Replayer", "UserSessions", "captive_layers"]
 
@@ -264,6 +265,11 @@ class Replayer:
     # -- the run ----------------------------------------------------------
     async def run(self) -> ReplayResult:
         """Replay the cassette; compare what happened with it."""
+        # The comparison too walks both cassettes: no full collection until it is done.
+        with no_full_collections():
+            return await self._run()
+
+    async def _run(self) -> ReplayResult:
         progress = _Progress(asyncio.get_running_loop(), self.plan.expected)
         journal = MemoryJournal(progress.observe)
         self.recording.step_source = lambda: self._step
@@ -272,6 +278,7 @@ class Replayer:
         stalled = None
         hosts = recorded_hosts(connection.scope for connection in self.plan.connections)
         with (
+            no_idle_hop(),
             captive_layers(),
             state.replaying(self.recording),
             recorded_hosts_allowed(hosts) as refusals,

@@ -87,7 +87,10 @@ def recorded_hosts_allowed(hosts: list[str]) -> Iterator[HostRefusals]:
     security.addHandler(collector)
     OriginValidator.valid_origin = valid_origin
     try:
-        with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, *extra]):
+        if extra:
+            with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, *extra]):
+                yield refusals
+        else:  # allowed already: no settings change (and no setting_changed signals)
             yield refusals
     finally:
         OriginValidator.valid_origin = original

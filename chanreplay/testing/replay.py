@@ -243,8 +243,10 @@ def database_kept_open() -> Iterator[None]:
     from django.core import signals
     from django.db import close_old_connections
 
+    from chanreplay.replay.speedups import connections_kept
+
     original = channels.db.close_old_connections
-    channels.db.close_old_connections = lambda **kwargs: None
+    channels.db.close_old_connections = connections_kept
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:

@@ -13,7 +13,7 @@ import weakref
 from typing import Any
 from unittest import mock
 
-from channels.layers import channel_layers, get_channel_layer
+from channels.layers import InMemoryChannelLayer, channel_layers, get_channel_layer
 from django.test import override_settings
 
 from chanreplay.layers import RecordingChannelLayer
@@ -205,3 +205,80 @@ class CapturedAtImportTests(ChannelTestCase):
         message = self.get_next_message("test-channel", require=True)
         assert message is not None
         assert message.content == {"type": "announce", "text": "again"}
+
+
+# -- expiry and group_send ------------------------------------------------------------
+
+
+async def test_a_message_still_expires() -> None:
+    """A message older than the layer's expiry is dropped, and its channel leaves its groups."""
+    layer = CaptiveChannelLayer(expiry=-1)  # every message is expired as it is sent
+    await layer.group_add("room", "late")
+    await layer.send("late", MESSAGE)
+    assert layer.receive_nowait("late") is None
+    assert layer.members("room") == []
+
+
+async def test_a_membership_still_expires_with_the_group_expiry_of_the_moment() -> None:
+    """A membership older than group_expiry ends, also when group_expiry changed after the join."""
+    layer = CaptiveChannelLayer()
+    await layer.group_add("room", "member")
+    await layer.group_send("room", MESSAGE)
+    assert layer.receive_nowait("member") == MESSAGE
+    layer.group_expiry = -10  # every membership is now older than that
+    await layer.group_send("room", MESSAGE)
+    assert layer.receive_nowait("member") is None
+    assert layer.members("room") == []
+
+
+async def test_nothing_is_scanned_while_nothing_can_have_expired() -> None:
+    """Channels' scan of every channel and membership runs only once something can expire."""
+    layer = CaptiveChannelLayer()
+    with mock.patch.object(
+        InMemoryChannelLayer, "_clean_expired", autospec=True, side_effect=lambda self: None
+    ) as scan:
+        await layer.group_add("room", "member")
+        for _ in range(5):
+            await layer.group_send("room", MESSAGE)
+            assert layer.receive_nowait("member") == MESSAGE
+        assert scan.call_count == 0
+        layer.expiry = -1
+        await layer.send("member", MESSAGE)  # expired as it is sent
+        layer.receive_nowait("member")
+        assert scan.call_count == 1
+
+
+async def test_a_scan_finds_the_next_expiry_again() -> None:
+    """After a scan the layer knows the earliest expiry left: a later message still expires."""
+    layer = CaptiveChannelLayer()
+    await layer.send("kept", MESSAGE)
+    layer.expiry = -1
+    await layer.send("dropped", MESSAGE)
+    assert layer.receive_nowait("dropped") is None  # scanned: "kept" is not yet due
+    assert layer.receive_nowait("kept") == MESSAGE
+    await layer.send("dropped", MESSAGE)
+    assert layer.receive_nowait("dropped") is None
+
+
+async def test_group_send_skips_a_full_member_and_reaches_the_others() -> None:
+    """As in Channels, a member whose channel is full misses the message; the rest get it."""
+    layer = CaptiveChannelLayer(capacity=1)
+    await layer.group_add("room", "full")
+    await layer.group_add("room", "free")
+    await layer.send("full", {"type": "first"})
+    await layer.group_send("room", MESSAGE)
+    assert layer.receive_nowait("full") == {"type": "first"}
+    assert layer.receive_nowait("full") is None
+    assert layer.receive_nowait("free") == MESSAGE
+
+
+async def test_group_send_gives_each_member_its_own_copy() -> None:
+    """Members do not share the message dict (a consumer that changes it changes only its own)."""
+    layer = CaptiveChannelLayer()
+    await layer.group_add("room", "a")
+    await layer.group_add("room", "b")
+    await layer.group_send("room", {"type": "x", "items": [1]})
+    first, second = layer.receive_nowait("a"), layer.receive_nowait("b")
+    assert first == second == {"type": "x", "items": [1]}
+    assert first is not second
+    assert first["items"] is not second["items"]

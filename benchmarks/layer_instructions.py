@@ -2,14 +2,17 @@
 
 Usage (from the repository root; needs ``valgrind`` on PATH, about 2 minutes)::
 
-    .venv/bin/python benchmarks/layer_instructions.py
+    .venv/bin/python benchmarks/layer_instructions.py                     # send+receive pairs
+    .venv/bin/python benchmarks/layer_instructions.py --workload fanout   # group_send to 10
 
 Timings on a shared machine move by 10-20 % from run to run; instruction
 counts do not (valgrind's callgrind counts the same total for the same
 program and input). This script runs the pair loop of ``record_overhead.py``
-(a chat message through ``send`` then ``receive`` of an ``InMemoryChannelLayer``)
-under callgrind for each variant, at two sizes, and reports the difference per
-pair, so the interpreter's start-up and the recording's set-up cancel out. The
+(a chat message through ``send`` then ``receive`` of an ``InMemoryChannelLayer``),
+or with ``--workload fanout`` its fan-out loop (a ``group_send`` to a group of 10
+channels, then a ``receive`` on each), under callgrind for each variant, at two
+sizes, and reports the difference per pair (or fan-out), so the interpreter's
+start-up and the recording's set-up cancel out. The
 process exits as soon as the loop (and its final journal flush) is done: the
 cassette compile that follows ``stop()`` is not counted.
 
@@ -39,36 +42,37 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 VARIANTS = ("bare", "passthrough", "recording")
-SIZES = (1_000, 5_000)
+SIZES = {"pairs": (1_000, 5_000), "fanout": (200, 1_000)}
+LOOPS = {"pairs": "_pairs", "fanout": "_fanouts"}
 
 
-def run_loop(variant: str, pairs: int) -> None:
-    """Child: run ``pairs`` pairs of ``variant`` and exit right after the loop."""
+def run_loop(variant: str, count: int, kind: str) -> None:
+    """Child: run ``count`` units of ``kind`` in ``variant`` and exit right after the loop."""
     sys.path.insert(0, str(HERE))
     import record_overhead
     from channels.layers import InMemoryChannelLayer
 
     from chanreplay.layers import RecordingChannelLayer
 
-    timed = record_overhead._pairs
+    timed = getattr(record_overhead, LOOPS[kind])
 
-    async def pairs_then_exit(*args: Any, **kwargs: Any) -> tuple[float, float]:
+    async def loop_then_exit(*args: Any, **kwargs: Any) -> tuple[float, float]:
         await timed(*args, **kwargs)
-        os._exit(0)  # skip stop() and its cassette compile: not part of the per-pair cost
+        os._exit(0)  # skip stop() and its cassette compile: not part of the per-unit cost
 
-    record_overhead._pairs = pairs_then_exit
+    setattr(record_overhead, LOOPS[kind], loop_then_exit)
 
     async def main() -> None:
         bare = InMemoryChannelLayer()
         wrapped = RecordingChannelLayer(InMemoryChannelLayer())
         with tempfile.TemporaryDirectory() as scratch:
-            await record_overhead._layer_round(variant, bare, wrapped, pairs, Path(scratch))
+            await record_overhead._layer_round(variant, bare, wrapped, count, Path(scratch), kind)
 
     asyncio.run(main())
 
 
-def instructions(variant: str, pairs: int) -> int:
-    """Instructions callgrind counts for a whole child process running ``pairs`` pairs."""
+def instructions(variant: str, count: int, kind: str) -> int:
+    """Instructions callgrind counts for a whole child process running ``count`` units."""
     command = [
         "valgrind",
         "--tool=callgrind",
@@ -77,7 +81,8 @@ def instructions(variant: str, pairs: int) -> int:
         __file__,
         "--child",
         variant,
-        str(pairs),
+        str(count),
+        kind,
     ]
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     match = re.search(r"Collected : (\d+)", completed.stderr)
@@ -88,19 +93,27 @@ def instructions(variant: str, pairs: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--child", nargs=2, metavar=("VARIANT", "PAIRS"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--workload", choices=tuple(SIZES), default="pairs", help="what one unit is"
+    )
+    parser.add_argument(
+        "--child", nargs=3, metavar=("VARIANT", "COUNT", "KIND"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.child:
-        run_loop(args.child[0], int(args.child[1]))
+        run_loop(args.child[0], int(args.child[1]), args.child[2])
         return
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
-    per_pair: dict[str, float] = {}
+    kind = args.workload
+    sizes = SIZES[kind]
+    unit = "pair" if kind == "pairs" else "fan-out"
+    per_unit: dict[str, float] = {}
     for variant in VARIANTS:
-        print(f"[callgrind] {variant}: {SIZES[0]} and {SIZES[1]} pairs ...", file=sys.stderr)
-        small, large = (instructions(variant, size) for size in SIZES)
-        per_pair[variant] = (large - small) / (SIZES[1] - SIZES[0])
-    print_counts(per_pair, "pair")
+        print(f"[callgrind] {variant}: {sizes[0]} and {sizes[1]} {unit}s ...", file=sys.stderr)
+        small, large = (instructions(variant, size, kind) for size in sizes)
+        per_unit[variant] = (large - small) / (sizes[1] - sizes[0])
+    print_counts(per_unit, unit)
 
 
 def print_counts(per_unit: dict[str, float], unit: str) -> None:

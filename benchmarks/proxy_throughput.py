@@ -15,9 +15,11 @@ previous echo came back, for small (64 B) and large (64 KB) text messages.
 The table gives the median messages per second, the ratios (the median of
 each round's ratio: a round's paths run back to back, so the machine's
 drift between rounds cancels) and the latency each proxy adds per message.
-Goals (the proxy issue's): at least 2.5x mitmproxy's throughput and at
-least 0.8x the direct connection, for small messages. Measured here only,
-never asserted in tests.
+Goals (the speed issue's): at least 0.85x the direct connection through
+``chanreplay proxy --record``, for small and for large messages; the ratio to
+mitmproxy is reported, not a goal (its speed moves with its releases).
+``--no-mitmproxy`` leaves mitmproxy out (nothing is installed). Measured here
+only, never asserted in tests.
 
 For scale, the same rounds also go through ``chanreplay proxy`` without
 ``--record`` (what forwarding alone costs), the issue's reference point (a
@@ -25,7 +27,7 @@ naive aiohttp proxy that appends each frame to a file as a JSON line, on
 the same event loop as ``chanreplay proxy``), and relays that only copy
 bytes between the two TCP connections, parsing and recording nothing: the
 floor of any proxy written the same way. One relay in Python on asyncio,
-one on uvloop (installed into the benchmark venv with mitmproxy), and
+one on uvloop (the project's, as ``chanreplay proxy`` uses it), and
 ``socat`` (C, when it is on PATH). The CPU each proxy process spends per
 message is printed beside them.
 """
@@ -59,6 +61,10 @@ ANCHORS = ("chanreplay, no --record", "naive aiohttp proxy")
 RELAYS = ("asyncio relay", "uvloop relay", "socat relay")
 
 
+GOAL = 0.85
+"""Of the direct rate, through ``chanreplay proxy --record``, for either size."""
+
+
 def mitmdump() -> Path:
     """The mitmdump executable, installed into its own venv (with uvloop) on first use."""
     binary = MITM_VENV / "bin" / "mitmdump"
@@ -68,8 +74,6 @@ def mitmdump() -> Path:
     pip = [str(MITM_VENV / "bin" / "python"), "-m", "pip", "install", "-q"]
     if not binary.exists():
         subprocess.run([*pip, "mitmproxy"], check=True)
-    if subprocess.run([str(MITM_VENV / "bin" / "python"), "-c", "import uvloop"]).returncode:
-        subprocess.run([*pip, "uvloop"], check=True)
     return binary
 
 
@@ -186,7 +190,7 @@ async def rate(port: int, size: int, count: int) -> float:
 
 
 def commands(
-    upstream: int, ports: dict[str, int], scratch: Path, mitm: Path
+    upstream: int, ports: dict[str, int], scratch: Path, mitm: Path | None
 ) -> dict[str, list[str]]:
     """The command line of each proxy and relay measured."""
     relay_script = [str(Path(__file__).resolve()), "--relay", str(upstream)]
@@ -208,18 +212,6 @@ def commands(
         "chanreplay": chanreplay(
             "chanreplay", "--record", "bench", "--cassette-dir", str(scratch / "cassettes")
         ),
-        "mitmproxy": [
-            str(mitm),
-            "--mode",
-            f"reverse:http://127.0.0.1:{upstream}",
-            "--listen-host",
-            "127.0.0.1",
-            "-p",
-            str(ports["mitmproxy"]),
-            "-w",
-            str(scratch / "flows.mitm"),
-            "-q",
-        ],
         "chanreplay, no --record": chanreplay("chanreplay, no --record"),
         "naive aiohttp proxy": [
             sys.executable,
@@ -230,13 +222,21 @@ def commands(
             str(scratch / "naive.jsonl"),
         ],
         "asyncio relay": [sys.executable, *relay_script, str(ports["asyncio relay"])],
-        "uvloop relay": [
-            str(MITM_VENV / "bin" / "python"),
-            *relay_script,
-            str(ports["uvloop relay"]),
-            "--uvloop",
-        ],
+        "uvloop relay": [sys.executable, *relay_script, str(ports["uvloop relay"]), "--uvloop"],
     }
+    if mitm is not None:
+        found["mitmproxy"] = [
+            str(mitm),
+            "--mode",
+            f"reverse:http://127.0.0.1:{upstream}",
+            "--listen-host",
+            "127.0.0.1",
+            "-p",
+            str(ports["mitmproxy"]),
+            "-w",
+            str(scratch / "flows.mitm"),
+            "-q",
+        ]
     if shutil.which("socat"):
         found["socat relay"] = [
             "socat",
@@ -252,6 +252,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument(
+        "--no-mitmproxy", action="store_true", help="leave mitmproxy out (install nothing)"
+    )
     parser.add_argument("--relay", nargs=2, type=int, help=argparse.SUPPRESS)
     parser.add_argument("--uvloop", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--naive", nargs=3, help=argparse.SUPPRESS)
@@ -277,7 +280,7 @@ def main() -> None:
         "small (64 B)": 300 if args.quick else 1000,
         "large (64 KB)": 100 if args.quick else 300,
     }
-    mitm = mitmdump()
+    mitm = None if args.no_mitmproxy else mitmdump()
     with tempfile.TemporaryDirectory() as scratch_name:
         scratch = Path(scratch_name)
         db = scratch / "db.sqlite3"
@@ -331,18 +334,27 @@ def report(
         f"{'messages':<15} {'direct':>10} {'chanreplay':>11} {'mitmproxy':>10} "
         f"{'vs direct':>10} {'vs mitm':>8} {'added latency':>14}"
     )
+    with_mitm = (next(iter(SIZES)), "mitmproxy") in results
     for label in SIZES:
         direct = statistics.median(results[label, "direct"])
         ours = statistics.median(results[label, "chanreplay"])
-        theirs = statistics.median(results[label, "mitmproxy"])
         added = (1 / ours - 1 / direct) * 1e6
         vs_direct = paired_ratio(results[label, "chanreplay"], results[label, "direct"])
-        vs_mitm = paired_ratio(results[label, "chanreplay"], results[label, "mitmproxy"])
+        theirs, vs_mitm = "-", "-"
+        if with_mitm:
+            theirs = f"{statistics.median(results[label, 'mitmproxy']):.0f}/s"
+            vs_mitm = (
+                f"{paired_ratio(results[label, 'chanreplay'], results[label, 'mitmproxy']):.2f}x"
+            )
+        verdict = "met" if vs_direct >= GOAL else "NOT MET"
         print(
-            f"{label:<15} {direct:>8.0f}/s {ours:>9.0f}/s {theirs:>8.0f}/s "
-            f"{vs_direct:>9.2f}x {vs_mitm:>7.2f}x {added:>11.0f} us"
+            f"{label:<15} {direct:>8.0f}/s {ours:>9.0f}/s {theirs:>10} "
+            f"{vs_direct:>9.2f}x {vs_mitm:>8} {added:>11.0f} us  {verdict}"
         )
-    print("goals (small messages): >= 0.8x direct, >= 2.5x mitmproxy")
+    print(
+        f"goal: >= {GOAL}x direct through chanreplay proxy --record, both sizes; "
+        + ("the ratio to mitmproxy is reported only" if with_mitm else "mitmproxy left out")
+    )
     print()
     print("every path side by side (CPU: the proxy process's, per message; socat forks,")
     print("so its per-connection child's CPU is not counted)")

@@ -25,6 +25,7 @@ from chanreplay.recorder.recording import Recording
 
 __all__ = ["REPLAY_ID_KEY", "RecordingMiddleware"]
 
+_deferring = dispatch.deferring.get
 _MARK = "chanreplay.connection"
 """Scope key telling an inner RecordingMiddleware that this connection is recorded."""
 REPLAY_ID_KEY = "chanreplay.replay_id"
@@ -62,7 +63,7 @@ class RecordingMiddleware:
             # A client closing its socket after a complete response is noise,
             # and whether the app sees it at all is a race: leave it out.
             if not (response_done and message.get("type") == "http.disconnect"):
-                if dispatch.deferring.get():
+                if _deferring():
                     connection.defer_inbound(message)  # recorded when the consumer handles it
                 else:
                     connection.inbound(message)

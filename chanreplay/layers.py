@@ -29,17 +29,36 @@ import orjson
 from chanreplay.cassette import codec
 from chanreplay.recorder import dispatch, state
 from chanreplay.recorder.context import current_connection
-from chanreplay.recorder.recording import LAYER_LINE, ORIGIN_KEY, Recording
+from chanreplay.recorder.recording import (
+    ORIGIN_KEY,
+    ConnectionRecorder,
+    Recording,
+    layer_line_head,
+    layer_line_tail,
+)
 
 __all__ = ["RecordingChannelLayer", "unwrap"]
 
-_OWN_ATTRIBUTES = frozenset({"inner", "alias", "_in_process", "_copies", "_fields", "_fields_of"})
+_OWN_ATTRIBUTES = frozenset({"inner", "alias", "_hot"})
 
-_OPS = {"send": b"send", "group_send": b"group_send"}
+_connection = current_connection.get
+_deferring = dispatch.deferring.get
+_SEND = b"send"
+_RECEIVE = b"receive"
+_SCALARS = frozenset({str, int, bool, type(None)})
+"""Types whose values a shallow copy of a message shares safely (immutable), which
+orjson writes as the cassette does (see ``codec._plain``)."""
 
 
 class RecordingChannelLayer:
-    """Wraps a channel layer; records each operation into the active recording."""
+    """Wraps a channel layer; records each operation into the active recording.
+
+    The wrapper forwards unknown attributes with ``__getattr__``, and Python
+    then looks up *every* attribute of the wrapper through that hook, several
+    times slower than a plain instance's. What a send or a receive reads on
+    each call is therefore kept in one plain object (:class:`_Hot`): one
+    lookup through the hook per call, the rest at full speed.
+    """
 
     def __init__(
         self,
@@ -63,18 +82,7 @@ class RecordingChannelLayer:
             inner = import_string(BACKEND)(**dict(CONFIG or {}))
         object.__setattr__(self, "inner", inner)
         object.__setattr__(self, "alias", alias or ALIAS or "default")
-        # The in-memory layer delivers a private deep copy of what was sent,
-        # in this process: a receive can reuse the send's serialisation
-        # instead of making its own, and may take the tag off in place.
-        from channels.layers import InMemoryChannelLayer
-
-        object.__setattr__(self, "_in_process", isinstance(inner, InMemoryChannelLayer))
-        # Only its own send() is known to deliver a deep copy (see _Serialised).
-        copies = getattr(type(inner), "send", None) is InMemoryChannelLayer.send
-        object.__setattr__(self, "_copies", copies)
-        # Serialised targets (channel or group, and the layer) of the current recording.
-        object.__setattr__(self, "_fields", {})
-        object.__setattr__(self, "_fields_of", None)
+        object.__setattr__(self, "_hot", _Hot(inner, self.alias))
 
     # -- forwarding ---------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
@@ -83,6 +91,8 @@ class RecordingChannelLayer:
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _OWN_ATTRIBUTES:
             object.__setattr__(self, name, value)
+            if name != "_hot":
+                object.__setattr__(self, "_hot", _Hot(self.inner, self.alias))
         else:
             setattr(self.inner, name, value)
 
@@ -110,114 +120,55 @@ class RecordingChannelLayer:
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         """Send ``message`` on ``channel``, tagged with the step that caused it."""
-        outgoing, step = self._outgoing("send", channel, message)
+        hot = self._hot
+        recording = state.recording
+        step = None
+        if recording is not None:
+            message, step = hot.outgoing(recording, _SEND, channel, None, message)
+        elif state.relaying and isinstance(message, dict):
+            message = _relayed(message, "send", channel)
         try:
-            await self.inner.send(channel, outgoing)
+            await hot.inner.send(channel, message)
         except Exception as error:  # not CancelledError: that is the caller stopping
             self._record("send", step=step, channel=channel, error=error)
             raise
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         """Send ``message`` to ``group``, tagged with the step that caused it."""
-        outgoing, step = self._outgoing("group_send", group, message)
+        hot = self._hot
+        recording = state.recording
+        step = None
+        if recording is not None:
+            message, step = hot.outgoing(recording, b"group_send", None, group, message)
+        elif state.relaying and isinstance(message, dict):
+            message = _relayed(message, "group_send", group)
         try:
-            await self.inner.group_send(group, outgoing)
+            await hot.inner.group_send(group, message)
         except Exception as error:  # not CancelledError: that is the caller stopping
             self._record("group_send", step=step, group=group, error=error)
             raise
 
-    def _outgoing(self, op: str, target: str, message: dict[str, Any]) -> tuple[Any, int | None]:
-        """Record a send or group_send before it runs; what to hand the inner layer.
-
-        Returns the message to send (tagged with its step) and the step (None
-        while not recording). A plain call rather than a coroutine: it never
-        waits, and each send would pay for creating one.
-        """
-        recording = state.recording
-        if recording is None:
-            if state.relaying and isinstance(message, dict):
-                # A process that only relays (a management command) tags its
-                # message so the recording server can record it as external.
-                origin = {"ext": uuid.uuid4().hex, "op": op, "target": target}
-                message = {**message, ORIGIN_KEY: origin}
-            return message, None
-        connection = current_connection.get()
-        step = connection.step if connection is not None else recording.external_step()
-        channel, group = (target, None) if op == "send" else (None, target)
-        # Journal the operation before it runs: a receiver's receive() may
-        # complete before the send returns, and must come after it.
-        found = codec.serialise_exact(message) if self._copies else None
-        recorded: bytes | None
-        if found is not None:
-            exact, flat = found
-            recorded = exact
-            fields = self._target(recording, channel, group)
-            append = recording.layer_append
-            if append is not None:  # the hot path of layer_message(), inline
-                owner = b"null" if connection is None else connection.owner
-                append(LAYER_LINE % (owner, _OPS[op], step, fields, exact))
-            else:
-                recording.layer_message(connection, _OPS[op], step, fields, exact)
-        else:
-            recorded = recording.layer_event(
-                connection,
-                op,
-                step,
-                alias=self.alias,
-                message=message,
-                channel=channel,
-                group=group,
-            )
-        if not isinstance(message, dict):
-            return message, step  # the inner layer rejects it
-        if not self._in_process:
-            return {**message, ORIGIN_KEY: step}, step
-        # The tag carries the message as recorded: the receive records it
-        # as it is instead of serialising it again.
-        tag = (step, recorded)
-        if found is None:
-            return {**message, ORIGIN_KEY: tag}, step
-        # The layer deep-copies what it delivers: this copy is already one,
-        # and the serialisation just made gives more (see _Serialised).
-        outgoing = _Serialised(message if flat else orjson.loads(exact))
-        outgoing[ORIGIN_KEY] = tag
-        outgoing.source = exact
-        outgoing.tag = tag
-        outgoing.fresh = True
-        return outgoing, step
-
-    def _target(self, recording: Recording, channel: str | None, group: str | None) -> bytes:
-        """:meth:`Recording.layer_target` for this layer, cached for the recording."""
-        if self._fields_of is not recording:
-            object.__setattr__(self, "_fields_of", recording)
-            object.__setattr__(self, "_fields", {})
-        key = channel if group is None else f"group:{group}"
-        fields: dict[str | None, bytes] = self._fields
-        target = fields.get(key)
-        if target is None:
-            # Decided once: a name's placeholder never changes within a recording.
-            target = fields[key] = recording.layer_target(
-                channel=channel, group=group, alias=self.alias
-            )
-        return target
-
     async def receive(self, channel: str) -> dict[str, Any]:
         """Receive from ``channel``; record the message and the step it belongs to."""
+        hot = self._hot
         try:
-            message: dict[str, Any] = await self.inner.receive(channel)
+            message: dict[str, Any] = await hot.inner.receive(channel)
         except Exception as error:  # not CancelledError: a consumer stopping is no event
             self._record("receive", channel=channel, error=error)
             raise
         recorded = None
-        if not isinstance(message, dict) or ORIGIN_KEY not in message:
+        if type(message) is _Serialised:
+            # What the wrapper's own send made (see _Serialised): the consumer
+            # gets a plain dict, as without the wrapper.
+            origin, recorded = message.tag
+            message = dict(message)
+        elif not isinstance(message, dict) or ORIGIN_KEY not in message:
             origin = None
-        elif self._in_process:
-            # A private copy (see __init__): the tag comes off in place.
+        elif hot.in_process:
+            # A private copy (see _Hot): the tag comes off in place.
             origin = message.pop(ORIGIN_KEY)
             if type(origin) is tuple:
                 origin, recorded = origin
-            if type(message) is _Serialised:
-                message = dict(message)  # the consumer gets a plain dict, as without us
         else:
             # Copy rather than pop: channels_redis hands one dict to every
             # local channel of a group, and the others need their tag too.
@@ -226,32 +177,26 @@ class RecordingChannelLayer:
         recording = state.recording
         if recording is None:
             return message
-        connection = current_connection.get()
+        connection = _connection()
         if origin is None:
             step = connection.step if connection is not None else recording.external_step()
         elif isinstance(origin, int):
             step = origin
         else:
             step = self._external(recording, origin, message)
-        if connection is not None and dispatch.deferring.get():
-            connection.defer_receive(
-                message, step, channel=channel, alias=self.alias, recorded=recorded
-            )
-            return message
         if connection is not None:
+            if _deferring():
+                connection.defer_receive(
+                    message, step, channel=channel, alias=hot.alias, recorded=recorded
+                )
+                return message
             # What the consumer does with this message belongs to the step that sent it.
             connection.step = step
         if recorded is not None:
-            fields = self._target(recording, channel, None)
-            append = recording.layer_append
-            if append is not None:  # the hot path of layer_message(), inline
-                owner = b"null" if connection is None else connection.owner
-                append(LAYER_LINE % (owner, b"receive", step, fields, recorded))
-            else:
-                recording.layer_message(connection, b"receive", step, fields, recorded)
+            hot.journal(recording, connection, _RECEIVE, step, channel, None, recorded)
         else:
             recording.layer_event(
-                connection, "receive", step, alias=self.alias, channel=channel, message=message
+                connection, "receive", step, alias=hot.alias, channel=channel, message=message
             )
         return message
 
@@ -306,22 +251,188 @@ class RecordingChannelLayer:
             recording.layer_event(connection, op, step, alias=self.alias, **fields)
 
 
+def _relayed(message: dict[str, Any], op: str, target: str) -> dict[str, Any]:
+    """``message`` tagged by a process that only relays (a management command), so that
+    the recording server records it as external."""
+    origin = {"ext": uuid.uuid4().hex, "op": op, "target": target}
+    return {**message, ORIGIN_KEY: origin}
+
+
+_Heads = dict[str | None, tuple[ConnectionRecorder | None, bytes]]
+
+
+class _Hot:
+    """The state a wrapper's send and receive read on every call, and their hot path.
+
+    A plain slotted object: its attributes are read at full speed (see
+    :class:`RecordingChannelLayer`).
+    """
+
+    __slots__ = (
+        "alias",
+        "copies",
+        "groups",
+        "in_process",
+        "inner",
+        "receives",
+        "recording",
+        "sends",
+        "step",
+    )
+
+    def __init__(self, inner: Any, alias: str) -> None:
+        from channels.layers import InMemoryChannelLayer
+
+        self.inner = inner
+        self.alias = alias
+        # The in-memory layer delivers a private deep copy of what was sent,
+        # in this process: a receive can reuse the send's serialisation
+        # instead of making its own, and may take the tag off in place.
+        self.in_process = isinstance(inner, InMemoryChannelLayer)
+        # Only its own send() (which group_send calls for each member) is
+        # known to copy what it delivers with deepcopy (see _Serialised).
+        kind = type(inner)
+        self.copies = (
+            getattr(kind, "send", None) is InMemoryChannelLayer.send
+            and getattr(kind, "group_send", None) is InMemoryChannelLayer.group_send
+        )
+        self.recording: Recording | None = None
+        """The recording the heads below belong to."""
+        # By channel (or group): the connection that last made the operation
+        # and the start of its journal line (layer_line_head).
+        self.sends: _Heads = {}
+        self.groups: _Heads = {}
+        self.receives: _Heads = {}
+        self.step: tuple[int, bytes] = (0, layer_line_tail(0))
+        """The last step written, with its line's tail: a send and its receive share one."""
+
+    def outgoing(
+        self,
+        recording: Recording,
+        op: bytes,
+        channel: str | None,
+        group: str | None,
+        message: dict[str, Any],
+    ) -> tuple[Any, int]:
+        """Journal a send or group_send before it runs; what to hand the inner layer.
+
+        Returns the message to send (tagged with its step) and the step. A
+        plain call rather than a coroutine: it never waits, and each send
+        would pay for creating one. Journaled before the operation runs: a
+        receiver's receive() may complete before the send returns, and must
+        come after it.
+        """
+        connection = _connection()
+        step = connection.step if connection is not None else recording.external_step()
+        exact: bytes | None = None
+        flat = False
+        if type(message) is dict:
+            # codec.serialise_exact, inline for the common case (a dict of
+            # scalars, most layer messages): one pass over the types.
+            for value in message.values():
+                if type(value) not in _SCALARS:
+                    break
+            else:
+                flat = True
+                try:
+                    exact = orjson.dumps(message)
+                except TypeError:  # an integer beyond 64 bits, a key that is not a str
+                    exact = None
+                else:
+                    # A "$" that starts a key or a string would be read back as a tag.
+                    if exact.find(b"$") >= 0 and exact.find(b'"$') >= 0:
+                        exact = None
+            if not flat:
+                found = codec.serialise_exact(message)
+                if found is not None:
+                    exact = found[0]
+        if exact is None:
+            recorded = recording.layer_event(
+                connection,
+                op.decode(),
+                step,
+                alias=self.alias,
+                message=message,
+                channel=channel,
+                group=group,
+            )
+            if not isinstance(message, dict):
+                return message, step  # the inner layer rejects it
+        else:
+            recorded = exact
+            self.journal(recording, connection, op, step, channel, group, exact)
+        if not self.in_process:
+            return {**message, ORIGIN_KEY: step}, step
+        # The tag carries the message as recorded: the receive records it
+        # as it is instead of serialising it again.
+        tag = (step, recorded)
+        if exact is None or not self.copies:
+            return {**message, ORIGIN_KEY: tag}, step
+        # The layer deep-copies what it delivers: this copy is already one
+        # (see _Serialised), a shallow copy of a message of scalars or one
+        # loaded from the serialisation just made.
+        outgoing = _Serialised(message if flat else orjson.loads(exact))
+        outgoing.tag = tag
+        outgoing.source = None if flat else exact
+        outgoing.fresh = True
+        return outgoing, step
+
+    def journal(
+        self,
+        recording: Recording,
+        connection: ConnectionRecorder | None,
+        op: bytes,
+        step: int,
+        channel: str | None,
+        group: str | None,
+        message: bytes,
+    ) -> None:
+        """Journal a layer operation with its message serialised (``message``).
+
+        The hot path of :meth:`Recording.layer_message`: the line is joined
+        from its head, kept for the connection, operation and target, and
+        its tail, kept for the step (see :func:`layer_line_head`), at a
+        third of the cost of composing it.
+        """
+        append = recording.layer_append
+        if append is None:  # a before_record hook sees each event first
+            fields = recording.layer_target(channel=channel, group=group, alias=self.alias)
+            recording.layer_message(connection, op, step, fields, message)
+            return
+        if self.recording is not recording:
+            self.sends, self.groups, self.receives = {}, {}, {}
+            self.recording = recording
+        name = channel if group is None else group
+        heads = self.groups if group is not None else self.sends if op is _SEND else self.receives
+        known = heads.get(name)
+        if known is None or known[0] is not connection:
+            # A name's placeholder never changes within a recording: the head
+            # is made again only for another connection.
+            target = recording.layer_target(channel=channel, group=group, alias=self.alias)
+            known = heads[name] = (connection, layer_line_head(connection, op, target))
+        tail = self.step  # one read: another thread may replace it
+        if tail[0] != step:
+            tail = self.step = (step, layer_line_tail(step))
+        append(known[1] + message + tail[1])
+
+
 class _Serialised(dict[str, Any]):
-    """A message on its way into an in-process layer: a private deep copy, tagged.
+    """A message on its way into an in-memory layer, whose send deep-copies what it delivers.
 
     ``InMemoryChannelLayer.send`` delivers ``copy.deepcopy(message)``, and
     ``deepcopy`` asks the object for its copy (``__deepcopy__``). The first
     time, this one is its own copy: the wrapper made it for the delivery, a
-    shallow copy of a message of scalars only, or loaded from the message's
-    exact serialisation (see :func:`codec.serialise_exact`). Being its own
-    copy, ``deepcopy`` memoizes nothing for it either. Later copies (the
-    other members of a group) load the serialisation again, in C. So
-    recording costs the layer less copying than it does without the
-    wrapper. The wrapper's ``receive`` hands the consumer a plain dict.
+    shallow copy of a message of scalars only or loaded from the message's
+    exact serialisation (see :func:`codec.serialise_exact`), and being its
+    own copy, ``deepcopy`` memoizes nothing for it either (which costs as much
+    as the copy). Later copies (the other members of a group) are made from
+    what the wrapper has, in C: a shallow copy of the scalars (``source``
+    None), else loaded from ``source``, tagged. Either costs a fraction of
+    ``deepcopy``. The wrapper's receive hands the consumer a plain dict.
     """
 
     __slots__ = ("fresh", "source", "tag")
-    source: bytes
+    source: bytes | None
     tag: tuple[int, bytes | None]
     fresh: bool
     """True until the first copy (itself) was taken."""
@@ -330,7 +441,8 @@ class _Serialised(dict[str, Any]):
         if self.fresh:
             self.fresh = False
             return self
-        copy: dict[str, Any] = orjson.loads(self.source)
+        source = self.source
+        copy: dict[str, Any] = dict(self) if source is None else orjson.loads(source)
         copy[ORIGIN_KEY] = self.tag
         return copy
 

@@ -58,7 +58,11 @@ class FrameReader:
         self._inflater: zlib._Decompress | None = None
 
     def feed(self, data: bytes) -> list[Message]:
-        """Read ``data``; return the messages it completes, in order."""
+        """Read ``data``; return the messages it completes, in order.
+
+        Payloads are read through a memoryview and copied once, into the
+        message (unmasked, decoded) they make, not first sliced out.
+        """
         buffer = self._buffer
         if buffer:
             buffer += data
@@ -69,37 +73,38 @@ class FrameReader:
         messages: list[Message] = []
         pos, end = 0, len(data)
         self._need = 2
-        while end - pos >= 2:
-            second = data[pos + 1]
-            length = second & 0x7F
-            start = pos + 2
-            if length >= 126:
-                start += 2 if length == 126 else 8
-                if start > end:
-                    self._need = start - pos
+        with memoryview(data) as view:
+            while end - pos >= 2:
+                second = data[pos + 1]
+                length = second & 0x7F
+                start = pos + 2
+                if length >= 126:
+                    start += 2 if length == 126 else 8
+                    if start > end:
+                        self._need = start - pos
+                        break
+                    length = int.from_bytes(data[pos + 2 : start], "big")
+                masked = second & 0x80
+                if masked:
+                    start += 4
+                stop = start + length
+                if stop > end:
+                    self._need = stop - pos
                     break
-                length = int.from_bytes(data[pos + 2 : start], "big")
-            masked = second & 0x80
-            if masked:
-                start += 4
-            stop = start + length
-            if stop > end:
-                self._need = stop - pos
-                break
-            payload = data[start:stop]
-            if masked:
-                payload = apply_mask(payload, data[start - 4 : start])
-            self._frame(data[pos], payload, messages)
-            pos = stop
-        if pos < end:
-            buffer += memoryview(data)[pos:]
+                payload: bytes | memoryview = view[start:stop]
+                if masked:
+                    payload = apply_mask(payload, data[start - 4 : start])
+                self._frame(data[pos], payload, messages)
+                pos = stop
+            if pos < end:
+                buffer += view[pos:]
         return messages
 
-    def _frame(self, first: int, payload: bytes, messages: list[Message]) -> None:
+    def _frame(self, first: int, payload: bytes | memoryview, messages: list[Message]) -> None:
         opcode = first & 0x0F
         if opcode >= _CLOSE:  # a control frame: never fragmented, never compressed
             if opcode == _CLOSE:
-                messages.append(_close(payload))
+                messages.append(_close(bytes(payload)))
             return
         if opcode:  # the first frame of a message
             self._opcode = opcode
@@ -108,10 +113,10 @@ class FrameReader:
         elif not self._opcode:
             raise FrameError("a continuation frame with no message to continue")
         if not first & 0x80:  # FIN unset: more fragments follow
-            self._fragments.append(payload)
+            self._fragments.append(bytes(payload))
             return
         if self._fragments:
-            self._fragments.append(payload)
+            self._fragments.append(bytes(payload))
             payload = b"".join(self._fragments)
             self._fragments = []
         opcode, self._opcode = self._opcode, 0
@@ -119,21 +124,21 @@ class FrameReader:
             payload = self._inflate(payload)
         if opcode == _TEXT:
             try:
-                messages.append(payload.decode("utf-8"))
+                messages.append(str(payload, "utf-8"))
             except UnicodeDecodeError as error:
                 # The server fails such a connection (1007): the client sent no text.
                 raise FrameError(f"a text message that is not UTF-8 ({error.reason})") from None
         elif opcode == _BINARY:
-            messages.append(payload)
+            messages.append(bytes(payload))
 
-    def _inflate(self, payload: bytes) -> bytes:
+    def _inflate(self, payload: bytes | memoryview) -> bytes:
         # One inflater per direction keeps the sliding window that context
         # takeover relies on; a sender without it starts afresh each message,
         # which the same inflater reads just as well.
         if self._inflater is None:
             self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)
         try:
-            data = self._inflater.decompress(payload + _DEFLATE_TAIL)
+            data = self._inflater.decompress(bytes(payload) + _DEFLATE_TAIL)
         except zlib.error as error:
             raise FrameError(f"a compressed message that does not inflate ({error})") from None
         if self._inflater.eof:  # the sender ended its deflate stream: the next starts anew

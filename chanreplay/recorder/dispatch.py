@@ -38,9 +38,11 @@ async def _recording_await_many_dispatch(
         await _original(consumer_callables, dispatch)
         return
 
-    async def recorded_dispatch(message: Any) -> None:
+    def recorded_dispatch(message: Any) -> Awaitable[None]:
+        # A plain function handing back dispatch's own awaitable (Channels only
+        # awaits it): a coroutine around it would cost each message one more.
         connection.dispatching(message)
-        await dispatch(message)
+        return dispatch(message)
 
     # Set before the receive tasks are created, so they inherit it.
     token = deferring.set(True)

@@ -68,13 +68,25 @@ ORIGIN_KEY = "__chanreplay__"
 
 RECORD_MODES = ("once", "new_episodes", "all")
 
-LAYER_LINE = b'{"k":"ev","c":%b,"e":{"dir":"layer","op":"%b","step":%d%b,"message":%b}}\n'
-"""The journal line of a layer operation with a message, composed in one go.
 
-Fields: the connection as JSON (its :attr:`ConnectionRecorder.owner`, or
-``null``), the operation, the step, :meth:`Recording.layer_target`'s fields
-and the message serialised. Gives the same bytes as :meth:`Recording.layer_event`.
-"""
+def layer_line_head(connection: ConnectionRecorder | None, op: bytes, target: bytes) -> bytes:
+    """The journal line of a layer operation with a message, up to the message.
+
+    ``target`` is what :meth:`Recording.layer_target` gives. The whole line is
+    ``head + message + layer_line_tail(step)``: the layer wrapper keeps the
+    head of each connection, operation and target, and the tail of the step
+    it last wrote, and joins the message in between (formatting the whole
+    line each time costs the server twice as much). The step comes last, as
+    in a frame's line; the cassette sorts every event's keys.
+    """
+    owner = b"null" if connection is None else connection.owner
+    return b'{"k":"ev","c":%b,"e":{"dir":"layer","op":"%b"%b,"message":' % (owner, op, target)
+
+
+def layer_line_tail(step: int) -> bytes:
+    """The end of a layer operation's journal line (see :func:`layer_line_head`)."""
+    return b',"step":%d}}\n' % step
+
 
 BeforeRecord = Callable[[dict[str, Any], "ConnectionRecorder | None"], "dict[str, Any] | None"]
 """``before_record(event, connection)``: the event in cassette form; return it or None."""
@@ -127,8 +139,11 @@ class ConnectionRecorder:
         carries its step, so a replay feeds it before it waits for those
         effects. ``step``: the number :meth:`defer_inbound` took for it.
         """
-        self.step = self.recording.next_step() if step is None else step
-        self.recording.asgi_event(self, "in", message)
+        recording = self.recording
+        self.step = recording.next_step() if step is None else step
+        if recording.frame(self, b"in", message) is not None:
+            return  # a websocket frame, no disconnect
+        recording.asgi_event(self, "in", message)
         if str(message.get("type", "")).endswith(".disconnect"):
             self._ended()
 
@@ -149,6 +164,11 @@ class ConnectionRecorder:
 
     def outbound(self, message: Mapping[str, Any]) -> None:
         """Record a message the application sent to the client."""
+        framed = self.recording.frame(self, b"out", message)
+        if framed is not None:
+            if framed == _SEND and not self._answer:
+                self._answer = "accepted"  # a send accepts a pending handshake
+            return
         self.recording.asgi_event(self, "out", message)
         kind = message.get("type")
         if kind == "websocket.send":
@@ -358,9 +378,9 @@ class Recording:
         self._open: set[ConnectionRecorder] = set()
         self._writer: JournalSink | None = None
         self.layer_append: Callable[[bytes], None] | None = None
-        """Where the layer wrapper puts a :data:`LAYER_LINE` it composed: the
-        journal's own ``append``. None while not recording, or while a
-        ``before_record`` hook must see every event first."""
+        """Where the layer wrapper puts a journal line it composed (see
+        :func:`layer_line_head`): the journal's own ``append``. None while not
+        recording, or while a ``before_record`` hook must see every event first."""
         self._lock = threading.Lock()
 
     # -- life cycle -------------------------------------------------------
@@ -680,23 +700,39 @@ class Recording:
         self._open.discard(connection)
 
     # -- events -----------------------------------------------------------
+    def frame(
+        self, connection: ConnectionRecorder, direction: bytes, message: Mapping[str, Any]
+    ) -> bytes | None:
+        """Queue a plain websocket frame for the journal: the hot path of :meth:`asgi_event`.
+
+        Returns the frame's type serialised (as :func:`frame_parts` gives it) when
+        ``message`` is a frame queued as it is, to be serialised off this path
+        (see :mod:`chanreplay.recorder.deferred`); None for anything else, which
+        :meth:`asgi_event` records. ASCII text only: other text may not be
+        Unicode that JSON can hold, which must raise where it is recorded.
+        """
+        if self._before_record is not None:
+            return None
+        parts = frame_parts(message)
+        if parts is None:
+            return None
+        kind, payload = parts
+        if type(payload) is str and not payload.isascii():
+            return None
+        writer = self._writer
+        if writer is not None:
+            writer.append((connection.owner, direction, kind, payload, connection.step))
+        return kind
+
     def asgi_event(
         self, connection: ConnectionRecorder, direction: str, message: Mapping[str, Any]
     ) -> None:
         """Record an ASGI message crossing ``connection`` in ``direction``."""
+        if self.frame(connection, _DIRECTIONS[direction], message) is not None:
+            return  # the common case, queued as it is
         parts = frame_parts(message)
         if parts is not None:
-            # The common case (a websocket frame) is composed directly.
             kind, payload = parts
-            if self._before_record is None and (type(payload) is bytes or payload.isascii()):
-                # Serialised with the next batch, off this hot path (see
-                # chanreplay.recorder.deferred); ASCII text cannot fail to.
-                writer = self._writer
-                if writer is not None:
-                    writer.append(
-                        (connection.owner, _DIRECTIONS[direction], kind, payload, connection.step)
-                    )
-                return
             try:
                 frame = dumps_frame_parts(kind, payload)
             except TypeError:  # orjson: text that is not valid Unicode
@@ -819,10 +855,7 @@ class Recording:
             return
         append = self.layer_append
         if append is not None:
-            # One composition for the whole journal line: the same bytes
-            # _write() would make of the event.
-            owner = b"null" if connection is None else connection.owner
-            append(LAYER_LINE % (owner, op, step, target, message))
+            append(layer_line_head(connection, op, target) + message + layer_line_tail(step))
 
     def external_step(self) -> int:
         """The step of a layer operation made outside any connection."""
@@ -905,6 +938,8 @@ def _describe(connection: ConnectionRecorder | None, event: Mapping[str, Any]) -
 
 
 _DIRECTIONS = {"in": b"in", "out": b"out"}
+_SEND = b'"websocket.send"'
+"""The type of a frame the application sent, serialised (as :func:`frame_parts` gives it)."""
 
 _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,16}\b")
 ERROR_DETAIL_LIMIT = 1000

@@ -2,9 +2,9 @@
 
 A recording server spends its time serving; what it records only has to
 reach the disk soon and safely. So the recording process does the least it
-can per event (serialise, append to a list; a websocket frame is serialised
-with its batch: :mod:`chanreplay.recorder.deferred`) and a child process
-does the rest: it takes batches of journal lines through a pipe, cleans them
+can per event (serialise, append to a list; a websocket frame is handed over
+as it is and serialised here: :mod:`chanreplay.recorder.deferred`) and a child
+process does the rest: it takes batches of journal lines through a pipe, cleans them
 (placeholders, redaction: :mod:`chanreplay.recorder.cleaning`), appends them
 to the journal, which it holds locked, and compiles the cassette after a
 connection closes. It runs on another core and never holds the server's GIL,
@@ -15,8 +15,11 @@ Crash safety improves too: when the recording process dies, even by
 SIGKILL, the pipe closes and the writer writes out everything it was sent,
 compiles the cassette, and exits.
 
-The pipe carries journal lines and, in the same stream so that they apply in
-order, the cleaner's control lines (``!``) and requests to the writer (``?``):
+The pipe carries journal lines, websocket frames still to serialise (see
+:func:`~chanreplay.recorder.deferred.stream_batch`) and, in the same stream so
+that they apply in order, the cleaner's control lines (``!``) and requests to
+the writer (``?``, sent as records of their own that the writer finds without
+searching every line: :func:`~chanreplay.recorder.deferred.request_record`):
 
     ?soon                    compile the cassette shortly (a connection closed)
     ?flush N                 write everything before this line, then answer N
@@ -52,9 +55,9 @@ import orjson
 from chanreplay.cassette.binding import Binder
 from chanreplay.cassette.redaction import Redactor
 from chanreplay.exceptions import ChanreplayError, JournalLocked
-from chanreplay.recorder.cleaning import JournalCleaner, split_marked
+from chanreplay.recorder.cleaning import JournalCleaner
 from chanreplay.recorder.compiler import CompileResult, JournalCompiler
-from chanreplay.recorder.deferred import JournalLine, render_batch
+from chanreplay.recorder.deferred import JournalLine, StreamReader, request_record, stream_batch
 from chanreplay.recorder.journal import (
     COMPILE_DELAY,
     JournalFile,
@@ -73,6 +76,7 @@ ANSWER_TIMEOUT = 120.0
 _PIPE_SIZE = 1 << 20
 """Bytes the pipe to the writer holds (Linux; the default 64 KiB means more wake-ups)."""
 _READ_SIZE = 1 << 20
+_SOON = request_record(b"?soon")
 WRITER_NICENESS = 10
 """How much the writer process lowers its scheduling priority (``nice``) below the server's."""
 
@@ -177,7 +181,7 @@ class JournalProcess:
     # -- the JournalSink interface ----------------------------------------
     def request_compile(self) -> None:
         """Ask for the cassette to be rebuilt shortly (the writer debounces)."""
-        self.append(b"?soon\n")
+        self.append(_SOON)
 
     def flush(self) -> None:
         """Have everything appended so far written to the journal file; wait for it."""
@@ -258,7 +262,7 @@ class JournalProcess:
                 if request:
                     raise JournalWriterError(self._gone())
                 return
-            data = render_batch(batch) + request
+            data = stream_batch(batch) + request
             if not data:
                 return
             view = memoryview(data)
@@ -272,8 +276,8 @@ class JournalProcess:
 
     def _request(self, kind: str, argument: str = "") -> dict[str, Any]:
         number = next(self._requests)
-        line = f"?{kind} {number} {argument}".rstrip() + "\n"
-        self._send(line.encode("ascii"))
+        line = f"?{kind} {number} {argument}".rstrip()
+        self._send(request_record(line.encode("ascii")))
         answer = self._wait(number, ANSWER_TIMEOUT)
         if "error" in answer:
             raise JournalWriterError(answer["error"])
@@ -342,9 +346,10 @@ class _Writer:
         self.compile_at: float | None = None
         self.closing: tuple[int, bool] | None = None
 
-    def handle(self, batch: bytes) -> None:
-        """Write the journal lines of ``batch``; carry out its requests in order."""
-        for request, part in split_marked(batch, b"?"):
+    def handle(self, parts: list[tuple[bool, bytes]]) -> None:
+        """Write the journal lines and carry out the requests of ``parts``
+        (:meth:`StreamReader.feed`), in order."""
+        for request, part in parts:
             if request:
                 self._request(part.decode("ascii").split())
                 if self.closing is not None:
@@ -396,22 +401,19 @@ class _Writer:
 
 def _serve(writer: _Writer, pipe: int) -> None:
     """Read the pipe until the recording closes it (or dies); then finish the cassette."""
-    pending = b""
+    stream = StreamReader()
     while writer.closing is None:
         ready, _, _ = select.select([pipe], [], [], writer.timeout())
         if ready:
             chunk = os.read(pipe, _READ_SIZE)
             if not chunk:
                 break  # the recording process is gone: write out what it sent
-            pending += chunk
-            cut = pending.rfind(b"\n") + 1
-            if cut:
-                batch, pending = pending[:cut], pending[cut:]
-                writer.handle(batch)
+            writer.handle(stream.feed(chunk))
         writer.compile_if_due()
     if writer.closing is None:
-        # No close: the recording process died. A torn last line (``pending``)
-        # is left out; everything whole is in the journal, and the cassette too.
+        # No close: the recording process died. A torn last line or frame (what
+        # the stream holds back) is left out; everything whole is in the
+        # journal, and the cassette too.
         outcome = writer._compile(durable=True)
         if "error" in outcome:
             writer.answer(outcome)

@@ -512,3 +512,33 @@ def test_a_value_holding_a_known_secret_is_never_kept_for_reading() -> None:
     kept = orjson.dumps(cleaner.readable().bindings)
     assert secret_key.encode() not in kept
     assert b"7c9e6679-7425-40de-944b-e07fc1f90ae7" in kept
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x" * 5000,
+        "echo: " + "A" * 3000,
+        "ab" * 2000,
+        "0" * 300 + "1",
+        "x" * 400 + "2026-12-07" + "x" * 400,
+        "1765000000" + "y" * 400,
+        "k3J9x_Qw2mZpL0aB" * 40,
+        "deadbeef0123" * 40,
+        "00000000-0000-0000-0000-000000000000",
+    ],
+)
+def test_long_runs_are_cleaned_as_the_binder_sees_them(text: str) -> None:
+    """The checks in C that spare long runs the binder's expressions change nothing:
+    a batch is cleaned as each of its lines is, one by one, without them."""
+    from chanreplay.recorder import cleaning
+
+    batch = frame(text) + frame("reply " + text)
+    fast = JournalCleaner(Redactor(), Binder())(batch)
+    original = cleaning._LONG
+    cleaning._LONG = 10**9  # every run goes to the expressions
+    try:
+        slow = JournalCleaner(Redactor(), Binder())(batch)
+    finally:
+        cleaning._LONG = original
+    assert fast == slow

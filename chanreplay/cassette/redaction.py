@@ -560,8 +560,13 @@ def json_in(text: str) -> Any:
     return parsed if isinstance(parsed, dict | list) else None
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_name(key: str) -> bool:
-    """True when ``key`` names a secret by the default words (see :data:`SECRET_WORDS`)."""
+    """True when ``key`` names a secret by the default words (see :data:`SECRET_WORDS`).
+
+    Remembered by name: the same setting and key names are asked about for
+    every recording a test run builds.
+    """
     return _default().is_secret_key(key)
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
 
 from chanreplay.cassette.redaction import MIN_FIELD_SCRUB_LENGTH, Redactor
 from chanreplay.exceptions import ChanreplayError, ConfigurationError, RecordingRefusedError
@@ -141,7 +142,7 @@ def build_recording(
     )
     # The settings' secrets (SECRET_KEY, passwords, signing keys) are known
     # before the first event: a view that echoes one never writes it.
-    for secret in setting_secrets(settings):
+    for secret in _settings_secrets():
         redactor.learn(secret, minimum=MIN_FIELD_SCRUB_LENGTH)
     return Recording(
         name,
@@ -156,6 +157,44 @@ def build_recording(
         ignore_paths=_ignored_paths(),
         finalize=finalize,
     )
+
+
+_secrets_lock = threading.Lock()
+_secrets: tuple[tuple[object, object], list[str]] | None = None
+"""What :func:`_settings_secrets` last read (its key) and what it found there."""
+
+
+def _settings_secrets() -> list[str]:
+    """:func:`setting_secrets` of the settings in force, read again only when they change.
+
+    A replay builds a recording per test, and reading every setting for
+    secrets cost a small test a fifth of its time. Settings change in tests
+    by ``override_settings`` (pytest-django's ``settings`` fixture uses it
+    too), which puts a new settings object in place and sends
+    ``setting_changed``: either makes this read them again, as does a new
+    ``SECRET_KEY`` however it was set. (Other settings assigned at run time
+    outside ``override_settings``, which Django's docs advise against, are
+    not seen until then.)
+    """
+    global _secrets
+    key = (getattr(settings, "_wrapped", None), getattr(settings, "SECRET_KEY", None))
+    with _secrets_lock:
+        cached = _secrets
+    if cached is not None and cached[0][0] is key[0] and cached[0][1] is key[1]:
+        return cached[1]
+    found = setting_secrets(settings)
+    with _secrets_lock:
+        _secrets = (key, found)
+    return found
+
+
+def _forget_settings_secrets(**_: Any) -> None:
+    global _secrets
+    with _secrets_lock:
+        _secrets = None
+
+
+setting_changed.connect(_forget_settings_secrets, dispatch_uid="chanreplay.settings_secrets")
 
 
 def wrap_channel_layers() -> list[str]:

@@ -120,3 +120,30 @@ def test_wrapping_every_alias_is_idempotent(clean_layers: None) -> None:
         assert isinstance(first, RecordingChannelLayer)
         assert first.alias == "other"
         assert not isinstance(first.inner, RecordingChannelLayer)
+
+
+def test_each_recording_knows_the_secrets_of_the_settings_in_force(
+    tmp_path: Path, settings: object
+) -> None:
+    """The settings' secrets are read once, and again whenever the settings change:
+    by override_settings, by pytest-django's settings fixture, by a new SECRET_KEY."""
+
+    def learned() -> bytes:
+        return b" ".join(activation.build_recording("x", directory=tmp_path).redactor.learned)
+
+    assert b"first-signing-key-0123" not in learned()
+    with override_settings(SIMPLE_JWT={"SIGNING_KEY": "first-signing-key-0123"}):
+        assert b"first-signing-key-0123" in learned()
+        assert b"first-signing-key-0123" in learned()  # the second read is the cached one
+    assert b"first-signing-key-0123" not in learned()
+    settings.STRIPE_API_KEY = "sk_test_fixture_value_4567"  # type: ignore[attr-defined]
+    assert b"sk_test_fixture_value_4567" in learned()
+    from django.conf import settings as django_settings
+
+    original = django_settings.SECRET_KEY
+    django_settings.SECRET_KEY = "assigned-secret-key-89abcdef"
+    try:
+        assert b"assigned-secret-key-89abcdef" in learned()
+    finally:
+        django_settings.SECRET_KEY = original
+    assert b"assigned-secret-key-89abcdef" not in learned()

@@ -37,11 +37,19 @@ from chanreplay.cassette.redaction import Redactor, find_all
 from chanreplay.cassette.values import Kept
 from chanreplay.recorder.channel_names import ChannelNames
 
-__all__ = ["JournalCleaner", "bound_event", "control_line", "find_marked", "split_marked"]
+__all__ = [
+    "CONTROL",
+    "JournalCleaner",
+    "bound_event",
+    "control_line",
+    "find_marked",
+    "split_marked",
+]
 
 logger = logging.getLogger("chanreplay")
 
-_CONTROL = b"!"
+CONTROL = b"!"
+"""How a control line starts (see the module docstring): no journal record does."""
 _LEARN = b"!learn "
 _CHANNEL = b"!chan "
 _COUNT = b"!count "
@@ -123,10 +131,10 @@ class JournalCleaner:
 
     def __call__(self, batch: bytes) -> bytes:
         """``batch`` (whole lines) cleaned, its control lines applied and left out."""
-        if find_marked(batch, _CONTROL) < 0:
+        if find_marked(batch, CONTROL) < 0:
             return self._clean(batch)
         parts = []
-        for control, part in split_marked(batch, _CONTROL):
+        for control, part in split_marked(batch, CONTROL):
             if control:
                 self._apply(part)
             else:

@@ -33,7 +33,7 @@ from typing import Any
 
 from chanreplay.asgi import REPLAY_ID_KEY, RecordingMiddleware
 from chanreplay.cassette.asgi import decode_message, decode_scope
-from chanreplay.cassette.binding import bound_places, fill, is_bound
+from chanreplay.cassette.binding import Binder, bound_places, fill, is_bound
 from chanreplay.cassette.codec import decode_value
 from chanreplay.cassette.model import Cassette, Connection
 from chanreplay.diff import CassetteDiff, Rules, diff_cassettes, settle_layer_order
@@ -260,6 +260,8 @@ class Replayer:
         self._step = 0
         self._communicators: dict[str, _Running] = {}
         self._unbound: dict[str, str] = {}
+        self._journal: MemoryJournal | None = None
+        """Where the run records what the application does (set as it starts)."""
         self._replayed = {connection.id for connection in self.plan.connections}
 
     # -- the run ----------------------------------------------------------
@@ -271,7 +273,7 @@ class Replayer:
 
     async def _run(self) -> ReplayResult:
         progress = _Progress(asyncio.get_running_loop(), self.plan.expected)
-        journal = MemoryJournal(progress.observe)
+        journal = self._journal = MemoryJournal(progress.observe)
         self.recording.step_source = lambda: self._step
         self.recording.start_in(journal)
         application = RecordingMiddleware(self.application, recording=self.recording)
@@ -451,7 +453,7 @@ class Replayer:
         """
         secrets = self._secrets(connection)
         bound_session = _session_binding(connection.scope.get("headers", []))
-        binder = self.recording.binder
+        binder = self._binder()
         # A session the recording's login made is made again by the replayed
         # login; where that login is not replayed, the user is logged in as ever.
         logs_in = secrets.user is not None and self.users is not None
@@ -523,7 +525,7 @@ class Replayer:
         A binding the application has not made is left as it is and reported,
         unless it is in ``spare`` (a session cookie the replay makes otherwise).
         """
-        binder = self.recording.binder
+        binder = self._binder()
         if binder is None or not self.cassette.binds:
             return value
 
@@ -569,6 +571,15 @@ class Replayer:
         else:
             await layer.send(self._live(event["channel"]), message)
 
+    def _binder(self) -> Binder | None:
+        """The recording's binder, up to date: what the application did so far is cleaned
+        first (the journal cleans when read), so every value it made is named, and a
+        binding made here comes after them, as it happened."""
+        journal = self._journal
+        if journal is not None:
+            journal.records  # noqa: B018  (reading cleans what is pending)
+        return self.recording.binder
+
     def _minted(self, value: Any) -> Any:
         """``value`` (encoded) with its bindings filled, made up where the application has none.
 
@@ -576,7 +587,7 @@ class Replayer:
         ``group_send``) may carry a value it made itself: the replay makes a
         new one of the same kind and binds it, as the original did.
         """
-        binder = self.recording.binder
+        binder = self._binder()
         if binder is None or not self.cassette.binds:
             return value
 

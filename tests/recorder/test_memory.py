@@ -70,15 +70,20 @@ def test_append_takes_a_line_without_its_newline() -> None:
 
 
 def test_append_rejects_a_line_that_is_not_json() -> None:
-    """A broken line is an error, not silently dropped, and nothing is kept."""
+    """A broken line is an error, not silently dropped: where it is read, or at once for
+    an observer."""
     journal = MemoryJournal()
+    journal.append(b'{"k": "open"')
     with pytest.raises(orjson.JSONDecodeError):
-        journal.append(b'{"k": "open"')
-    assert journal.records == []
+        journal.records  # noqa: B018  (the property parses)
+    observed = MemoryJournal(lambda record: None)
+    with pytest.raises(orjson.JSONDecodeError):
+        observed.append(b'{"k": "open"')
 
 
-def test_append_cleans_each_line_with_the_clean_hook_first() -> None:
-    """The ``clean`` hook gets the raw line; what it returns is what is parsed and kept."""
+def test_the_clean_hook_gets_the_raw_lines_when_the_records_are_read() -> None:
+    """The ``clean`` hook gets the lines appended since the last read, as one batch; what it
+    returns is what is parsed and kept."""
     seen: list[bytes] = []
 
     def clean(raw: bytes) -> bytes:
@@ -87,10 +92,13 @@ def test_append_cleans_each_line_with_the_clean_hook_first() -> None:
 
     journal = MemoryJournal()
     journal.clean = clean
-    raw = line(event("c1", 2, "password hunter2"))
-    journal.append(raw)
-    assert seen == [raw]
+    first, second = line(event("c1", 2, "password hunter2")), line(event("c1", 3, "hunter2"))
+    journal.append(first)
+    journal.append(second)
+    assert seen == []
     assert journal.records[0]["e"]["message"]["text"] == "password <redacted>"
+    assert journal.records[1]["e"]["message"]["text"] == "<redacted>"
+    assert seen == [first + second]  # read twice, cleaned once
 
 
 def test_without_a_clean_hook_lines_are_kept_as_they_are() -> None:
@@ -101,15 +109,61 @@ def test_without_a_clean_hook_lines_are_kept_as_they_are() -> None:
     assert journal.records[0]["e"]["message"]["text"] == "password hunter2"
 
 
-def test_the_observer_gets_each_record_as_it_is_kept() -> None:
-    """The observer is called once per line, with the parsed (and cleaned) record."""
+def test_the_observer_gets_each_record_as_it_came_and_the_records_are_cleaned() -> None:
+    """The observer is called once per record, with it as it came (it reads only the kind,
+    connection and step, which cleaning never changes); ``records`` holds it cleaned."""
     observed: list[dict[str, Any]] = []
     journal = MemoryJournal(observed.append)
     journal.clean = lambda raw: raw.replace(b"secret", b"XXXXXX")
     journal.append(line(opened("c1", 1)))
     journal.append(line(event("c1", 2, "secret")))
-    assert observed == [opened("c1", 1), event("c1", 2, "XXXXXX")]
-    assert all(mine is kept for mine, kept in zip(observed, journal.records, strict=True))
+    journal.append((b'"c1"', b"out", b'"websocket.send"', "secret", 3))  # a frame, unrendered
+    assert observed == [
+        opened("c1", 1),
+        event("c1", 2, "secret"),
+        {"k": "ev", "c": "c1", "e": {"step": 3}},
+    ]
+    assert journal.records == [
+        opened("c1", 1),
+        event("c1", 2, "XXXXXX"),
+        {
+            "k": "ev",
+            "c": "c1",
+            "e": {"dir": "out", "message": {"type": "websocket.send", "text": "XXXXXX"}, "step": 3},
+        },
+    ]
+
+
+def test_records_are_cleaned_in_one_batch_as_line_by_line() -> None:
+    """However the lines are cut into batches (one per read here, all at once there),
+    the real cleaner gives the same records: control lines apply in their place."""
+    from chanreplay.cassette.binding import Binder
+    from chanreplay.cassette.redaction import Redactor
+    from chanreplay.recorder.cleaning import JournalCleaner, control_line
+
+    lines = [
+        line(opened("c1", 1)),
+        line(event("c1", 2, "token 0123456789abcdef0123 before it is known")),
+        control_line("learn", "0123456789abcdef0123"),
+        line(event("c1", 3, "token 0123456789abcdef0123 after")),
+        (b'"c1"', b"out", b'"websocket.send"', '{"id": "7c9e6679-7425-40de-944b-e07fc1f90ae7"}', 4),
+        line(event("c1", 5, "again 7c9e6679-7425-40de-944b-e07fc1f90ae7")),
+    ]
+    one_by_one = MemoryJournal()
+    one_by_one.clean = JournalCleaner(Redactor(), Binder())
+    read: list[dict[str, Any]] = []
+    for each in lines:
+        one_by_one.append(each)
+        read = one_by_one.records
+    batched = MemoryJournal(lambda record: None)
+    batched.clean = JournalCleaner(Redactor(), Binder())
+    for each in lines:
+        batched.append(each)
+    assert batched.records == read
+    assert len(read) == 5
+    assert read[1]["e"]["message"]["text"].startswith("token 0123456789abcdef0123")
+    assert "0123456789abcdef0123" not in orjson.dumps(read[2]).decode()
+    assert "7c9e6679" not in orjson.dumps(read[3:]).decode()  # named by the binder
 
 
 def test_the_observer_sees_the_record_already_kept() -> None:

@@ -251,6 +251,17 @@ class NaiveRecorder:
         await self.inner.group_send(group, message)
 
 
+def _per_unit(
+    started: int, looped: int, count: int, finish: Callable[[], Any] | None
+) -> tuple[float, float]:
+    """Microseconds per unit of a loop that ran from ``started`` to ``looped`` (ns): the
+    loop alone, and the loop plus ``finish()``, which is run now."""
+    if finish is not None:
+        finish()
+    finished = time.perf_counter_ns()
+    return (looped - started) / count / 1000, (finished - started) / count / 1000
+
+
 async def _pairs(
     layer: Any, channel: str, count: int, finish: Callable[[], Any] | None = None
 ) -> tuple[float, float]:
@@ -261,11 +272,7 @@ async def _pairs(
     for _ in range(count):
         await send(channel, message)
         await receive(channel)
-    looped = time.perf_counter_ns()
-    if finish is not None:
-        finish()
-    finished = time.perf_counter_ns()
-    return (looped - started) / count / 1000, (finished - started) / count / 1000
+    return _per_unit(started, time.perf_counter_ns(), count, finish)
 
 
 async def _fanouts(
@@ -279,11 +286,7 @@ async def _fanouts(
         await group_send(group, message)
         for channel in channels:
             await receive(channel)
-    looped = time.perf_counter_ns()
-    if finish is not None:
-        finish()
-    finished = time.perf_counter_ns()
-    return (looped - started) / count / 1000, (finished - started) / count / 1000
+    return _per_unit(started, time.perf_counter_ns(), count, finish)
 
 
 Loop = Callable[[int, "Callable[[], Any] | None"], Any]

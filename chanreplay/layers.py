@@ -45,9 +45,6 @@ _connection = current_connection.get
 _deferring = dispatch.deferring.get
 _SEND = b"send"
 _RECEIVE = b"receive"
-_SCALARS = frozenset({str, int, bool, type(None)})
-"""Types whose values a shallow copy of a message shares safely (immutable), which
-orjson writes as the cassette does (see ``codec._plain``)."""
 
 
 class RecordingChannelLayer:
@@ -324,28 +321,8 @@ class _Hot:
         """
         connection = _connection()
         step = connection.step if connection is not None else recording.external_step()
-        exact: bytes | None = None
-        flat = False
-        if type(message) is dict:
-            # codec.serialise_exact, inline for the common case (a dict of
-            # scalars, most layer messages): one pass over the types.
-            for value in message.values():
-                if type(value) not in _SCALARS:
-                    break
-            else:
-                flat = True
-                try:
-                    exact = orjson.dumps(message)
-                except TypeError:  # an integer beyond 64 bits, a key that is not a str
-                    exact = None
-                else:
-                    # A "$" that starts a key or a string would be read back as a tag.
-                    if exact.find(b"$") >= 0 and exact.find(b'"$') >= 0:
-                        exact = None
-            if not flat:
-                found = codec.serialise_exact(message)
-                if found is not None:
-                    exact = found[0]
+        found = codec.serialise_exact(message) if type(message) is dict else None
+        exact, flat = found if found is not None else (None, False)
         if exact is None:
             recorded = recording.layer_event(
                 connection,

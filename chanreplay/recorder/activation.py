@@ -159,9 +159,9 @@ def build_recording(
     )
 
 
-_secrets_lock = threading.Lock()
 _secrets: tuple[tuple[object, object], list[str]] | None = None
-"""What :func:`_settings_secrets` last read (its key) and what it found there."""
+"""What :func:`_settings_secrets` last read (its key) and what it found there; replaced
+whole, so a reader in another thread sees one or the other."""
 
 
 def _settings_secrets() -> list[str]:
@@ -178,20 +178,17 @@ def _settings_secrets() -> list[str]:
     """
     global _secrets
     key = (getattr(settings, "_wrapped", None), getattr(settings, "SECRET_KEY", None))
-    with _secrets_lock:
-        cached = _secrets
+    cached = _secrets
     if cached is not None and cached[0][0] is key[0] and cached[0][1] is key[1]:
         return cached[1]
     found = setting_secrets(settings)
-    with _secrets_lock:
-        _secrets = (key, found)
+    _secrets = (key, found)
     return found
 
 
 def _forget_settings_secrets(**_: Any) -> None:
     global _secrets
-    with _secrets_lock:
-        _secrets = None
+    _secrets = None
 
 
 setting_changed.connect(_forget_settings_secrets, dispatch_uid="chanreplay.settings_secrets")

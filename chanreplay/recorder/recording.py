@@ -139,11 +139,8 @@ class ConnectionRecorder:
         carries its step, so a replay feeds it before it waits for those
         effects. ``step``: the number :meth:`defer_inbound` took for it.
         """
-        recording = self.recording
-        self.step = recording.next_step() if step is None else step
-        if recording.frame(self, b"in", message) is not None:
-            return  # a websocket frame, no disconnect
-        recording.asgi_event(self, "in", message)
+        self.step = self.recording.next_step() if step is None else step
+        self.recording.asgi_event(self, "in", message)
         if str(message.get("type", "")).endswith(".disconnect"):
             self._ended()
 
@@ -164,11 +161,6 @@ class ConnectionRecorder:
 
     def outbound(self, message: Mapping[str, Any]) -> None:
         """Record a message the application sent to the client."""
-        framed = self.recording.frame(self, b"out", message)
-        if framed is not None:
-            if framed == _SEND and not self._answer:
-                self._answer = "accepted"  # a send accepts a pending handshake
-            return
         self.recording.asgi_event(self, "out", message)
         kind = message.get("type")
         if kind == "websocket.send":
@@ -700,39 +692,23 @@ class Recording:
         self._open.discard(connection)
 
     # -- events -----------------------------------------------------------
-    def frame(
-        self, connection: ConnectionRecorder, direction: bytes, message: Mapping[str, Any]
-    ) -> bytes | None:
-        """Queue a plain websocket frame for the journal: the hot path of :meth:`asgi_event`.
-
-        Returns the frame's type serialised (as :func:`frame_parts` gives it) when
-        ``message`` is a frame queued as it is, to be serialised off this path
-        (see :mod:`chanreplay.recorder.deferred`); None for anything else, which
-        :meth:`asgi_event` records. ASCII text only: other text may not be
-        Unicode that JSON can hold, which must raise where it is recorded.
-        """
-        if self._before_record is not None:
-            return None
-        parts = frame_parts(message)
-        if parts is None:
-            return None
-        kind, payload = parts
-        if type(payload) is str and not payload.isascii():
-            return None
-        writer = self._writer
-        if writer is not None:
-            writer.append((connection.owner, direction, kind, payload, connection.step))
-        return kind
-
     def asgi_event(
         self, connection: ConnectionRecorder, direction: str, message: Mapping[str, Any]
     ) -> None:
         """Record an ASGI message crossing ``connection`` in ``direction``."""
-        if self.frame(connection, _DIRECTIONS[direction], message) is not None:
-            return  # the common case, queued as it is
         parts = frame_parts(message)
         if parts is not None:
+            # The common case (a websocket frame) is composed directly.
             kind, payload = parts
+            if self._before_record is None and (type(payload) is bytes or payload.isascii()):
+                # Handed over as it is, serialised off this hot path (see
+                # chanreplay.recorder.deferred); ASCII text cannot fail to.
+                writer = self._writer
+                if writer is not None:
+                    writer.append(
+                        (connection.owner, _DIRECTIONS[direction], kind, payload, connection.step)
+                    )
+                return
             try:
                 frame = dumps_frame_parts(kind, payload)
             except TypeError:  # orjson: text that is not valid Unicode
@@ -938,8 +914,6 @@ def _describe(connection: ConnectionRecorder | None, event: Mapping[str, Any]) -
 
 
 _DIRECTIONS = {"in": b"in", "out": b"out"}
-_SEND = b'"websocket.send"'
-"""The type of a frame the application sent, serialised (as :func:`frame_parts` gives it)."""
 
 _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,16}\b")
 ERROR_DETAIL_LIMIT = 1000
